@@ -1,0 +1,39 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="config.healthcheck")
+def healthcheck() -> dict:
+    """Round trip used by `/healthz?worker=1`: proves a worker runs and reaches the database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"worker": "ok", "database": connection.vendor}
+
+
+def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
+    """Enqueue a task by its registered name once the current transaction commits.
+
+    This is how a lower domain triggers work in a higher one without importing it (for example
+    `payments` asking `botapp` to send a message). Returns False, with a log line, when no such task
+    is registered, so a feature whose app is not installed degrades visibly instead of failing.
+    """
+    import logging
+
+    from django.db import transaction
+
+    task = app.tasks.get(task_name)
+    if task is None:
+        logging.getLogger(__name__).warning("Task %s is not registered; skipped.", task_name)
+        return False
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
+    return True

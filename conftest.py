@@ -1,0 +1,144 @@
+"""Project-wide test fixtures.
+
+Service markers: a test marked `redis` or `postgres` skips when that service is not configured or not
+reachable — unless REQUIRE_SERVICES=1 (CI), where it fails instead, so CI can never go green by
+silently skipping the real-service tests.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+DEFAULT_PORTS = {"redis": 6379, "postgres": 5432, "postgresql": 5432, "pgsql": 5432}
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    address = (parsed.hostname or "127.0.0.1", parsed.port or DEFAULT_PORTS.get(parsed.scheme, 0))
+    try:
+        with socket.create_connection(address, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _service_problem(marker: str) -> str | None:
+    if marker == "redis":
+        url = os.environ.get("REDIS_URL", "")
+        if not url:
+            return "REDIS_URL is not set"
+        return None if _reachable(url) else f"Redis at {url} does not answer"
+    if marker == "postgres":
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+            return "DATABASE_URL does not point at PostgreSQL"
+        return None if _reachable(url) else f"PostgreSQL at {url} does not answer"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in ("redis", "postgres"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        problem = _service_problem(marker)
+        if problem is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but {problem}", pytrace=False)
+        pytest.skip(problem)
+
+
+def _database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database the test run is using (the test database)."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = quote(settings_dict.get("USER") or "")
+    password = quote(settings_dict.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def live_worker(transactional_db, settings):
+    """A real Celery worker process on this run's broker (Redis or the embedded one) and test database.
+
+    Tasks are sent to a queue of their own, so no other worker on the machine takes them. Use with
+    tests that commit their data (`transaction=True`), since the worker reads it over a real connection.
+    """
+    from django.db import connection
+
+    from config.celery import app, healthcheck
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()  # a transactional test starts from flushed tables
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_QUEUE": queue,
+        "C_FORCE_ROOT": "1",
+    }
+    log = (ROOT / "var" / f"{queue}.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "info",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    saved = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited; see {log.name}")
+            try:
+                healthcheck.apply_async(queue=queue).get(timeout=5)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+        yield process
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = saved
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

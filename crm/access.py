@@ -1,0 +1,80 @@
+"""The ownership rule, in one place. Every view that shows or changes clients goes through here.
+
+- admin, operator, read_only and superusers see every client;
+- a trainer sees the clients assigned to them and unassigned leads;
+- read_only changes nothing (403).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from .models import Client, User
+
+M = TypeVar("M", bound=Model)
+
+
+def scope_to_user(queryset: QuerySet[M], user: User, *, client_path: str = "") -> QuerySet[M]:
+    """Limit any queryset to rows the user may see, through its path to Client.
+
+    `client_path` is the lookup from the queryset's model to Client ("" for Client itself,
+    "client" for a model with a `client` foreign key).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if not user.is_trainer:
+        return queryset
+    prefix = f"{client_path}__" if client_path else ""
+    return queryset.filter(
+        Q(**{f"{prefix}trainer": user}) | Q(**{f"{prefix}trainer__isnull": True})
+    )
+
+
+def visible_clients(user: User) -> QuerySet[Client]:
+    return scope_to_user(Client.objects.all(), user)
+
+
+def ensure_can_change(user: User) -> None:
+    if not user.can_change:
+        raise PermissionDenied
+
+
+def get_client_for(user: User, pk: int, *, for_change: bool = False) -> Client:
+    """The client with this id if the user may see it (404 otherwise); 403 for a change by read_only."""
+    if for_change:
+        ensure_can_change(user)
+    return get_object_or_404(visible_clients(user).select_related("stage", "trainer"), pk=pk)
+
+
+def change_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; read_only users get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        ensure_can_change(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(*roles: str) -> Callable:
+    """Login required, and the user's role is one of `roles` (superusers always pass)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not (request.user.is_superuser or request.user.role in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,304 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+phone_validator = RegexValidator(
+    r"^\+\d{10,15}$", _("Enter the phone in international format, e.g. +79161234567.")
+)
+
+
+class User(AbstractUser):
+    """A staff member. The role decides what they may see and change (see `crm.access`)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        TRAINER = "trainer", _("Trainer")
+        OPERATOR = "operator", _("Operator")
+        READ_ONLY = "read_only", _("Read only")
+
+    role = models.CharField(_("role"), max_length=16, choices=Role, default=Role.TRAINER)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    telegram_chat_id = models.BigIntegerField(
+        _("Telegram chat id"),
+        null=True,
+        blank=True,
+        help_text=_("Where the bot sends this person's notifications."),
+    )
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        # Superusers are admins; admins (and only they) use Django admin.
+        if self.is_superuser:
+            self.role = self.Role.ADMIN
+        self.is_staff = self.role == self.Role.ADMIN
+        super().save(*args, **kwargs)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == self.Role.ADMIN
+
+    @property
+    def is_trainer(self) -> bool:
+        return not self.is_superuser and self.role == self.Role.TRAINER
+
+    @property
+    def can_change(self) -> bool:
+        return self.is_superuser or self.role != self.Role.READ_ONLY
+
+
+class Client(models.Model):
+    """A person on the client journey, from the first lead to a finished program."""
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+
+    class Goal(models.TextChoices):
+        WEIGHT_LOSS = "weight_loss", _("Weight loss")
+        MUSCLE_GAIN = "muscle_gain", _("Muscle gain")
+        TONING = "toning", _("Toning")
+        STRENGTH = "strength", _("Strength")
+
+    class Experience(models.TextChoices):
+        BEGINNER = "beginner", _("Beginner")
+        INTERMEDIATE = "intermediate", _("Intermediate")
+        ADVANCED = "advanced", _("Advanced")
+
+    class Lifestyle(models.TextChoices):
+        SEDENTARY = "sedentary", _("Sedentary")
+        LIGHT = "light", _("Lightly active")
+        MODERATE = "moderate", _("Moderately active")
+        ACTIVE = "active", _("Very active")
+
+    class Location(models.TextChoices):
+        GYM = "gym", _("Gym")
+        HOME = "home", _("Home")
+        OUTDOORS = "outdoors", _("Outdoors")
+
+    class Equipment(models.TextChoices):
+        NONE = "none", _("No equipment")
+        DUMBBELLS = "dumbbells", _("Dumbbells")
+        BANDS = "bands", _("Resistance bands")
+        FULL_GYM = "full_gym", _("Full gym")
+
+    class Source(models.TextChoices):
+        TELEGRAM = "telegram", _("Telegram bot")
+        WEBSITE = "website", _("Website form")
+        INSTAGRAM = "instagram", _("Instagram")
+        VK_ADS = "vk_ads", _("VK ads")
+        REFERRAL = "referral", _("Referral")
+        MANUAL = "manual", _("Added by hand")
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=20, null=True, blank=True, unique=True, validators=[phone_validator]
+    )
+    telegram_id = models.BigIntegerField(_("Telegram id"), null=True, blank=True, unique=True)
+    telegram_username = models.CharField(_("Telegram username"), max_length=64, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    age = models.PositiveSmallIntegerField(
+        _("age"), null=True, blank=True, validators=[MinValueValidator(10), MaxValueValidator(100)]
+    )
+    goal = models.CharField(_("goal"), max_length=16, choices=Goal, blank=True)
+    experience = models.CharField(_("experience"), max_length=16, choices=Experience, blank=True)
+    height_cm = models.PositiveSmallIntegerField(
+        _("height, cm"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(100), MaxValueValidator(250)],
+    )
+    weight_kg = models.DecimalField(
+        _("weight, kg"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30), MaxValueValidator(300)],
+    )
+    lifestyle = models.CharField(_("lifestyle"), max_length=16, choices=Lifestyle, blank=True)
+    location = models.CharField(_("where they train"), max_length=16, choices=Location, blank=True)
+    equipment = models.CharField(_("equipment"), max_length=16, choices=Equipment, blank=True)
+    training_days_per_week = models.PositiveSmallIntegerField(
+        _("training days per week"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(7)],
+    )
+
+    source = models.CharField(_("source"), max_length=64, blank=True, db_index=True)
+    trainer = models.ForeignKey(
+        User,
+        verbose_name=_("trainer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clients",
+    )
+    stage = models.ForeignKey(
+        "pipeline.PipelineStage",
+        verbose_name=_("stage"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clients",
+    )
+    stage_changed_at = models.DateTimeField(_("in stage since"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    next_contact_at = models.DateTimeField(_("next contact"), null=True, blank=True, db_index=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["stage", "trainer"], name="client_stage_trainer_idx"),
+            models.Index(fields=["trainer", "-created_at"], name="client_trainer_created_idx"),
+            models.Index(fields=["telegram_username"], name="client_tg_username_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__gte=10, age__lte=100),
+                name="client_age_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(height_cm__isnull=True) | Q(height_cm__gte=100, height_cm__lte=250),
+                name="client_height_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=30, weight_kg__lte=300),
+                name="client_weight_range",
+            ),
+            models.CheckConstraint(condition=~Q(phone=""), name="client_phone_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        if name:
+            return name
+        if self.telegram_username:
+            return f"@{self.telegram_username}"
+        return self.phone or f"#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # Empty phone means "no phone": NULL keeps the unique constraint from clashing on "".
+        if not self.phone:
+            self.phone = None
+        super().save(*args, **kwargs)
+
+
+class Lead(models.Model):
+    """One arrival of a client through a channel; a repeat visitor gets a new lead, not a new client."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        QUALIFIED = "qualified", _("Qualified")
+        CONVERTED = "converted", _("Converted")
+        LOST = "lost", _("Lost")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="leads"
+    )
+    source = models.CharField(_("source"), max_length=64, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.NEW)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.source or '—'} · {self.get_status_display()}"
+
+
+class ClientAction(models.Model):
+    """Something the trainer did with a client: a call, a meeting, a note."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Message")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("Email")
+        NOTE = "note", _("Note")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=Kind)
+    happened_at = models.DateTimeField(_("date"), db_index=True)
+    description = models.TextField(_("description"), blank=True)
+    author = models.ForeignKey(
+        User, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client action")
+        verbose_name_plural = _("client actions")
+        ordering = ["-happened_at", "-id"]
+        indexes = [models.Index(fields=["client", "-happened_at"], name="action_client_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.client}"
+
+
+class ClientContact(models.Model):
+    """One message exchanged with a client through a channel; every bot message lands here."""
+
+    class Channel(models.TextChoices):
+        TELEGRAM = "telegram", _("Telegram")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel)
+    contact_data = models.CharField(_("contact data"), max_length=255, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction)
+    sent_at = models.DateTimeField(_("time"), db_index=True)
+    author = models.ForeignKey(
+        User,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Staff member who wrote an outbound message; empty for the bot."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client contact")
+        verbose_name_plural = _("client contacts")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["client", "-sent_at"], name="contact_client_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.get_direction_display()} · {self.client}"

@@ -1,0 +1,162 @@
+"""The only code that changes a client's stage.
+
+`stage_move` is a person moving a card; `stage_apply_event` is the system reacting to an event of the
+client journey, following the table in SPEC.md ("Sales pipeline"). Both lock the client row, update it
+and write the history row in one transaction.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Client, User
+
+from .defaults import create_default_stages
+from .models import PipelineStage, StageMove
+
+Code = PipelineStage.Code
+Event = StageMove.Event
+
+# The journey's forward direction. Trainers may reorder columns, so "backwards" is judged by this
+# fixed order of system codes, not by the editable `order` field.
+FLOW: tuple[str, ...] = (
+    Code.FIRST_CONTACT,
+    Code.CONSULTATION,
+    Code.DECIDING,
+    Code.PURCHASED,
+    Code.ACTIVE,
+    Code.FINISHED,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    target: str
+    # None: from any stage earlier in FLOW (and from no stage). A set: only from these codes,
+    # where NO_STAGE stands for a client not on any stage yet.
+    only_from: frozenset[str] | None = None
+    # Stages outside the forward rule that the event may still leave (a repeat purchase).
+    also_from: frozenset[str] = field(default_factory=frozenset)
+
+
+NO_STAGE = "<none>"
+REPEAT = frozenset({Code.FINISHED, Code.INACTIVE})
+
+RULES: dict[str, Rule] = {
+    Event.LEAD_CREATED: Rule(Code.FIRST_CONTACT, only_from=frozenset({NO_STAGE})),
+    Event.QUESTIONNAIRE_COMPLETED: Rule(Code.CONSULTATION),
+    Event.PAYMENT_CREATED: Rule(Code.DECIDING, also_from=REPEAT),
+    Event.PAYMENT_SUCCEEDED: Rule(Code.PURCHASED, also_from=REPEAT),
+    Event.PROGRAM_DELIVERED: Rule(Code.ACTIVE),
+    Event.PROGRAM_FINISHED: Rule(Code.FINISHED, only_from=frozenset({Code.ACTIVE})),
+}
+
+
+class StageError(Exception):
+    """A move that cannot be made; the message is safe to show to the user."""
+
+
+def _rank(stage: PipelineStage | None, stages: list[PipelineStage]) -> float | None:
+    """Position of a stage in FLOW; a custom stage ranks just after the system stage before it.
+
+    None for a stage outside the flow (Неактивен, or a custom stage placed after it).
+    """
+    if stage is None:
+        return -1
+    if stage.code:
+        return FLOW.index(stage.code) if stage.code in FLOW else None
+    rank: float | None = -0.5
+    for other in stages:
+        if (other.order, other.pk) >= (stage.order, stage.pk):
+            break
+        if other.code:
+            rank = FLOW.index(other.code) + 0.5 if other.code in FLOW else None
+    return rank
+
+
+def _may_leave(current: PipelineStage | None, rule: Rule, target: PipelineStage) -> bool:
+    if current == target:
+        return False
+    current_code = NO_STAGE if current is None else current.code
+    if rule.only_from is not None:
+        return current_code in rule.only_from
+    if current_code in rule.also_from:
+        return True
+    stages = list(PipelineStage.objects.all())
+    current_rank, target_rank = _rank(current, stages), _rank(target, stages)
+    return current_rank is not None and target_rank is not None and current_rank < target_rank
+
+
+def _record_move(
+    *, client: Client, stage: PipelineStage, event: str, actor: User | None, notes: str
+) -> StageMove:
+    now = timezone.now()
+    previous = client.stage
+    Client.objects.filter(pk=client.pk).update(stage=stage, stage_changed_at=now, updated_at=now)
+    client.stage, client.stage_changed_at = stage, now
+    return StageMove.objects.create(
+        client=client,
+        from_stage=previous,
+        from_stage_name=previous.name if previous else "",
+        to_stage=stage,
+        to_stage_name=stage.name,
+        event=event,
+        actor=actor,
+        notes=notes,
+        moved_at=now,
+    )
+
+
+def _lock(client: Client) -> Client:
+    return Client.objects.select_for_update().select_related("stage").get(pk=client.pk)
+
+
+@transaction.atomic
+def stage_move(
+    *, client: Client, stage: PipelineStage, actor: User | None, notes: str = ""
+) -> StageMove | None:
+    """Move a client to any stage by hand. Returns the history row, or None if already there.
+
+    Raises StageError if the stage no longer exists.
+    """
+    if not PipelineStage.objects.filter(pk=stage.pk).exists():
+        raise StageError(_("This stage no longer exists."))
+    locked = _lock(client)
+    if locked.stage_id == stage.pk:
+        return None
+    move = _record_move(client=locked, stage=stage, event=Event.MANUAL, actor=actor, notes=notes)
+    client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
+    return move
+
+
+@transaction.atomic
+def stage_apply_event(
+    *, client: Client, event: str, actor: User | None = None, notes: str = ""
+) -> StageMove | None:
+    """Apply an automatic move for a journey event (see RULES).
+
+    Never drags a client backwards: returns None and changes nothing when the client is already at
+    or past the event's stage, or where the event does not apply. Raises KeyError for an unknown
+    event, and PipelineStage.DoesNotExist if the target system stage was removed from the database.
+    """
+    rule = RULES[event]
+    target = PipelineStage.objects.get(code=rule.target)
+    locked = _lock(client)
+    if not _may_leave(locked.stage, rule, target):
+        return None
+    move = _record_move(
+        client=locked,
+        stage=target,
+        event=event,
+        actor=actor,
+        notes=notes or str(Event(event).label),
+    )
+    client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
+    return move
+
+
+def stages_ensure_defaults() -> None:
+    """Recreate any missing system stage (the data migration's job, again for flushed test tables)."""
+    create_default_stages(PipelineStage)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed the demo business once, then serve the web app and a Celery worker with
+# beat on the embedded defaults (SQLite + filesystem broker). Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBUG="${DEBUG:-1}"
+export C_FORCE_ROOT=1  # the worker refuses to run as root otherwise; fine for a local demo
+PORT="${PORT:-8000}"
+PY=.venv/bin/python
+
+$PY manage.py migrate --no-input -v 0
+if [ ! -f var/.demo-seeded ]; then
+  echo "Loading demo data (first run only)…"
+  $PY manage.py seed_demo && touch var/.demo-seeded
+fi
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping…"
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+set -m  # each background job in its own process group, so Ctrl-C reaches its children too
+.venv/bin/celery -A config worker -B -l warning --concurrency 2 \
+  --schedule "$PWD/var/celerybeat-schedule" > var/celery.log 2>&1 &
+pids+=($!)
+$PY manage.py runserver "127.0.0.1:$PORT" &
+pids+=($!)
+set +m
+
+sleep 2
+cat <<MSG
+
+  Fitness CRM is running:  http://127.0.0.1:$PORT/
+  Admin:    demo-admin   / demo-admin-2026   (Django admin at http://127.0.0.1:$PORT/admin/)
+  Trainer:  demo-trainer / demo-trainer-2026
+  Celery worker + beat log: var/celery.log        Stop with Ctrl-C.
+
+MSG
+wait -n "${pids[@]}" || true
