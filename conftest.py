@@ -142,3 +142,70 @@ def live_worker(transactional_db, settings):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    """One headless Debian Chromium for the session (never a downloaded browser)."""
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if REQUIRE_SERVICES:
+            pytest.fail("Chromium is not installed (apt-get install chromium)", pytrace=False)
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, live_server):
+    """A fresh browser page; `page.csp_violations` and `page.js_errors` collect what went wrong.
+
+    Tests should assert both are empty: the Content-Security-Policy must hold on every page.
+    """
+    context = _playwright_browser.new_context(base_url=live_server.url, locale="ru-RU")
+    context.set_default_timeout(10_000)
+    browser_page = context.new_page()
+    browser_page.csp_violations = []
+    browser_page.js_errors = []
+    browser_page.on(
+        "console",
+        lambda msg: (
+            browser_page.csp_violations.append(msg.text)
+            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text
+            else None
+        ),
+    )
+    browser_page.on("pageerror", lambda exc: browser_page.js_errors.append(str(exc)))
+    yield browser_page
+    context.close()
+
+
+@pytest.fixture
+def login(page):
+    """Log a user in through the real login form: `login(user)` (factory password `pass12345`)."""
+
+    def do_login(user, password: str = "pass12345"):
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    return do_login

@@ -1,0 +1,36 @@
+import pytest
+from django.utils import timezone
+
+from crm.tests.factories import ClientFactory, TrainerFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_trainer_logs_in_sees_dashboard_and_marks_a_follow_up_done(page, login):
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()
+    trainer = TrainerFactory()
+    ClientFactory(
+        trainer=trainer, first_name="Ирина", last_name="Петрова", next_contact_at=timezone.now()
+    )
+
+    login(trainer)
+
+    assert page.locator("h1").inner_text() == "Панель"
+    follow_ups = page.locator("#follow-ups")
+    assert "Ирина Петрова" in follow_ups.inner_text()
+    follow_ups.get_by_role("button", name="Готово").click()
+    page.wait_for_selector("#follow-ups >> text=Нет запланированных контактов")
+    assert "Ирина Петрова" not in page.locator("#follow-ups").inner_text()
+    assert page.csp_violations == [] and page.js_errors == []
+
+
+def test_phone_width_shows_menu_behind_toggle(page, login):
+    page.set_viewport_size({"width": 360, "height": 740})
+    login(TrainerFactory())
+
+    assert not page.locator("nav.nav").is_visible()
+    page.click("label.nav-toggle-label")
+    assert page.locator("nav.nav").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
