@@ -1,0 +1,63 @@
+"""How other apps add to the client page without crm importing them.
+
+An app may ship `<app>/client_page.py` with either or both of:
+
+    def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]
+        Blocks shown on the client page (programs, payments, progress, the chat with the bot…).
+    def timeline(*, client: Client, limit: int) -> list[TimelineItem]
+        Events merged into the client's timeline (newest first, at most `limit`).
+
+Each function must run a constant number of queries, whatever the client's history holds.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
+from importlib.util import find_spec
+from types import ModuleType
+
+from django.apps import apps
+from django.http import HttpRequest
+
+from .models import Client
+
+
+@dataclass(frozen=True)
+class ClientSection:
+    title: str
+    html: str  # already rendered (render_to_string with the request), safe to insert
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # short code for the icon/colour: "action", "contact", "stage", "payment", "program", …
+    title: str
+    text: str = ""
+    url: str = ""
+
+
+def _client_page_modules() -> Iterator[ModuleType]:
+    for config in apps.get_app_configs():
+        name = f"{config.name}.client_page"
+        if config.name != "crm" and find_spec(name) is not None:
+            yield import_module(name)
+
+
+def client_sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
+    found: list[ClientSection] = []
+    for module in _client_page_modules():
+        if hasattr(module, "sections"):
+            found.extend(module.sections(request=request, client=client))
+    return sorted(found, key=lambda section: section.order)
+
+
+def client_timeline(*, client: Client, limit: int = 50) -> list[TimelineItem]:
+    """Events from every app, newest first (crm's own actions and contacts are added by crm)."""
+    found: list[TimelineItem] = []
+    for module in _client_page_modules():
+        if hasattr(module, "timeline"):
+            found.extend(module.timeline(client=client, limit=limit))
+    return sorted(found, key=lambda item: item.at, reverse=True)[:limit]
