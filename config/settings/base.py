@@ -142,7 +142,8 @@ USE_TZ = True
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = BASE_DIR / "staticfiles"  # filled by collectstatic in production
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "media/"
 # Media (program PDFs, progress photos) is private: served only through views that check access.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
