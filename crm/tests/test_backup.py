@@ -41,7 +41,12 @@ def test_restore_refuses_to_mix_with_existing_data(tmp_path):
         call_command("restore", str(archive), stdout=StringIO())
 
 
+@pytest.mark.django_db(transaction=True)
 def test_restore_with_replace_swaps_the_data(tmp_path):
+    # Real transactions: PostgreSQL will not TRUNCATE inside the test's wrapping transaction.
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()
     ClientFactory(first_name="Старый")
     archive = tmp_path / "b.tar.gz"
     call_command("backup", output=str(archive), stdout=StringIO())
