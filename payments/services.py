@@ -243,7 +243,7 @@ def payment_succeed(
     thank-you message. A second call for the same payment changes and sends nothing.
     """
     locked = (
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update(of=("self",))
         .select_related("client", "tariff", "promo_code")
         .get(pk=payment.pk)
     )
