@@ -5,7 +5,14 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from crm.models import Client, Lead
-from crm.tests.factories import AdminFactory, ClientFactory, LeadFactory, TrainerFactory, UserFactory, stage
+from crm.tests.factories import (
+    AdminFactory,
+    ClientFactory,
+    LeadFactory,
+    TrainerFactory,
+    UserFactory,
+    stage,
+)
 from payments import client_page, services
 from payments.gateways import GatewayError
 from payments.models import Payment, Refund
@@ -49,7 +56,9 @@ def test_list_shows_filters_totals_and_revenue(client, trainer, enqueued):
     filtered = client.get(reverse("payments:payment-list"), {"status": "canceled"})
     assert [p.status for p in filtered.context["page"].object_list] == ["canceled"]
     assert filtered.context["totals"].revenue == 0
-    partial = client.get(reverse("payments:payment-list"), {"provider": "cash"}, HTTP_HX_REQUEST="true")
+    partial = client.get(
+        reverse("payments:payment-list"), {"provider": "cash"}, HTTP_HX_REQUEST="true"
+    )
     assert b"<html" not in partial.content and b"payment-results" in partial.content
 
 
@@ -83,7 +92,9 @@ def test_detail_owner_sees_it_other_trainer_gets_404(client, trainer, other_trai
     assert client.get(url).status_code == 404
 
 
-def test_confirm_by_owner_other_trainer_404_read_only_403(client, trainer, other_trainer, own_payment, enqueued):
+def test_confirm_by_owner_other_trainer_404_read_only_403(
+    client, trainer, other_trainer, own_payment, enqueued
+):
     url = reverse("payments:payment-confirm", args=[own_payment.pk])
     client.force_login(UserFactory(role="read_only"))
     assert client.post(url).status_code == 403
@@ -122,7 +133,10 @@ def test_record_cash_payment_page(client, trainer, other_trainer, enqueued):
 
 def test_refund_is_for_admins_only(client, trainer, enqueued):
     payment = services.payment_record_manual(
-        client=ClientFactory(trainer=trainer), tariff=TariffFactory(), provider="cash", actor=trainer
+        client=ClientFactory(trainer=trainer),
+        tariff=TariffFactory(),
+        provider="cash",
+        actor=trainer,
     )
     url = reverse("payments:payment-refund", args=[payment.pk])
     client.force_login(trainer)
@@ -167,7 +181,9 @@ def test_admin_pages_open(admin_client, name, enqueued):
 
 def test_client_section_and_timeline(trainer, django_assert_num_queries, enqueued):
     customer = ClientFactory(trainer=trainer)
-    paid = services.payment_record_manual(client=customer, tariff=TariffFactory(), provider="cash", actor=trainer)
+    paid = services.payment_record_manual(
+        client=customer, tariff=TariffFactory(), provider="cash", actor=trainer
+    )
     pending = PaymentFactory(client=customer)
     request = RequestFactory().get("/")
     request.user = trainer
@@ -213,7 +229,9 @@ def test_demo_checkout_cancel(client, settings):
     settings.DEBUG = True
     settings.YOOKASSA_SHOP_ID = ""
     payment = services.payment_create(client=ClientFactory(), tariff=TariffFactory())
-    client.post(reverse("payments:demo-checkout", args=[payment.provider_payment_id]), {"action": "cancel"})
+    client.post(
+        reverse("payments:demo-checkout", args=[payment.provider_payment_id]), {"action": "cancel"}
+    )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.CANCELED
 
@@ -237,12 +255,21 @@ def test_pay_page_creates_one_client_and_redirects_to_yookassa(client, yookassa,
     tariff = TariffFactory(name="Программа на 12 недель")
     page = client.get(reverse("payments:pay"))
     assert "Программа на 12 недель" in page.content.decode()
-    data = {"tariff": tariff.pk, "name": "Анна Петрова", "phone": "8 (916) 123-45-67", "email": "a@example.ru"}
+    data = {
+        "tariff": tariff.pk,
+        "name": "Анна Петрова",
+        "phone": "8 (916) 123-45-67",
+        "email": "a@example.ru",
+    }
 
     first = client.post(reverse("payments:pay"), data)
     assert first.status_code == 302 and first.url.startswith("https://yoomoney.example/checkout")
     customer = Client.objects.get(phone="+79161234567")
-    assert (customer.first_name, customer.last_name, customer.source) == ("Анна", "Петрова", "website")
+    assert (customer.first_name, customer.last_name, customer.source) == (
+        "Анна",
+        "Петрова",
+        "website",
+    )
     assert Lead.objects.filter(client=customer).count() == 1
     assert customer.stage.code == "deciding"
     client.post(reverse("payments:pay"), data)
@@ -271,7 +298,9 @@ def test_pay_page_finds_an_existing_client(client, yookassa, enqueued):
 
 def test_pay_page_shows_clear_errors(client, yookassa):
     tariff = TariffFactory()
-    bad_phone = client.post(reverse("payments:pay"), {"tariff": tariff.pk, "name": "А", "phone": "123"})
+    bad_phone = client.post(
+        reverse("payments:pay"), {"tariff": tariff.pk, "name": "А", "phone": "123"}
+    )
     assert bad_phone.status_code == 200 and bad_phone.context["form"].errors["phone"]
     bad_promo = client.post(
         reverse("payments:pay"),
