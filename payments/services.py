@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
@@ -526,7 +527,8 @@ def refund_create(
         amount = available if amount is None else amount
         if amount <= 0 or amount > available:
             raise PaymentError(
-                _("The refund must be between 0.01 and %(max)s ₽.") % {"max": available}
+                _("The refund must be between 0.01 and %(max)s ₽.")
+                % {"max": number_format(available, 2)}
             )
         refund = Refund.objects.create(
             payment=locked, amount=amount, reason=reason[:255], created_by=actor

@@ -41,7 +41,7 @@ def test_concurrent_payments_cannot_overrun_a_promo_limit(yookassa):
 
     assert outcomes.count("ok") == 1
     assert Payment.objects.filter(promo_code__code="LAST").count() == 1
-    assert all("used up" in o for o in outcomes if o != "ok")
+    assert all("израсходован" in o for o in outcomes if o != "ok")
 
 
 @pytest.mark.django_db(transaction=True)

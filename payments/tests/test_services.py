@@ -72,7 +72,7 @@ def test_timeout_at_creation_leaves_a_visible_payment_and_the_retry_reuses_its_k
 
 def test_api_down_at_creation_is_a_clear_error(yookassa):
     yookassa.down = True
-    with pytest.raises(services.PaymentError, match="did not answer"):
+    with pytest.raises(services.PaymentError, match="Платёжный сервис не ответил"):
         services.payment_create(client=consultation_client(), tariff=TariffFactory())
     assert Payment.objects.get().last_error
 
@@ -145,9 +145,9 @@ def test_percent_and_fixed_promo_codes_discount_the_price(yookassa):
 @pytest.mark.parametrize(
     ("promo_kwargs", "message"),
     [
-        ({"is_active": False}, "does not exist"),
-        ({"valid_to": timezone.now() - timedelta(days=1)}, "expired"),
-        ({"valid_from": timezone.now() + timedelta(days=1)}, "not valid yet"),
+        ({"is_active": False}, "не найден"),
+        ({"valid_to": timezone.now() - timedelta(days=1)}, "истёк"),
+        ({"valid_from": timezone.now() + timedelta(days=1)}, "ещё не действует"),
     ],
 )
 def test_bad_promo_codes_get_a_clear_message(yookassa, promo_kwargs, message):
@@ -160,7 +160,7 @@ def test_bad_promo_codes_get_a_clear_message(yookassa, promo_kwargs, message):
 
 
 def test_unknown_promo_code(yookassa):
-    with pytest.raises(services.PaymentError, match="does not exist"):
+    with pytest.raises(services.PaymentError, match="не найден"):
         services.payment_create(
             client=consultation_client(), tariff=TariffFactory(), promo_code="NOPE"
         )
@@ -169,7 +169,7 @@ def test_unknown_promo_code(yookassa):
 def test_promo_code_limited_to_other_tariffs(yookassa):
     promo = PromoCodeFactory(code="ONLYFOOD")
     promo.tariffs.add(TariffFactory())
-    with pytest.raises(services.PaymentError, match="does not apply"):
+    with pytest.raises(services.PaymentError, match="не действует для тарифа"):
         services.payment_create(
             client=consultation_client(), tariff=TariffFactory(), promo_code="ONLYFOOD"
         )
@@ -183,11 +183,11 @@ def test_used_up_promo_code_and_per_client_limit(yookassa, enqueued):
     services.payment_succeed(payment=paid)
     assert PromoCodeUsage.objects.get().payment == paid
 
-    with pytest.raises(services.PaymentError, match="already used"):
+    with pytest.raises(services.PaymentError, match="уже использовали"):
         services.payment_create(client=first_client, tariff=tariff, promo_code="ONCE")
     # A second client's pending payment holds the last use…
     services.payment_create(client=consultation_client(), tariff=tariff, promo_code="ONCE")
-    with pytest.raises(services.PaymentError, match="used up"):
+    with pytest.raises(services.PaymentError, match="израсходован"):
         services.payment_create(client=consultation_client(), tariff=tariff, promo_code="ONCE")
 
 
@@ -265,7 +265,9 @@ def test_partial_then_full_refund_through_yookassa(yookassa, enqueued):
 
 def test_refund_cannot_exceed_the_amount(yookassa, enqueued):
     payment = _paid_online(yookassa)
-    with pytest.raises(services.PaymentError, match="between"):
+    with pytest.raises(
+        services.PaymentError, match="Сумма возврата должна быть от 0,01 до 4990,00"
+    ):
         services.refund_create(payment=payment, actor=None, amount=Decimal("5000"))
     assert not Refund.objects.exists()
 
