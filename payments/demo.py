@@ -6,7 +6,9 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Client
@@ -57,14 +59,21 @@ def _payment(client: Client, n: int, tariff: Tariff, status: str, at, promo, rng
     online = rng.random() < 0.8
     paid = status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
     key = f"demo-seed-{client.phone}-{n}"
+    provider = Payment.Provider.YOOKASSA if online else rng.choice(["cash", "card"])
+    provider_id, link = (f"seed-{key}" if online else None), ""
+    if status == Payment.Status.PENDING:
+        # Open payments go to the demo checkout, so the journey can be finished on a fresh machine.
+        provider, provider_id = Payment.Provider.DEMO, key
+        link = settings.SITE_URL + reverse("payments:demo-checkout", args=[key])
     return Payment(
         client=client,
         tariff=tariff,
         amount=amount,
         refunded_amount=amount if status == Payment.Status.REFUNDED else Decimal("0.00"),
         status=status,
-        provider=Payment.Provider.YOOKASSA if online else rng.choice(["cash", "card"]),
-        provider_payment_id=f"seed-{key}" if online else None,
+        provider=provider,
+        provider_payment_id=provider_id,
+        confirmation_url=link,
         idempotence_key=key,
         promo_code=promo,
         paid_at=at + timedelta(minutes=rng.randint(2, 40)) if paid else None,
@@ -83,7 +92,10 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
     rows += promo_created
     now = timezone.now()
     payments: list[Payment] = []
+    before = Payment.objects.count()
     for client in clients:
+        # Each client's history comes from its own seed: a re-run makes the same rows (same keys).
+        rng = random.Random(f"payments-{client.phone}")
         code = client.stage.code if client.stage else ""
         decided_at = client.stage_changed_at or client.created_at
         start = client.created_at + (decided_at - client.created_at) / 2
@@ -142,4 +154,4 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
         if p.pk not in have
     ]
     Subscription.objects.bulk_create(subscriptions)
-    return rows + len(created) + len(subscriptions)
+    return rows + Payment.objects.count() - before + len(subscriptions)

@@ -177,7 +177,7 @@ def payment_create(
 
     try:
         remote = gateway.payment_create(
-            amount=amount,
+            amount=payment.amount,
             description=_("%(tariff)s, payment #%(id)s")
             % {"tariff": tariff.name, "id": payment.pk},
             idempotence_key=payment.idempotence_key,

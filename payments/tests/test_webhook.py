@@ -220,3 +220,18 @@ def test_production_settings_check_the_ip():
     os.environ.setdefault("SECRET_KEY", "x" * 50)
     production = importlib.import_module("config.settings.production")
     assert production.YOOKASSA_WEBHOOK_CHECK_IP is True
+
+
+def test_sql_queries_per_notification_are_bounded(client, yookassa, pending):
+    from django.db import connection
+
+    yookassa.set_status(pending.provider_payment_id, "succeeded")
+    body = notification("payment.succeeded", pending.provider_payment_id)
+    counts = []
+    for _ in range(2):
+        seen = []
+        with connection.execute_wrapper(lambda run, sql, *a: seen.append(sql) or run(sql, *a)):
+            post(client, body)
+        counts.append(len(seen))
+    first, duplicate = counts
+    assert first <= 20 and duplicate <= 4, counts
