@@ -103,7 +103,9 @@ def _customer(client: Client) -> dict | None:
     return None
 
 
-def _reusable(*, client: Client, tariff: Tariff, promo: PromoCode | None, amount: Decimal):
+def _reusable(
+    *, client: Client, tariff: Tariff, promo: PromoCode | None, amount: Decimal, provider: str
+):
     """An earlier online payment for the same purchase that a repeated request should continue.
 
     A row whose creation at the provider failed is retried with its own idempotence key (never a
@@ -117,7 +119,7 @@ def _reusable(*, client: Client, tariff: Tariff, promo: PromoCode | None, amount
             tariff=tariff,
             promo_code=promo,
             amount=amount,
-            provider__in=ONLINE_PROVIDERS,
+            provider=provider,
             status=Payment.Status.PENDING,
         )
         .filter(
@@ -153,7 +155,9 @@ def payment_create(
         if promo_code.strip():
             promo = promo_code_check(code=promo_code, tariff=tariff, client=client, lock=True)
             amount = promo.discounted(tariff.price)
-        payment = _reusable(client=client, tariff=tariff, promo=promo, amount=amount)
+        payment = _reusable(
+            client=client, tariff=tariff, promo=promo, amount=amount, provider=gateway.provider
+        )
         if payment is not None and payment.provider_payment_id:
             return payment
         if payment is None:
@@ -189,6 +193,11 @@ def payment_create(
             last_error=str(exc)[:255], updated_at=timezone.now()
         )
         payment.last_error = str(exc)[:255]
+        staff_notify(
+            text=_("YooKassa did not create payment #%(id)s for %(client)s; the client may retry.")
+            % {"id": payment.pk, "client": client},
+            client=client,
+        )
         raise PaymentError(
             _("The payment service did not answer. Please try again in a minute.")
         ) from exc

@@ -27,7 +27,8 @@ def yookassa(fake_yookassa, settings, monkeypatch):
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """Tasks enqueued by name from payments.services (programs' task is not on this branch)."""
+    """Tasks enqueued by name after commit: the paid program (programs' task is not on this branch)
+    and the bot's messages from crm.notifications."""
     calls = []
 
     def record(name, *args, **kwargs):
@@ -35,4 +36,5 @@ def enqueued(monkeypatch):
         return True
 
     monkeypatch.setattr("payments.services.enqueue_on_commit", record)
+    monkeypatch.setattr("crm.notifications.enqueue_on_commit", record)
     return calls

@@ -70,11 +70,16 @@ def test_timeout_at_creation_leaves_a_visible_payment_and_the_retry_reuses_its_k
     assert StageMove.objects.filter(client=client, event="payment_created").count() == 1
 
 
-def test_api_down_at_creation_is_a_clear_error(yookassa):
+def test_api_down_at_creation_is_a_clear_error(yookassa, enqueued):
     yookassa.down = True
     with pytest.raises(services.PaymentError, match="Платёжный сервис не ответил"):
         services.payment_create(client=consultation_client(), tariff=TariffFactory())
     assert Payment.objects.get().last_error
+    assert any(
+        "не создала платёж" in kw["text"]
+        for name, _, kw in enqueued
+        if name == "botapp.staff_notify"
+    )
 
 
 def test_no_online_payments_without_credentials_in_production(settings):
@@ -107,15 +112,19 @@ def test_succeed_runs_every_follow_up_once(enqueued, django_capture_on_commit_ca
     assert StageMove.objects.filter(client=client, event="payment_succeeded").count() == 1
     subscription = Subscription.objects.get(client=client)
     assert subscription.ends_on - subscription.starts_on == timedelta(days=83)
-    assert enqueued == [
+    assert [call for call in enqueued if call[0].startswith("programs.")] == [
         ("programs.tasks.program_generate_task", (client.pk, "paid", f"payment:{payment.pk}"), {})
     ]
+    [thanks] = [kw for name, _, kw in enqueued if name == "botapp.client_message"]
+    assert thanks["client_id"] == client.pk and "Спасибо" in thanks["text"]
+    [staff] = [kw for name, _, kw in enqueued if name == "botapp.staff_notify"]
+    assert "Оплата получена" in staff["text"]
 
 
 def test_no_program_for_a_tariff_that_does_not_grant_it(enqueued):
     payment = PaymentFactory(tariff=TariffFactory(grants_paid_program=False))
     services.payment_succeed(payment=payment)
-    assert enqueued == []
+    assert not [call for call in enqueued if call[0].startswith("programs.")]
 
 
 def test_second_payment_extends_the_subscription(enqueued):
