@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import phone_validator
+from crm.phones import normalize_phone
 
 from .models import Payment, Tariff
 from .selectors import PaymentFilters
@@ -95,8 +95,4 @@ class PayForm(forms.Form):
     promo_code = forms.CharField(label=_("Promo code"), required=False, max_length=32)
 
     def clean_phone(self) -> str:
-        phone = "".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit() or ch == "+")
-        if phone.startswith("8") and len(phone) == 11:
-            phone = "+7" + phone[1:]
-        phone_validator(phone)
-        return phone
+        return normalize_phone(self.cleaned_data["phone"])

@@ -17,8 +17,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
-from crm.models import Client, Lead, User
+from crm.models import Client, ClientContact, User
 from crm.notifications import client_message, staff_notify
+from crm.services import lead_register
 from pipeline.services import stage_apply_event
 
 from . import gateways
@@ -627,28 +628,16 @@ def demo_checkout_finish(*, provider_payment_id: str, paid: bool) -> str:
 # --- Public pay page ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def client_find_or_create(*, name: str, phone: str, email: str = "") -> Client:
-    """The client with this phone, or a new website lead (one client per phone, never a duplicate)."""
-    client = Client.objects.select_for_update().filter(phone=phone).first()
-    if client is not None:
-        if email and not client.email:
-            client.email = email
-            client.save(update_fields=["email", "updated_at"])
-        return client
+def pay_page_client(*, name: str, phone: str, email: str = "") -> Client:
+    """The website visitor as a client: found by phone or created, through crm's one lead service
+    (one client per phone, a lead recorded for the visit). `phone` must already be normalized."""
     first, _sep, last = name.strip().partition(" ")
-    client = Client(
+    registration = lead_register(
+        source=Client.Source.WEBSITE,
+        channel=ClientContact.Channel.PHONE,
+        phone=phone,
         first_name=first[:100],
         last_name=last.strip()[:100],
-        phone=phone,
         email=email,
-        source=Client.Source.WEBSITE,
     )
-    client.full_clean()
-    client.save()
-    Lead.objects.create(client=client, source=Client.Source.WEBSITE)
-    stage_apply_event(client=client, event="lead_created")
-    staff_notify(
-        text=_("New lead from the payment page: %(client)s") % {"client": client}, client=client
-    )
-    return client
+    return registration.client

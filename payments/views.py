@@ -248,7 +248,7 @@ def pay(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            client = services.client_find_or_create(
+            client = services.pay_page_client(
                 name=data["name"], phone=data["phone"], email=data["email"]
             )
             payment = services.payment_create(

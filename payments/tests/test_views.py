@@ -270,10 +270,10 @@ def test_pay_page_creates_one_client_and_redirects_to_yookassa(client, yookassa,
         "Петрова",
         "website",
     )
-    assert Lead.objects.filter(client=customer).count() == 1
+    assert Lead.objects.filter(client=customer, source="website").count() == 1
     assert customer.stage.code == "deciding"
     client.post(reverse("payments:pay"), data)
-    assert Client.objects.filter(phone="+79161234567").count() == 1
+    assert Client.objects.filter(phone="+79161234567").count() == 1  # a repeat visit, same client
 
     payment = Payment.objects.get()
     pending = client.get(reverse("payments:pay-return"))
