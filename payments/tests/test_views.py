@@ -308,3 +308,34 @@ def test_pay_page_shows_clear_errors(client, yookassa):
     )
     assert "NOPE" in bad_promo.content.decode()
     assert not Payment.objects.exists()
+
+
+def test_revenue_numbers(enqueued):
+    from payments.selectors import revenue_get
+
+    admin = AdminFactory()
+    tariff, food = (
+        TariffFactory(price=Decimal("4990")),
+        TariffFactory(name="Питание", price=Decimal("1990")),
+    )
+    buyer = LeadFactory(status=Lead.Status.CONVERTED).client
+    LeadFactory(client=buyer, status=Lead.Status.QUALIFIED)  # a second lead: still one client
+    LeadFactory(status=Lead.Status.QUALIFIED)  # qualified, never paid
+    LeadFactory(status=Lead.Status.NEW)  # not qualified
+    services.payment_record_manual(client=buyer, tariff=tariff, provider="cash", actor=admin)
+    refunded = services.payment_record_manual(
+        client=buyer, tariff=food, provider="card", actor=admin
+    )
+    services.refund_create(payment=refunded, actor=admin, amount=Decimal("990"))
+    PaymentFactory(client=buyer, status=Payment.Status.CANCELED)
+
+    revenue = revenue_get(user=admin)
+
+    assert revenue.total == Decimal("5990.00")
+    assert [(r.label, r.revenue) for r in revenue.by_tariff] == [
+        (tariff.name, Decimal("4990.00")),
+        ("Питание", Decimal("1000.00")),
+    ]
+    assert sum(r.payments for r in revenue.by_month) == 2
+    assert revenue.average_check == Decimal("3490.00")
+    assert (revenue.qualified_clients, revenue.paying_clients, revenue.paid_share) == (2, 1, 50)
