@@ -141,6 +141,8 @@ def payment_create(
     leaves a visible pending payment with `last_error`; calling again for the same purchase reuses
     that row and key, so YooKassa never charges twice. Moves the client to "Принимают решение".
     Raises PaymentError (message safe to show) for a bad promo code or a provider failure.
+    Call it outside a transaction: inside one, a rollback after a timeout would also drop the row
+    that holds the idempotence key.
     """
     try:
         gateway = gateways.online_gateway()

@@ -141,6 +141,11 @@ def test_refund_is_for_admins_only(client, trainer, enqueued):
     url = reverse("payments:payment-refund", args=[payment.pk])
     client.force_login(trainer)
     assert client.post(url, {"amount": "100"}).status_code == 403
+    client.force_login(UserFactory(role="read_only"))
+    assert client.post(url, {"amount": "100"}).status_code == 403
+    client.force_login(TrainerFactory())
+    assert client.post(url, {"amount": "100"}).status_code == 403
+    assert not Refund.objects.exists()
     client.force_login(AdminFactory())
     assert client.post(url, {"amount": "100", "reason": "Не подошло время"}).status_code == 302
     payment.refresh_from_db()
