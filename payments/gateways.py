@@ -26,7 +26,25 @@ logger = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
-    """The provider could not be reached or refused the request; safe to retry with the same key."""
+    """The provider could not be reached or refused the request; safe to retry with the same key.
+
+    `uncertain` is True when no answer came (timeout, broken connection): the request may have
+    been carried out, so only a retry with the same idempotence key is safe.
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False):
+        super().__init__(message)
+        self.uncertain = uncertain
+
+
+def _no_answer(exc: BaseException | None) -> bool:
+    # The SDK turns a timeout into an AttributeError (it reads `.response` of the exception), so
+    # look through the whole chain for the network error underneath.
+    while exc is not None:
+        if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -127,8 +145,11 @@ def _call(what: str, func, *args):
     except GatewayError:
         raise
     except Exception as exc:  # network errors, timeouts, API errors: all mean "not done, retry"
-        logger.warning("YooKassa %s failed: %s", what, exc)
-        raise GatewayError(str(exc) or exc.__class__.__name__) from exc
+        uncertain = _no_answer(exc)
+        logger.warning(
+            "YooKassa %s failed (%s): %s", what, "no answer" if uncertain else "refused", exc
+        )
+        raise GatewayError(str(exc) or exc.__class__.__name__, uncertain=uncertain) from exc
 
 
 def _remote_payment(response) -> RemotePayment:

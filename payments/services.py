@@ -532,19 +532,27 @@ def refund_create(
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.Status.SUCCEEDED:
             raise PaymentError(_("Only a paid payment can be refunded."))
-        reserved = sum(
-            (r.amount for r in locked.refunds.filter(status=Refund.Status.PENDING)), Decimal(0)
-        )
-        available = locked.amount - locked.refunded_amount - reserved
-        amount = available if amount is None else amount
-        if amount <= 0 or amount > available:
-            raise PaymentError(
-                _("The refund must be between 0.01 and %(max)s ₽.")
-                % {"max": number_format(available, 2)}
+        # A refund whose answer never came is retried with its own key, never made anew.
+        unanswered = locked.refunds.filter(
+            status=Refund.Status.PENDING, provider_refund_id__isnull=True
+        ).first()
+        if unanswered is not None and amount in (None, unanswered.amount):
+            refund, amount = unanswered, unanswered.amount
+        else:
+            reserved = sum(
+                (r.amount for r in locked.refunds.filter(status=Refund.Status.PENDING)),
+                Decimal(0),
             )
-        refund = Refund.objects.create(
-            payment=locked, amount=amount, reason=reason[:255], created_by=actor
-        )
+            available = locked.amount - locked.refunded_amount - reserved
+            amount = available if amount is None else amount
+            if amount <= 0 or amount > available:
+                raise PaymentError(
+                    _("The refund must be between 0.01 and %(max)s ₽.")
+                    % {"max": number_format(available, 2)}
+                )
+            refund = Refund.objects.create(
+                payment=locked, amount=amount, reason=reason[:255], created_by=actor
+            )
     if locked.provider not in ONLINE_PROVIDERS:
         refund_succeed(refund=refund)
         refund.refresh_from_db()
@@ -557,7 +565,12 @@ def refund_create(
             reason=reason,
         )
     except GatewayError as exc:
-        # The key is kept: the same refund may be retried; nothing is refunded twice.
+        if exc.uncertain:
+            # It may have gone through: the row stays pending with its key, and refunding again
+            # repeats the same request, which YooKassa answers with the same refund.
+            raise PaymentError(
+                _("YooKassa did not answer. Press Refund again to retry the same refund.")
+            ) from exc
         Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.CANCELED)
         raise PaymentError(
             _("YooKassa did not accept the refund: %(error)s") % {"error": str(exc)[:200]}

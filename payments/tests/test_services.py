@@ -325,3 +325,31 @@ def test_poll_survives_the_api_being_down(yookassa):
     yookassa.down = True
     result = services.payments_check_pending(min_age=timedelta(0))
     assert (result.checked, result.failed) == (1, 1)
+
+
+def test_refund_timeout_is_retried_with_the_same_key_not_refunded_twice(yookassa, enqueued):
+    payment = _paid_online(yookassa)
+    yookassa.timeout_next = 2.5
+    with pytest.raises(services.PaymentError, match="Нажмите"):
+        services.refund_create(payment=payment, actor=None, amount=Decimal("1000"))
+    waiting = Refund.objects.get()
+    assert waiting.status == Refund.Status.PENDING and waiting.provider_refund_id is None
+    assert len(yookassa.refunds) == 1  # YooKassa did refund; we never heard back
+
+    retried = services.refund_create(payment=payment, actor=None, amount=Decimal("1000"))
+
+    assert retried.pk == waiting.pk and retried.status == Refund.Status.SUCCEEDED
+    assert yookassa.keys[-2:] == [waiting.idempotence_key, waiting.idempotence_key]
+    assert len(yookassa.refunds) == 1
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("1000.00")
+
+
+def test_refund_refused_by_yookassa_is_cancelled(yookassa, enqueued):
+    payment = _paid_online(yookassa)
+    yookassa.payments[payment.provider_payment_id]["status"] = "canceled"  # the fake answers 400
+    with pytest.raises(services.PaymentError, match="не приняла"):
+        services.refund_create(payment=payment, actor=None)
+    assert Refund.objects.get().status == Refund.Status.CANCELED
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 0
