@@ -378,8 +378,9 @@ class CheckResult:
 def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> CheckResult:
     """Re-read open online payments from the provider, for webhooks that never came.
 
-    Payments younger than `min_age` are left to their webhook; older than 7 days are left alone
-    (YooKassa has cancelled them long ago and the trainer sees them as pending with a link).
+    Payments younger than `min_age` are left to their webhook; older than 7 days are left alone.
+    A payment that never reached the provider (its creation failed) is cancelled after 24 hours,
+    when YooKassa no longer honours its idempotence key.
     """
     now = timezone.now()
     result = CheckResult()
@@ -390,6 +391,15 @@ def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> Chec
         created_at__lte=now - min_age,
         created_at__gte=now - timedelta(days=7),
     ).order_by("created_at")
+    # Rows that never reached the provider and can no longer be retried with their key.
+    for payment in Payment.objects.filter(
+        status=Payment.Status.PENDING,
+        provider__in=ONLINE_PROVIDERS,
+        provider_payment_id__isnull=True,
+        created_at__lt=now - timedelta(hours=24),
+    ):
+        result.checked += 1
+        result.changed += payment_cancel(payment=payment, reason="never reached the provider")
     for payment in open_payments.iterator(chunk_size=200):
         result.checked += 1
         try:

@@ -353,3 +353,15 @@ def test_refund_refused_by_yookassa_is_cancelled(yookassa, enqueued):
     assert Refund.objects.get().status == Refund.Status.CANCELED
     payment.refresh_from_db()
     assert payment.refunded_amount == 0
+
+
+def test_poll_cancels_a_payment_that_never_reached_yookassa(yookassa, enqueued):
+    yookassa.down = True
+    with pytest.raises(services.PaymentError):
+        services.payment_create(client=consultation_client(), tariff=TariffFactory())
+    payment = Payment.objects.get()
+    assert services.payments_check_pending().changed == 0  # still retryable
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    assert services.payments_check_pending().changed == 1
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CANCELED
