@@ -169,6 +169,8 @@ def client_payments(*, client: Client, limit: int = 20) -> list[Payment]:
 
 
 def promo_codes_with_usage() -> QuerySet[PromoCode]:
-    return PromoCode.objects.annotate(used=Count("usages", distinct=True)).prefetch_related(
-        "tariffs"
+    return (
+        PromoCode.objects.annotate(used=Count("usages", distinct=True))
+        .prefetch_related("tariffs")
+        .order_by("-is_active", "code")
     )
