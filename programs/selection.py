@@ -122,6 +122,16 @@ def select_template(answers: Answers, *, version: TemplateVersion | None = None)
             "id", "code", "gender", "level", "goal", "location", "equipment", "days_per_week"
         )
     )
+    selection = choose(candidates, answers)
+    if selection.template is not None:
+        selection.template = ProgramTemplate.objects.select_related("version").get(
+            pk=selection.template.pk
+        )
+    return selection
+
+
+def choose(candidates: list[ProgramTemplate], answers: Answers) -> Selection:
+    """The best of `candidates` for the answers, following the fallback order; no queries."""
     if not candidates:
         return Selection(None, reasons=[_("The template library is empty.")])
     best = min(candidates, key=lambda t: _penalties(t, answers))
@@ -162,8 +172,7 @@ def select_template(answers: Answers, *, version: TemplateVersion | None = None)
     exact = not (gender or level or goal or equipment or days)
     if exact:
         reasons.insert(0, _("Exact match for the answers."))
-    chosen = ProgramTemplate.objects.select_related("version").get(pk=best.pk)
-    return Selection(chosen, exact=exact, reasons=reasons)
+    return Selection(best, exact=exact, reasons=reasons)
 
 
 def program_content(template_content: dict, *, weeks: int | None) -> dict:
