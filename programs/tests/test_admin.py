@@ -1,0 +1,24 @@
+import pytest
+from django.urls import reverse
+
+from crm.tests.factories import AdminFactory
+
+from .factories import TrainingProgramFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_pages_for_every_model(client, library):
+    program = TrainingProgramFactory()
+    template = library.templates.first()
+    client.force_login(AdminFactory(is_superuser=True))
+    for name, args in [
+        ("admin:programs_trainingprogram_changelist", []),
+        ("admin:programs_trainingprogram_change", [program.pk]),
+        ("admin:programs_programtemplate_changelist", []),
+        ("admin:programs_programtemplate_change", [template.pk]),
+        ("admin:programs_templateversion_changelist", []),
+        ("admin:programs_templateversion_change", [library.pk]),
+    ]:
+        response = client.get(reverse(name, args=args), {"q": "Жим"} if not args else {})
+        assert response.status_code == 200, name
