@@ -15,7 +15,7 @@ from .models import ProgramTemplate, TrainingProgram
 from .selection import Answers, choose, program_content
 from .services import templates_ensure_loaded
 
-BATCH = 500
+BATCH = 200
 BOUGHT = {"purchased", "active", "finished"}
 QUALIFIED = {"consultation", "deciding", *BOUGHT}
 

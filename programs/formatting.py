@@ -173,10 +173,18 @@ def format_program(facts: ProgramFacts) -> Formatted:
     return Formatted(intro=intro, tips=tips, by="llm")
 
 
+PLAIN_TEXT_WEEKS = 1
+
+
 def plain_text(*, title: str, formatted: dict, content: dict) -> str:
-    """The whole program as plain text (for a chat message or a copy): intro, the table, tips."""
+    """The program as plain text (a chat message, a copy): intro, the first week's table, tips.
+
+    Later weeks live in the content and the PDF; repeating twelve weeks here would only triple the
+    row's size.
+    """
     lines = [title, "", formatted.get("intro", ""), ""]
-    for week in content.get("weeks", []):
+    weeks = content.get("weeks", [])
+    for week in weeks[:PLAIN_TEXT_WEEKS]:
         lines.append(f"Неделя {week['number']}")
         for day in week.get("days", []):
             lines.append(f"  День {day['number']}: {day.get('title', '')}".rstrip(": "))
@@ -187,6 +195,9 @@ def plain_text(*, title: str, formatted: dict, content: dict) -> str:
                 if exercise.get("notes"):
                     line += f" ({exercise['notes']})"
                 lines.append(line)
+        lines.append("")
+    if len(weeks) > PLAIN_TEXT_WEEKS:
+        lines.append(f"Недели {PLAIN_TEXT_WEEKS + 1}–{weeks[-1]['number']} — в PDF.")
         lines.append("")
     tips = formatted.get("tips") or []
     if tips:
