@@ -28,6 +28,7 @@ from .sheets import ParsedTemplate, SheetError, parse_tabs
 logger = logging.getLogger(__name__)
 Kind = TrainingProgram.Kind
 DELIVER_TASK = "botapp.program_deliver"
+MAX_EXERCISES_PER_DAY = 30
 
 
 class ProgramError(Exception):
@@ -398,6 +399,11 @@ def program_exercise_add(
     locked = TrainingProgram.objects.select_for_update().get(pk=program.pk)
     content = locked.content
     target = _find_day(content, week, day)
+    if len(target.get("exercises", [])) >= MAX_EXERCISES_PER_DAY:
+        raise ProgramError(
+            _("A training day holds at most %(count)s exercises.")
+            % {"count": MAX_EXERCISES_PER_DAY}
+        )
     exercise = _exercise_dict(data, f"x{uuid.uuid4().hex[:10]}")
     target.setdefault("exercises", []).append(exercise)
     _content_changed(locked, content)

@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
     retry_backoff=True,
     retry_backoff_max=600,
     max_retries=5,
+    # An LLM call (30 s, one retry) plus a 12-week PDF (a few seconds) fit well inside this; a
+    # runaway render is stopped instead of holding a worker.
+    soft_time_limit=180,
+    time_limit=240,
 )
 def program_generate_task(client_id: int, kind: str, trigger: str) -> int | None:
     """Generate the program (idempotent) and, once its PDF exists, hand it to the bot to deliver.
@@ -36,7 +40,9 @@ def program_generate_task(client_id: int, kind: str, trigger: str) -> int | None
     return program.pk
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=True, max_retries=3, soft_time_limit=120, time_limit=180
+)
 def program_render_pdf_task(program_id: int) -> None:
     """Re-render a program's PDF after an edit (skipped when it is already up to date)."""
     program = TrainingProgram.objects.filter(pk=program_id).first()

@@ -112,7 +112,14 @@ def exercise_add(request: HttpRequest, pk: int, week: int, day: int) -> HttpResp
                 program=program, week=week, day=day, data=services.ExerciseData(**form.cleaned_data)
             )
         except services.ProgramError as exc:
-            raise Http404(str(exc)) from exc
+            if not program.content or not any(
+                w["number"] == week and any(d["number"] == day for d in w["days"])
+                for w in program.content.get("weeks", [])
+            ):
+                raise Http404(str(exc)) from exc
+            form.add_error(None, str(exc))
+            template = "programs/program_detail.html#exercise-add" if request.htmx else None
+            return render(request, template or "programs/exercise_form.html", context)
         if request.htmx:
             return render(
                 request,

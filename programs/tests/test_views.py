@@ -340,3 +340,44 @@ def test_client_page_section_and_timeline(rf, program, trainer, django_assert_nu
         items = client_page.timeline(client=program.client, limit=10)
     assert [i.kind for i in items] == ["program", "program"]
     assert items[0].at >= items[1].at and items[0].url.endswith(f"/programs/{program.pk}/")
+
+
+def test_a_day_is_capped_and_the_reason_is_shown(client, program, trainer):
+    from programs.services import MAX_EXERCISES_PER_DAY
+
+    day = program.content["weeks"][0]["days"][0]
+    day["exercises"] = [
+        {"id": f"e{i}", "name": f"Упражнение {i}", "sets": 3, "reps": "10", "rest": "", "notes": ""}
+        for i in range(MAX_EXERCISES_PER_DAY)
+    ]
+    program.save()
+    client.force_login(trainer)
+    response = client.post(
+        reverse("programs:exercise-add", args=[program.pk, 1, 1]),
+        {"name": "Лишнее", "sets": "3", "reps": "10"},
+        **HTMX,
+    )
+    assert response.status_code == 200 and "30" in response.content.decode()
+    program.refresh_from_db()
+    assert len(program.content["weeks"][0]["days"][0]["exercises"]) == MAX_EXERCISES_PER_DAY
+
+
+def test_send_to_the_client_through_the_bot(
+    client, program, trainer, bot_tasks, django_capture_on_commit_callbacks
+):
+    client.force_login(trainer)
+    url = reverse("programs:program-send", args=[program.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert bot_tasks == [("botapp.program_deliver", {"program_id": program.pk})]
+
+
+def test_send_without_the_bot_says_so(client, program, trainer):
+    from config.celery import app
+
+    if app.tasks.get("botapp.program_deliver"):
+        pytest.skip("the bot's delivery task is installed")
+    client.force_login(trainer)
+    response = client.post(reverse("programs:program-send", args=[program.pk]), follow=True)
+    assert "alert-error" in response.content.decode()
