@@ -50,10 +50,23 @@ def program_render_pdf_task(program_id: int) -> None:
         services.program_render_pdf(program=program)
 
 
-@shared_task
-def templates_sync_task(user_id: int | None = None) -> int:
-    """Load the configured template library source (for a periodic refresh)."""
-    from crm.models import User
+@shared_task(soft_time_limit=300, time_limit=360)
+def templates_sync_task() -> int | None:
+    """Nightly load of the configured library source (beat). A sheet with problems changes
+    nothing and the staff chat gets the rows to fix."""
+    from django.utils.translation import gettext as _
 
-    actor = User.objects.filter(pk=user_id).first() if user_id else None
-    return services.templates_sync(actor=actor).version.number
+    from crm.notifications import staff_notify
+
+    try:
+        result = services.templates_sync()
+    except services.TemplateSyncError as exc:
+        problems = "\n".join((exc.problems or [str(exc)])[:10])
+        staff_notify(
+            text=_(
+                "The program sheet was not loaded; the previous version stays in use.\n%(problems)s"
+            )
+            % {"problems": problems}
+        )
+        return None
+    return result.version.number

@@ -7,6 +7,7 @@ safe default: with nothing set the app runs on a SQLite file and an embedded Cel
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -205,7 +206,13 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs; each domain adds its own entries here.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Picks up the trainer's edits in the program sheet (a no-op when nothing changed).
+    "programs-templates-sync": {
+        "task": "programs.tasks.templates_sync_task",
+        "schedule": crontab(hour=4, minute=15),
+    },
+}
 
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")

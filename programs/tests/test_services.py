@@ -191,3 +191,38 @@ def test_task_stops_at_the_pdf_until_the_bot_lands(client_answers, caplog):
 
 def test_task_for_a_deleted_client_does_nothing():
     assert program_generate_task.delay(999_999, "free", "q").get() is None
+
+
+def test_a_concurrent_generation_returns_the_first_program(client_answers, monkeypatch):
+    """Two workers race for the same trigger: the loser gets the winner's program."""
+    from programs import formatting
+
+    real = formatting.format_program
+    winner = {}
+
+    def racing_format(facts):
+        # The other worker commits its program while this one is still formatting.
+        winner["program"] = TrainingProgramFactory(
+            client=client_answers, kind="free", trigger="race"
+        )
+        return real(facts)
+
+    monkeypatch.setattr(services, "format_program", racing_format)
+    program = services.program_generate(client=client_answers, kind="free", trigger="race")
+    assert program.pk == winner["program"].pk
+    assert TrainingProgram.objects.filter(client=client_answers, trigger="race").count() == 1
+    assert program.pdf  # the winner had no PDF yet; the loser rendered it
+
+
+def test_nightly_sync_tells_the_staff_about_a_broken_sheet(
+    server, settings, library, bot_tasks, django_capture_on_commit_callbacks
+):
+    from programs.tasks import templates_sync_task
+
+    assert templates_sync_task.delay().get() == library.number  # unchanged bundled library
+    server.route("GET", "/men.csv", lambda r: (200, "text/csv", b"program_code\nX\n"))
+    settings.PROGRAM_SHEET_CSV_URLS = [f"Men_12w_2={server.url}/men.csv"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert templates_sync_task.delay().get() is None
+    [(name, kwargs)] = bot_tasks
+    assert name == "botapp.staff_notify" and "Men_12w_2, row 1" in kwargs["text"]
