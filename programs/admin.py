@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from . import services
 from .models import ProgramTemplate, TemplateVersion, TrainingProgram
 
 
@@ -68,8 +70,32 @@ class TrainingProgramAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["client"]
     raw_id_fields = ["client", "template", "assigned_by"]
-    readonly_fields = ["created_at", "updated_at", "pdf_rendered_at"]
+    # Content is edited on the program page, which keeps the PDF in step; here it is read only.
+    readonly_fields = [
+        "content",
+        "selection",
+        "formatting",
+        "formatted_text",
+        "pdf",
+        "created_at",
+        "updated_at",
+        "pdf_rendered_at",
+    ]
     date_hierarchy = "assigned_at"
+    actions = ["render_pdf"]
+
+    @admin.action(description=_("Render the PDF again"))
+    def render_pdf(self, request, queryset):
+        programs = list(queryset[:50])
+        for program in programs:
+            services.program_render_pdf(program=program)
+        self.message_user(
+            request,
+            ngettext("%(count)d PDF rendered.", "%(count)d PDFs rendered.", len(programs))
+            % {"count": len(programs)},
+            messages.SUCCESS,
+        )
+
     fieldsets = [
         (None, {"fields": ["client", "kind", "trigger", "title", "is_paid"]}),
         (_("Template"), {"fields": ["template", "template_code", "selection"]}),
