@@ -71,6 +71,10 @@ def active_version() -> TemplateVersion | None:
     return TemplateVersion.objects.filter(is_active=True).select_related("loaded_by").first()
 
 
+def template_versions(*, limit: int = 10) -> list[TemplateVersion]:
+    return list(TemplateVersion.objects.select_related("loaded_by").order_by("-number")[:limit])
+
+
 def template_list(
     *, version: TemplateVersion | None, gender: str = "", goal: str = "", level: str = ""
 ) -> QuerySet[ProgramTemplate]:

@@ -215,7 +215,7 @@ def template_library(request: HttpRequest) -> HttpResponse:
         "programs/template_library.html",
         {
             "version": version,
-            "versions": selectors.TemplateVersion.objects.select_related("loaded_by")[:10],
+            "versions": selectors.template_versions(),
             "form": form,
             "page": page,
             "query": query.urlencode(),
