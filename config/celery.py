@@ -33,6 +33,10 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
 
     task = app.tasks.get(task_name)
     if task is None:
+        # Task modules are discovered lazily: a web process has not imported them yet.
+        app.loader.import_default_modules()
+        task = app.tasks.get(task_name)
+    if task is None:
         logging.getLogger(__name__).warning("Task %s is not registered; skipped.", task_name)
         return False
     transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
