@@ -20,7 +20,9 @@ def test_phones_are_stored_as_plus_country_code(raw, expected):
     assert phone_normalize(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12345", "+7 916 123", "позвоните мне", "+7916+1234567", "8916123456789012"])
+@pytest.mark.parametrize(
+    "raw", ["12345", "+7 916 123", "позвоните мне", "+7916+1234567", "8916123456789012"]
+)
 def test_nonsense_phones_are_refused_with_a_message(raw):
     with pytest.raises(ValidationError):
         phone_normalize(raw)

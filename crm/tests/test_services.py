@@ -34,7 +34,10 @@ def test_admin_creates_an_unassigned_client_unless_a_trainer_is_picked():
     trainer = TrainerFactory()
 
     assert services.client_create(actor=admin, first_name="Без тренера").trainer is None
-    assert services.client_create(actor=admin, first_name="С тренером", trainer=trainer).trainer == trainer
+    assert (
+        services.client_create(actor=admin, first_name="С тренером", trainer=trainer).trainer
+        == trainer
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,10 @@ def test_logging_a_contact_moves_last_contact_forward_and_schedules_the_next():
 
     # A call logged late does not move the last contact back.
     services.client_action_log(
-        client=client, author=trainer, kind=ClientAction.Kind.CALL, happened_at=now - timedelta(days=3)
+        client=client,
+        author=trainer,
+        kind=ClientAction.Kind.CALL,
+        happened_at=now - timedelta(days=3),
     )
     client.refresh_from_db()
     assert client.last_contact_at == now
@@ -117,7 +123,10 @@ def test_a_note_is_not_a_contact():
     client = ClientFactory(last_contact_at=None)
 
     services.client_action_log(
-        client=client, author=TrainerFactory(), kind=ClientAction.Kind.NOTE, description="Травма колена"
+        client=client,
+        author=TrainerFactory(),
+        kind=ClientAction.Kind.NOTE,
+        description="Травма колена",
     )
 
     client.refresh_from_db()

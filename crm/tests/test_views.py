@@ -40,7 +40,9 @@ def other():
 # --- list -------------------------------------------------------------------------------------------
 
 
-def test_list_shows_own_and_unassigned_clients_but_not_another_trainers(client, trainer, own, other):
+def test_list_shows_own_and_unassigned_clients_but_not_another_trainers(
+    client, trainer, own, other
+):
     unassigned = ClientFactory(trainer=None, first_name="Ничей")
     client.force_login(trainer)
 
@@ -52,10 +54,17 @@ def test_list_shows_own_and_unassigned_clients_but_not_another_trainers(client, 
 
 def test_list_search_filters_and_sort(client, trainer):
     client.force_login(trainer)
-    a = ClientFactory(trainer=trainer, first_name="Анна", last_name="Борисова", phone="+79161112233")
+    a = ClientFactory(
+        trainer=trainer, first_name="Анна", last_name="Борисова", phone="+79161112233"
+    )
     b = ClientFactory(
-        trainer=trainer, first_name="Олег", last_name="Андреев", telegram_username="oleg_fit",
-        stage=stage("consultation"), source="vk_ads", next_contact_at=timezone.now() - timedelta(hours=1),
+        trainer=trainer,
+        first_name="Олег",
+        last_name="Андреев",
+        telegram_username="oleg_fit",
+        stage=stage("consultation"),
+        source="vk_ads",
+        next_contact_at=timezone.now() - timedelta(hours=1),
     )
     url = reverse("crm:client-list")
 
@@ -87,7 +96,9 @@ def test_list_paginates_by_fifty(client, trainer):
 
 def test_list_htmx_returns_only_the_results(client, trainer, own):
     client.force_login(trainer)
-    response = client.get(reverse("crm:client-list"), {"q": "Ирина"}, HTTP_HX_TARGET="client-results", **HTMX)
+    response = client.get(
+        reverse("crm:client-list"), {"q": "Ирина"}, HTTP_HX_TARGET="client-results", **HTMX
+    )
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="client-results"') and "Ирина Петрова" in body
 
@@ -111,11 +122,18 @@ def test_create_client_by_hand(client, trainer):
 
     response = client.post(
         reverse("crm:client-create"),
-        {"first_name": "Мария", "last_name": "Новая", "phone": "8 916 000 11 22", "source": "manual"},
+        {
+            "first_name": "Мария",
+            "last_name": "Новая",
+            "phone": "8 916 000 11 22",
+            "source": "manual",
+        },
     )
 
     new = Client.objects.get(phone="+79160001122")
-    assert response.status_code == 302 and response.url == reverse("crm:client-detail", args=[new.pk])
+    assert response.status_code == 302 and response.url == reverse(
+        "crm:client-detail", args=[new.pk]
+    )
     assert new.trainer == trainer and new.stage.code == "first_contact"
 
 
@@ -123,7 +141,8 @@ def test_create_duplicate_phone_links_to_the_existing_client(client, trainer, ow
     client.force_login(trainer)
 
     response = client.post(
-        reverse("crm:client-create"), {"first_name": "Дубль", "phone": own.phone, "source": "manual"}
+        reverse("crm:client-create"),
+        {"first_name": "Дубль", "phone": own.phone, "source": "manual"},
     )
 
     assert response.status_code == 422
@@ -131,7 +150,9 @@ def test_create_duplicate_phone_links_to_the_existing_client(client, trainer, ow
     assert Client.objects.filter(first_name="Дубль").count() == 0
 
 
-def test_create_duplicate_of_another_trainers_client_names_it_without_a_link(client, trainer, other):
+def test_create_duplicate_of_another_trainers_client_names_it_without_a_link(
+    client, trainer, other
+):
     client.force_login(trainer)
 
     response = client.post(
@@ -147,14 +168,21 @@ def test_create_duplicate_of_another_trainers_client_names_it_without_a_link(cli
 
 def test_create_with_a_bad_phone_shows_the_error(client, trainer):
     client.force_login(trainer)
-    response = client.post(reverse("crm:client-create"), {"first_name": "Х", "phone": "12", "source": "manual"})
+    response = client.post(
+        reverse("crm:client-create"), {"first_name": "Х", "phone": "12", "source": "manual"}
+    )
     assert response.status_code == 422 and response.context["form"].errors["phone"]
 
 
 def test_read_only_cannot_create(client):
     client.force_login(ReadOnlyFactory())
     assert client.get(reverse("crm:client-create")).status_code == 403
-    assert client.post(reverse("crm:client-create"), {"first_name": "X", "source": "manual"}).status_code == 403
+    assert (
+        client.post(
+            reverse("crm:client-create"), {"first_name": "X", "source": "manual"}
+        ).status_code
+        == 403
+    )
     assert not Client.objects.exists()
 
 
@@ -177,13 +205,17 @@ def test_client_page_owner_sees_profile_and_a_merged_timeline(client, trainer, o
     assert "Записалась" in body
 
 
-def test_client_page_renders_sections_and_timeline_items_of_other_apps(client, trainer, own, monkeypatch):
+def test_client_page_renders_sections_and_timeline_items_of_other_apps(
+    client, trainer, own, monkeypatch
+):
     from crm import extensions, views
 
     monkeypatch.setattr(
         views,
         "client_sections",
-        lambda *, request, client: [extensions.ClientSection(title="Программы", html="<p>Программа на 12 недель</p>")],
+        lambda *, request, client: [
+            extensions.ClientSection(title="Программы", html="<p>Программа на 12 недель</p>")
+        ],
     )
     monkeypatch.setattr(
         "crm.selectors.client_timeline",
@@ -202,9 +234,17 @@ def test_another_trainers_client_is_404_everywhere(client, trainer, other):
     client.force_login(trainer)
     pk = other.pk
     assert client.get(reverse("crm:client-detail", args=[pk])).status_code == 404
-    assert client.get(reverse("crm:client-section", args=[pk, "profile"]) + "?edit=1").status_code == 404
+    assert (
+        client.get(reverse("crm:client-section", args=[pk, "profile"]) + "?edit=1").status_code
+        == 404
+    )
     assert client.post(reverse("crm:client-section", args=[pk, "profile"]), {}).status_code == 404
-    assert client.post(reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}).status_code == 404
+    assert (
+        client.post(
+            reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}
+        ).status_code
+        == 404
+    )
     assert client.post(reverse("crm:client-action", args=[pk]), {"kind": "call"}).status_code == 404
     assert client.post(reverse("crm:client-next-contact", args=[pk]), {}).status_code == 404
     other.refresh_from_db()
@@ -216,9 +256,17 @@ def test_read_only_sees_the_client_page_but_changes_nothing(client, own):
     pk = own.pk
     page = client.get(reverse("crm:client-detail", args=[pk]))
     assert page.status_code == 200 and 'name="stage"' not in page.content.decode()
-    assert client.get(reverse("crm:client-section", args=[pk, "profile"]) + "?edit=1").status_code == 403
+    assert (
+        client.get(reverse("crm:client-section", args=[pk, "profile"]) + "?edit=1").status_code
+        == 403
+    )
     assert client.post(reverse("crm:client-section", args=[pk, "profile"]), {}).status_code == 403
-    assert client.post(reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}).status_code == 403
+    assert (
+        client.post(
+            reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}
+        ).status_code
+        == 403
+    )
     assert client.post(reverse("crm:client-action", args=[pk]), {"kind": "call"}).status_code == 403
     assert client.post(reverse("crm:client-next-contact", args=[pk]), {}).status_code == 403
     own.refresh_from_db()
@@ -275,7 +323,15 @@ def test_inline_questionnaire_edit_validates(client, trainer, own):
     own.refresh_from_db()
     assert own.age is None and "questionnaire-age" in bad.content.decode()
 
-    client.post(url, {"questionnaire-age": "31", "questionnaire-goal": "strength", "questionnaire-height_cm": "180"}, **HTMX)
+    client.post(
+        url,
+        {
+            "questionnaire-age": "31",
+            "questionnaire-goal": "strength",
+            "questionnaire-height_cm": "180",
+        },
+        **HTMX,
+    )
     own.refresh_from_db()
     assert (own.age, own.goal, own.height_cm) == (31, "strength", 180)
 
@@ -283,7 +339,9 @@ def test_inline_questionnaire_edit_validates(client, trainer, own):
 def test_stage_dropdown_saves_at_once_through_the_pipeline_service(client, trainer, own):
     client.force_login(trainer)
 
-    response = client.post(reverse("crm:client-stage", args=[own.pk]), {"stage": stage("deciding").pk}, **HTMX)
+    response = client.post(
+        reverse("crm:client-stage", args=[own.pk]), {"stage": stage("deciding").pk}, **HTMX
+    )
 
     own.refresh_from_db()
     assert response.status_code == 200 and own.stage.code == "deciding"
@@ -355,7 +413,11 @@ def test_set_and_clear_the_next_contact(client, trainer, own):
 def test_next_contact_in_the_past_is_refused(client, trainer, own):
     client.force_login(trainer)
     past = timezone.localtime() - timedelta(days=3)
-    client.post(reverse("crm:client-next-contact", args=[own.pk]), {"next_contact_at": past.strftime("%Y-%m-%dT%H:%M")}, **HTMX)
+    client.post(
+        reverse("crm:client-next-contact", args=[own.pk]),
+        {"next_contact_at": past.strftime("%Y-%m-%dT%H:%M")},
+        **HTMX,
+    )
     own.refresh_from_db()
     assert own.next_contact_at is None
 
@@ -380,8 +442,14 @@ def test_client_page_query_count_does_not_grow(client, trainer, history, django_
 
 
 def test_dashboard_lists_stale_clients(client, trainer):
-    stuck = ClientFactory(trainer=trainer, stage=stage("consultation"), stage_changed_at=timezone.now() - timedelta(days=10))
-    fresh = ClientFactory(trainer=trainer, stage=stage("consultation"), stage_changed_at=timezone.now())
+    stuck = ClientFactory(
+        trainer=trainer,
+        stage=stage("consultation"),
+        stage_changed_at=timezone.now() - timedelta(days=10),
+    )
+    fresh = ClientFactory(
+        trainer=trainer, stage=stage("consultation"), stage_changed_at=timezone.now()
+    )
     client.force_login(trainer)
 
     response = client.get(reverse("crm:dashboard"))
