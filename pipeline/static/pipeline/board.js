@@ -7,6 +7,17 @@
   var dragged = null;
   var origin = null;
 
+  // htmx "settles" the style attribute by copying it onto swapped-in elements with the same id;
+  // with our CSSOM-set colours that is an inline style the CSP blocks. Colours are re-applied below.
+  htmx.config.attributesToSettle = ["class", "width", "height"];
+  function applyColors() {
+    document.querySelectorAll("[data-color]").forEach(function (el) {
+      el.style.setProperty("--item-color", el.dataset.color);
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", applyColors);
+  document.addEventListener("htmx:afterSettle", applyColors);
+
   function showError(text) {
     var box = document.getElementById("messages");
     if (!box) { return; }

@@ -3,6 +3,17 @@
   "use strict";
   var dragged = null;
 
+  // htmx "settles" the style attribute by copying it onto swapped-in elements with the same id;
+  // with our CSSOM-set colours that is an inline style the CSP blocks. Colours are re-applied below.
+  htmx.config.attributesToSettle = ["class", "width", "height"];
+  function applyColors() {
+    document.querySelectorAll("[data-color]").forEach(function (el) {
+      el.style.setProperty("--item-color", el.dataset.color);
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", applyColors);
+  document.addEventListener("htmx:afterSettle", applyColors);
+
   document.addEventListener("dragstart", function (event) {
     var row = event.target.closest && event.target.closest(".stage-row[draggable=true]");
     if (!row) { return; }
