@@ -1,5 +1,6 @@
 """Reads for the board, the analytics page and the history API; each applies the ownership rule."""
 
+import functools
 import itertools
 import statistics
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Lead as NextValue
 from django.db.models.functions import RowNumber, TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.access import scope_to_user, visible_clients
@@ -46,6 +48,8 @@ class Card:
     days_in_stage: int | None
     stale: bool
     next_stage: PipelineStage | None = None
+    detail_url: str = ""
+    move_url: str = ""
 
 
 @dataclass
@@ -81,13 +85,24 @@ def _next_stages(stages: list[PipelineStage]) -> dict[int, PipelineStage]:
     return {stage.pk: after for stage, after in itertools.pairwise(stages)}
 
 
+@functools.lru_cache(maxsize=8)
+def _url_pattern(name: str) -> str:
+    # Reversing once and filling the id in is ~10x cheaper than {% url %} on 350 cards.
+    return reverse(name, args=[987654321]).replace("987654321", "{}")
+
+
 def _card(
     client: Client, stage: PipelineStage, now: datetime, next_stages: dict[int, PipelineStage]
 ) -> Card:
     days = (now - client.stage_changed_at).days if client.stage_changed_at else None
     stale = bool(stage.expected_days and days is not None and days > stage.expected_days)
     return Card(
-        client=client, days_in_stage=days, stale=stale, next_stage=next_stages.get(stage.pk)
+        client=client,
+        days_in_stage=days,
+        stale=stale,
+        next_stage=next_stages.get(stage.pk),
+        detail_url=_url_pattern("crm:client-detail").format(client.pk),
+        move_url=_url_pattern("pipeline:client-move").format(client.pk),
     )
 
 

@@ -93,7 +93,7 @@ def test_move_with_the_arrow_button_and_with_the_modal(page, login, stages, trai
     modal.locator("textarea[name=notes]").fill("Оплатил наличными")
     modal.get_by_role("button", name="Переместить").click()
     page.wait_for_selector(f'section.column[data-stage-id="{stages["active"].pk}"] #card-{ira.pk}')
-    assert not modal.is_visible()
+    page.wait_for_function("() => !document.querySelector('#move-modal').open")
     assert StageMove.objects.filter(client=ira).order_by("-id")[0].notes == "Оплатил наличными"
     clean(page)
 
