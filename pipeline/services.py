@@ -119,7 +119,8 @@ def _record_move(
 
 
 def _lock(client: Client) -> Client:
-    return Client.objects.select_for_update().select_related("stage").get(pk=client.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the stage.
+    return Client.objects.select_for_update(of=("self",)).select_related("stage").get(pk=client.pk)
 
 
 @transaction.atomic
