@@ -83,7 +83,7 @@ def _move_context(request, client, form) -> dict:
 def client_move(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the move form (a modal on the board). POST: move the card (drag, button or modal)."""
     if request.method == "GET":
-        client = get_client_for(request.user, pk)
+        client = get_client_for(request.user, pk, for_change=True)
         initial = {"stage": request.GET.get("stage") or client.stage_id}
         context = _move_context(request, client, MoveForm(initial=initial))
         if request.htmx:

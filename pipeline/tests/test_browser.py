@@ -202,3 +202,43 @@ def test_phone_width_board_buttons_and_pages_fit(page, login, stages, trainer):
             wider_than_screen(page),
         )
     clean(page)
+
+
+def test_stage_settings_reorder_by_buttons_and_drag_and_refused_delete(
+    page, login, stages, trainer
+):
+    ClientFactory(trainer=trainer, stage=stages["first_contact"])
+    login(trainer)
+    page.set_viewport_size({"width": 1280, "height": 2600})  # drag source and target both on screen
+    page.goto("/pipeline/stages/")
+
+    new = page.locator("#stage-list section.card")
+    new.locator("input[name=new-name]").fill("Пробная тренировка")
+    new.get_by_role("button", name="Добавить этап").click()
+    page.wait_for_selector(".stage-row h2:text('Пробная тренировка')")
+    trial = PipelineStage.objects.get(name="Пробная тренировка")
+
+    page.locator(f"#stage-{trial.pk}").get_by_role("button", name="Выше").click()
+    page.wait_for_function(
+        "id => document.querySelectorAll('.stage-row')[6].id === 'stage-' + id", arg=trial.pk
+    )
+    page.drag_and_drop(f"#stage-{trial.pk} h2", f"#stage-{stages['consultation'].pk} h2")
+    page.wait_for_function(
+        "id => document.querySelectorAll('.stage-row')[1].id === 'stage-' + id", arg=trial.pk
+    )
+    assert list(PipelineStage.objects.values_list("pk", flat=True))[1] == trial.pk
+
+    # A system stage has no delete button; a custom stage with a client is refused with a message.
+    assert (
+        page.locator(f"#stage-{stages['first_contact'].pk}")
+        .get_by_role("button", name="Удалить")
+        .count()
+        == 0
+    )
+    ClientFactory(trainer=trainer, stage=trial)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#stage-{trial.pk}").get_by_role("button", name="Удалить").click()
+    page.locator("#messages .alert-error").wait_for()
+    assert "Пробная тренировка" in page.locator("#messages").inner_text()
+    assert PipelineStage.objects.filter(pk=trial.pk).exists()
+    clean(page)
