@@ -1,9 +1,12 @@
-"""Phone numbers are stored in one format, +7XXXXXXXXXX for Russia, so that duplicates are found."""
+"""Phone numbers as people type them, turned into one international form (+79161234567), so that
+duplicates are found whatever the spelling."""
 
 import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+INVALID = "invalid_phone"
 
 
 def phone_normalize(raw: str) -> str:
@@ -13,7 +16,9 @@ def phone_normalize(raw: str) -> str:
     if not raw:
         return ""
     if re.search(r"[^\d\s()+\-.]", raw) or raw.count("+") > 1 or "+" in raw[1:]:
-        raise ValidationError(_("A phone may hold only digits, spaces, brackets, dashes and +."))
+        raise ValidationError(
+            _("A phone may hold only digits, spaces, brackets, dashes and +."), code=INVALID
+        )
     digits = re.sub(r"\D", "", raw)
     if not raw.startswith("+"):
         if len(digits) == 11 and digits[0] in "78":
@@ -21,10 +26,22 @@ def phone_normalize(raw: str) -> str:
         elif len(digits) == 10 and digits[0] == "9":
             digits = "7" + digits
     if digits.startswith("7") and len(digits) != 11:
-        raise ValidationError(_("A Russian number has 10 digits after +7."))
+        raise ValidationError(_("A Russian number has 10 digits after +7."), code=INVALID)
     if not 10 <= len(digits) <= 15:
-        raise ValidationError(_("Enter the phone in international format, e.g. +79161234567."))
+        raise ValidationError(
+            _("Enter the phone in international format, e.g. +79161234567."), code=INVALID
+        )
     return "+" + digits
+
+
+def normalize_phone(raw: str) -> str:
+    """Like `phone_normalize`, for callers that need a phone: an empty value is an error too."""
+    phone = phone_normalize(raw)
+    if not phone:
+        raise ValidationError(
+            _("Enter the phone in international format, e.g. +79161234567."), code=INVALID
+        )
+    return phone
 
 
 def phone_search_digits(text: str) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "crm"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("clients/<int:pk>/actions/", views.client_action, name="client-action"),
     path("clients/<int:pk>/next-contact/", views.client_next_contact, name="client-next-contact"),
     path("clients/<int:pk>/follow-up/", views.client_follow_up, name="client-follow-up"),
+    path("api/website/contact-form/", api.website_contact_form, name="website-contact-form"),
 ]

@@ -1,134 +1,82 @@
-from datetime import timedelta
+import threading
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.db import connection
 
-from crm import services
-from crm.models import ClientAction, Lead
-from crm.tests.factories import AdminFactory, ClientFactory, TrainerFactory
+from crm.models import Client, ClientContact, Lead
+from crm.services import lead_register
+from crm.tests.factories import ClientFactory, stage
 from pipeline.models import StageMove
 
-pytestmark = pytest.mark.django_db
 
+@pytest.mark.django_db
+def test_new_lead_creates_client_on_first_stage_with_history_and_notifies_staff(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr("crm.services.staff_notify", lambda **kw: sent.append(kw))
 
-def test_client_create_normalizes_the_phone_starts_the_pipeline_and_records_the_lead():
-    trainer = TrainerFactory()
-
-    client = services.client_create(
-        actor=trainer, first_name="Ирина", phone="8 (916) 555-44-33", telegram_username="@irina"
+    result = lead_register(
+        source="vk_ads",
+        channel="phone",
+        phone="+79161234567",
+        first_name="Анна",
+        message="Хочу худеть",
     )
 
+    assert result.client_created
+    client = result.client
     client.refresh_from_db()
-    assert client.phone == "+79165554433"
-    assert client.telegram_username == "irina"
-    assert client.trainer == trainer  # a trainer's own client
-    assert client.stage.code == "first_contact"
-    move = StageMove.objects.get(client=client)
-    assert (move.event, move.actor) == (StageMove.Event.LEAD_CREATED, trainer)
-    assert Lead.objects.get(client=client).source == "manual"
+    assert client.stage.code == "first_contact" and client.source == "vk_ads"
+    assert StageMove.objects.get(client=client).event == "lead_created"
+    assert result.lead.status == Lead.Status.NEW and result.lead.source == "vk_ads"
+    assert ClientContact.objects.get(client=client).text == "Хочу худеть"
+    assert "Анна" in sent[0]["text"] and sent[0]["client"] == client
 
 
-def test_admin_creates_an_unassigned_client_unless_a_trainer_is_picked():
-    admin = AdminFactory()
-    trainer = TrainerFactory()
-
-    assert services.client_create(actor=admin, first_name="Без тренера").trainer is None
-    assert (
-        services.client_create(actor=admin, first_name="С тренером", trainer=trainer).trainer
-        == trainer
+@pytest.mark.django_db
+def test_same_phone_or_telegram_id_is_the_same_client_never_a_duplicate():
+    existing = ClientFactory(
+        phone="+79161234567", telegram_id=555, stage=stage("active"), first_name=""
     )
 
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"phone": "+7 900 000-00-01"},
-        {"phone": "89000000001"},
-        {"telegram_username": "@Existing_User"},
-    ],
-)
-def test_duplicates_by_phone_or_telegram_are_refused_naming_the_existing_client(kwargs):
-    existing = ClientFactory(phone="+79000000001", telegram_username="existing_user")
-
-    with pytest.raises(services.ClientDuplicateError) as error:
-        services.client_create(actor=TrainerFactory(), first_name="Дубль", **kwargs)
-
-    assert error.value.existing == [existing]
-    assert not StageMove.objects.exists()
-
-
-def test_a_client_needs_at_least_a_name_phone_or_username():
-    with pytest.raises(ValidationError):
-        services.client_create(actor=TrainerFactory())
-
-
-def test_client_update_changes_allowed_fields_and_refuses_a_phone_of_another_client():
-    ClientFactory(phone="+79000000002")
-    client = ClientFactory()
-
-    services.client_update(client=client, data={"first_name": "Пётр", "phone": "8 900 111 22 33"})
-    client.refresh_from_db()
-    assert (client.first_name, client.phone) == ("Пётр", "+79001112233")
-
-    with pytest.raises(services.ClientDuplicateError):
-        services.client_update(client=client, data={"phone": "+7 900 000 00 02"})
-    with pytest.raises(ValueError):
-        services.client_update(client=client, data={"stage": None})
-    client.refresh_from_db()
-    assert client.phone == "+79001112233"
-
-
-def test_client_update_validates_questionnaire_values():
-    client = ClientFactory()
-
-    with pytest.raises(ValidationError):
-        services.client_update(client=client, data={"age": 5})
-    client.refresh_from_db()
-    assert client.age is None
-
-
-def test_logging_a_contact_moves_last_contact_forward_and_schedules_the_next():
-    trainer = TrainerFactory()
-    client = ClientFactory(trainer=trainer, last_contact_at=None)
-    now = timezone.now()
-    tomorrow = now + timedelta(days=1)
-
-    action = services.client_action_log(
-        client=client,
-        author=trainer,
-        kind=ClientAction.Kind.CALL,
-        description="Обсудили питание",
-        happened_at=now,
-        next_contact_at=tomorrow,
+    by_phone = lead_register(
+        source="website", channel="phone", phone="+79161234567", first_name="Анна"
     )
+    by_telegram = lead_register(source="telegram", channel="telegram", telegram_id=555)
 
-    client.refresh_from_db()
-    assert action.author == trainer
-    assert client.last_contact_at == now
-    assert client.next_contact_at == tomorrow
-
-    # A call logged late does not move the last contact back.
-    services.client_action_log(
-        client=client,
-        author=trainer,
-        kind=ClientAction.Kind.CALL,
-        happened_at=now - timedelta(days=3),
-    )
-    client.refresh_from_db()
-    assert client.last_contact_at == now
+    assert by_phone.client == existing == by_telegram.client
+    assert not by_phone.client_created and not by_telegram.client_created
+    assert Client.objects.count() == 1 and Lead.objects.filter(client=existing).count() == 2
+    existing.refresh_from_db()
+    assert existing.stage.code == "active"  # a returning client is not dragged back to the start
+    assert existing.first_name == "Анна"  # blanks are completed, nothing is overwritten
+    assert not StageMove.objects.filter(client=existing).exists()
 
 
-def test_a_note_is_not_a_contact():
-    client = ClientFactory(last_contact_at=None)
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_requests_for_the_same_person_make_one_client():
+    from pipeline.services import stages_ensure_defaults
 
-    services.client_action_log(
-        client=client,
-        author=TrainerFactory(),
-        kind=ClientAction.Kind.NOTE,
-        description="Травма колена",
-    )
+    stages_ensure_defaults()
+    barrier, results, errors = threading.Barrier(2), [], []
 
-    client.refresh_from_db()
-    assert client.last_contact_at is None
-    assert client.actions.count() == 1
+    def register():
+        try:
+            barrier.wait()
+            results.append(lead_register(source="telegram", channel="telegram", telegram_id=777))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Client.objects.filter(telegram_id=777).count() == 1
+    assert sorted(r.client_created for r in results) == [False, True]
+    assert StageMove.objects.count() == 1
