@@ -37,7 +37,6 @@ def board(request: HttpRequest) -> HttpResponse:
         "board": selectors.board_get(user=request.user, filters=filters),
         "filter_form": form,
         "filter_query": _filter_query(filters),
-        "lost_reasons": list(selectors.lost_reasons_offered()),
     }
     if request.htmx and request.htmx.target == "board-columns":
         return render(request, "pipeline/board.html#columns", context)

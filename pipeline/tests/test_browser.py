@@ -138,6 +138,7 @@ def test_a_refused_drag_puts_the_card_back(page, login, stages, trainer):
     )
 
     page.locator("#messages .alert-error").wait_for()
+    assert "больше нет на вашей доске" in page.locator("#messages").inner_text()
     assert column(page, stages["first_contact"]).locator(f"#card-{ira.pk}").is_visible()
     assert not StageMove.objects.filter(client=ira).exists()
 

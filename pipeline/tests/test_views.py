@@ -86,8 +86,8 @@ def test_board_query_count_does_not_grow(client, trainer, size, django_assert_nu
     seed_clients(count=size, trainers=[trainer])
     client.force_login(trainer)
     # session, user, trainers for the filter, stages, counts, cards (one windowed query for every
-    # column), lost reasons
-    with django_assert_num_queries(7):
+    # column)
+    with django_assert_num_queries(6):
         response = client.get(reverse("pipeline:board"), {"source": "telegram"})
     assert response.status_code == 200
 

@@ -113,7 +113,7 @@
     if (xhr.status === 422 && xhr.responseText) {
       showError(xhr.responseText);
     } else if (xhr.status === 404) {
-      showError(document.getElementById("messages").dataset.failed);
+      showError(document.getElementById("board-columns").dataset.notFound);
     }
   });
 
