@@ -81,7 +81,8 @@ class ClientFilterForm(forms.Form):
         if stages is not None:
             self.fields["stage"].queryset = stages
         self.fields["stage"].empty_label = _("Any stage")
-        trainers = trainer_choices_queryset(user)
+        # A trainer only ever sees their own and unassigned clients: no need to ask the database.
+        trainers = [user] if user.is_trainer else trainer_choices_queryset(user)
         self.fields["trainer"].choices = [
             ("", _("Any trainer")),
             (UNASSIGNED, _("Unassigned")),

@@ -142,9 +142,11 @@ def client_move(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pipeline/_moved.html", context)
 
 
-@login_required
 @require_GET
 def stage_history_api(request: HttpRequest, pk: int) -> JsonResponse:
+    """A client's moves as JSON; same ownership rule as the pages (404 for someone else's client)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "authentication required"}, status=401)
     client = get_client_for(request.user, pk)
     return JsonResponse(
         {
