@@ -178,6 +178,7 @@ def test_phone_width_board_buttons_and_pages_fit(page, login, stages, trainer):
     ira = ClientFactory(
         trainer=trainer,
         first_name="Ирина",
+        last_name="Константинопольская-Заречная",  # long names must wrap, not widen the page
         stage=stages["first_contact"],
         next_contact_at=timezone.now(),
     )
