@@ -178,13 +178,15 @@ if REDIS_URL:
     }
 else:
     # Embedded broker: kombu's filesystem transport, no server needed.
-    for _sub in ("out", "processed", "results"):
+    for _sub in ("out", "processed", "results", "control"):
         (CELERY_DATA_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "out"),
         "data_folder_out": str(CELERY_DATA_DIR / "out"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        # Broadcast (control) exchanges; kombu's default is a "control" folder in the working dir.
+        "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_DATA_DIR / 'results'}"
