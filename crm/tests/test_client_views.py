@@ -101,6 +101,11 @@ def test_list_htmx_returns_only_the_results(client, trainer, own):
     )
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="client-results"') and "Ирина Петрова" in body
+    # A sort chosen by a column header is kept by the filter form (swapped out of band).
+    sorted_ = client.get(
+        reverse("crm:client-list"), {"sort": "-name"}, HTTP_HX_TARGET="client-results", **HTMX
+    )
+    assert 'id="sort-input" value="-name" hx-swap-oob="true"' in sorted_.content.decode()
 
 
 @pytest.mark.parametrize(("size", "as_admin"), [(5, False), (80, False), (5, True), (80, True)])
