@@ -257,8 +257,10 @@ def client_stage(request: HttpRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect("crm:client-detail", pk=pk)
-    # Keep the chosen stage on screen and ask for what is missing (the reason for Неактивен).
-    return _after_change(request, client, "stage-block", move_form=form)
+    # Keep the chosen stage on screen and ask for what is missing (the reason for Неактивен):
+    # the first time as a question, an error only once the user saved without one.
+    asking = set(form.errors) == {"lost_reason"} and not request.POST.get("reason_asked")
+    return _after_change(request, client, "stage-block", move_form=form, asking_reason=asking)
 
 
 @require_POST

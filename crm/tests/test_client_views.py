@@ -364,6 +364,9 @@ def test_stage_dropdown_to_inactive_asks_for_a_reason_first(client, trainer, own
     own.refresh_from_db()
     assert own.stage.code == "first_contact"
     assert 'name="lost_reason"' in asked.content.decode()
+    assert "field-error" not in asked.content.decode()  # asked, not scolded
+    scolded = client.post(url, {"stage": inactive.pk, "reason_asked": "1"}, **HTMX)
+    assert "field-error" in scolded.content.decode()
 
     reason = LostReason.objects.get(name="Дорого")
     client.post(url, {"stage": inactive.pk, "lost_reason": reason.pk}, **HTMX)
