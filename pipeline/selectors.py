@@ -124,11 +124,14 @@ def column_counts(*, user: User, filters: dict, stages: list[PipelineStage]) -> 
     totals: dict[int, Decimal] = {}
     payment = payment_model()
     if payment is not None:
+        names = {f.name for f in payment._meta.get_fields()}
+        # What was paid and kept: a partial refund leaves a payment "succeeded" with less in it.
+        kept = F("amount") - F("refunded_amount") if "refunded_amount" in names else F("amount")
         totals = dict(
             payment.objects.filter(status="succeeded", client__in=clients.values("pk"))
             .order_by()
             .values_list("client__stage")
-            .annotate(total=Sum("amount"))
+            .annotate(total=Sum(kept))
             .values_list("client__stage", "total")
         )
     return [

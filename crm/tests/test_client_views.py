@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -430,20 +432,41 @@ def test_next_contact_in_the_past_is_refused(client, trainer, own):
     assert own.next_contact_at is None
 
 
-@pytest.mark.parametrize("history", [2, 120])
-def test_client_page_query_count_does_not_grow(client, trainer, history, django_assert_num_queries):
-    own = ClientFactory(trainer=trainer)
+def _long_history(own, trainer, history):
     ClientActionFactory.create_batch(history, client=own, author=trainer)
     ClientContactFactory.create_batch(history, client=own)
     for _ in range(history // 2):
         stage_move(client=own, stage=stage("consultation"), actor=trainer)
         stage_move(client=own, stage=stage("first_contact"), actor=trainer)
     seed_clients(count=history, trainers=[trainer])
+
+
+@pytest.mark.parametrize("history", [2, 120])
+def test_client_page_own_query_count_does_not_grow(
+    client, trainer, history, django_assert_num_queries, monkeypatch
+):
+    """crm's own part of the page, without the blocks other apps add."""
+    monkeypatch.setattr("crm.views.client_sections", lambda *, request, client: [])
+    monkeypatch.setattr("crm.selectors.client_timeline", lambda *, client, limit: [])
+    own = ClientFactory(trainer=trainer)
+    _long_history(own, trainer, history)
     client.force_login(trainer)
     # session, user, client, stages, lost reasons, actions, contacts, moves
     with django_assert_num_queries(8):
         response = client.get(reverse("crm:client-detail", args=[own.pk]))
     assert len(response.context["timeline"]) == min(3 * history, 50)
+
+
+def test_client_page_with_other_apps_blocks_keeps_a_constant_query_count(
+    client, trainer, django_assert_num_queries
+):
+    own = ClientFactory(trainer=trainer)
+    client.force_login(trainer)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("crm:client-detail", args=[own.pk]))
+    _long_history(own, trainer, 120)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(reverse("crm:client-detail", args=[own.pk]))
 
 
 # --- dashboard ----------------------------------------------------------------------------------------
