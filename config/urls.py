@@ -18,4 +18,5 @@ urlpatterns = [
     path("programs/", include("programs.urls")),
     path("", include("payments.urls")),
     path("", include("crm.urls")),
+    path("", include("pipeline.urls")),
 ]

@@ -182,6 +182,10 @@ class Client(models.Model):
             models.Index(fields=["stage", "trainer"], name="client_stage_trainer_idx"),
             models.Index(fields=["trainer", "-created_at"], name="client_trainer_created_idx"),
             models.Index(fields=["telegram_username"], name="client_tg_username_idx"),
+            # A board column: one stage, newest in it first ("show more" pages through it).
+            models.Index(
+                fields=["stage", "-stage_changed_at", "-id"], name="client_stage_column_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

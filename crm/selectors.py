@@ -1,15 +1,19 @@
 """Reads that pages rely on; each takes the user and applies the ownership rule."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from pipeline.models import PipelineStage
+from pipeline.models import PipelineStage, StageMove
 
 from .access import scope_to_user, visible_clients
-from .models import Client, Lead, User
+from .extensions import TimelineItem, client_timeline
+from .models import Client, ClientContact, Lead, User
+from .phones import phone_search_digits
+
+UNASSIGNED = "none"  # the trainer filter's value for clients without a trainer
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Dashboard:
     new_clients_this_week: int
     follow_ups: list[Client]
     follow_ups_total: int
+    stale: list[Client]
+    stale_total: int
     week_start: datetime
 
 
@@ -52,17 +58,36 @@ def follow_ups_due(user: User, *, now: datetime | None = None) -> QuerySet[Clien
     )
 
 
+def stale_condition(stages: list[PipelineStage], *, now: datetime | None = None) -> Q:
+    """Clients who stayed on their stage longer than the stage's expected days."""
+    now = now or timezone.now()
+    condition = Q(pk__in=[])
+    for stage in stages:
+        if stage.expected_days:
+            condition |= Q(
+                stage=stage, stage_changed_at__lt=now - timedelta(days=stage.expected_days)
+            )
+    return condition
+
+
 def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
     """Numbers for the dashboard, in a constant number of queries."""
     since = week_start()
     clients = visible_clients(user)
     per_stage = dict(clients.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
-    stages = [
-        StageCount(stage=stage, clients=per_stage.get(stage.pk, 0))
-        for stage in PipelineStage.objects.all()
-    ]
+    all_stages = list(PipelineStage.objects.all())
+    stages = [StageCount(stage=stage, clients=per_stage.get(stage.pk, 0)) for stage in all_stages]
+    stale = (
+        clients.filter(stale_condition(all_stages))
+        .select_related("stage", "trainer")
+        .order_by("stage_changed_at", "id")
+    )
     totals = clients.aggregate(total=Count("id"), new=Count("id", filter=Q(created_at__gte=since)))
     due = follow_ups_due(user)
+    stale_clients = list(stale[:follow_up_limit])
+    now = timezone.now()
+    for client in stale_clients:
+        client.days_in_stage = (now - client.stage_changed_at).days
     return Dashboard(
         stages=stages,
         total_clients=totals["total"],
@@ -73,5 +98,152 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
         new_clients_this_week=totals["new"],
         follow_ups=list(due[:follow_up_limit]),
         follow_ups_total=due.count(),
+        stale=stale_clients,
+        stale_total=stale.count(),
         week_start=since,
     )
+
+
+# --- Client list ----------------------------------------------------------------------------------
+
+
+def _name_variants(word: str) -> set[str]:
+    # SQLite's LIKE folds case for ASCII only; trying the usual spellings finds "ирина" in "Ирина".
+    return {word, word.lower(), word.capitalize(), word.upper()}
+
+
+def clients_search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
+    """Match by name words, phone digits or @username (the same box everywhere)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if text.startswith("@"):
+        return queryset.filter(telegram_username__istartswith=text[1:])
+    digits = phone_search_digits(text)
+    if digits and len(digits) >= 3 and not any(ch.isalpha() for ch in text):
+        return queryset.filter(phone__contains=digits)
+    for word in text.split():
+        match = Q(telegram_username__istartswith=word.lstrip("@"))
+        for variant in _name_variants(word):
+            match |= Q(first_name__contains=variant) | Q(last_name__contains=variant)
+        queryset = queryset.filter(match)
+    return queryset
+
+
+def clients_filter(
+    queryset: QuerySet[Client],
+    *,
+    q: str = "",
+    trainer: str = "",
+    source: str = "",
+    stage: PipelineStage | None = None,
+    follow_up_due: bool = False,
+    created_from: date | None = None,
+    created_to: date | None = None,
+) -> QuerySet[Client]:
+    """The filters of the client list and the board; empty values do not filter."""
+    queryset = clients_search(queryset, q)
+    if trainer == UNASSIGNED:
+        queryset = queryset.filter(trainer__isnull=True)
+    elif trainer:
+        queryset = queryset.filter(trainer_id=trainer)
+    if source:
+        queryset = queryset.filter(source=source)
+    if stage is not None:
+        queryset = queryset.filter(stage=stage)
+    if follow_up_due:
+        queryset = queryset.filter(next_contact_at__lte=end_of_today())
+    tz = timezone.get_current_timezone()
+    if created_from:
+        queryset = queryset.filter(
+            created_at__gte=datetime.combine(created_from, time.min, tzinfo=tz)
+        )
+    if created_to:
+        queryset = queryset.filter(
+            created_at__lt=datetime.combine(created_to + timedelta(days=1), time.min, tzinfo=tz)
+        )
+    return queryset
+
+
+CLIENT_SORTS: dict[str, list] = {
+    "name": ["last_name", "first_name", "id"],
+    "created": ["created_at", "id"],
+    "stage": [F("stage__order").asc(nulls_first=True), "id"],
+    "next_contact": [F("next_contact_at").asc(nulls_last=True), "id"],
+    "last_contact": [F("last_contact_at").asc(nulls_first=True), "id"],
+}
+
+
+def clients_sorted(queryset: QuerySet[Client], sort: str) -> QuerySet[Client]:
+    """Order by a column of the list: `name`, `-created` (default), …; unknown keys fall back."""
+    key = sort.lstrip("-")
+    if key not in CLIENT_SORTS:
+        return queryset.order_by("-created_at", "-id")
+    fields = CLIENT_SORTS[key]
+    if sort.startswith("-"):
+        fields = [_reverse(f) for f in CLIENT_SORTS[key]]
+    return queryset.order_by(*fields)
+
+
+def _reverse(field):
+    if isinstance(field, str):
+        return field[1:] if field.startswith("-") else f"-{field}"
+    # An OrderBy(F(...)): flip the direction and keep empty values at the end.
+    return F(field.expression.name).desc(nulls_last=True)
+
+
+# --- Client page ----------------------------------------------------------------------------------
+
+
+def client_timeline_get(*, client: Client, limit: int = 50) -> list[TimelineItem]:
+    """Actions, contacts, stage moves and what other apps add, newest first (constant queries)."""
+    items: list[TimelineItem] = []
+    for action in client.actions.select_related("author")[:limit]:
+        items.append(
+            TimelineItem(
+                at=action.happened_at,
+                kind="action",
+                title=f"{action.get_kind_display()}"
+                + (f" · {action.author}" if action.author else ""),
+                text=action.description,
+            )
+        )
+    for contact in client.contacts.all()[:limit]:
+        arrow = "←" if contact.direction == ClientContact.Direction.INBOUND else "→"
+        items.append(
+            TimelineItem(
+                at=contact.sent_at,
+                kind="contact",
+                title=f"{arrow} {contact.get_channel_display()}",
+                text=contact.text,
+            )
+        )
+    for move in StageMove.objects.filter(client=client).select_related("actor", "lost_reason")[
+        :limit
+    ]:
+        who = str(move.actor) if move.actor else move.get_event_display()
+        text = " · ".join(part for part in (str(move.lost_reason or ""), move.notes) if part)
+        items.append(
+            TimelineItem(
+                at=move.moved_at,
+                kind="stage",
+                title=f"{move.from_stage_name or '—'} → {move.to_stage_name} · {who}",
+                text=text,
+            )
+        )
+    items.extend(client_timeline(client=client, limit=limit))
+    return sorted(items, key=lambda item: item.at, reverse=True)[:limit]
+
+
+def client_duplicates(
+    *, phone: str = "", telegram_username: str = "", telegram_id: int | None = None
+) -> list[Client]:
+    """Existing clients with this phone, Telegram username or id (whoever they belong to)."""
+    condition = Q(pk__in=[])
+    if phone:
+        condition |= Q(phone=phone)
+    if telegram_username:
+        condition |= Q(telegram_username__iexact=telegram_username)
+    if telegram_id:
+        condition |= Q(telegram_id=telegram_id)
+    return list(Client.objects.filter(condition).order_by("id")[:5])

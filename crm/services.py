@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -11,8 +13,42 @@ from django.utils.translation import gettext as _
 from pipeline.models import StageMove
 from pipeline.services import stage_apply_event
 
-from .models import Client, ClientContact, Lead
+from .models import Client, ClientAction, ClientContact, Lead, User
 from .notifications import staff_notify
+from .phones import phone_normalize
+from .selectors import client_duplicates
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "telegram_username",
+    "email",
+    "source",
+    "trainer",
+    "notes",
+)
+QUESTIONNAIRE_FIELDS = (
+    "gender",
+    "birth_date",
+    "age",
+    "goal",
+    "experience",
+    "height_cm",
+    "weight_kg",
+    "lifestyle",
+    "location",
+    "equipment",
+    "training_days_per_week",
+)
+
+
+class ClientDuplicateError(ValidationError):
+    """Another client already has this phone or Telegram account; `existing` lists them."""
+
+    def __init__(self, existing: list[Client]):
+        super().__init__(_("A client with this phone or Telegram account already exists."))
+        self.existing = existing
 
 
 @transaction.atomic
@@ -131,3 +167,135 @@ def _fill_blanks(client: Client, **values) -> None:
             changed.append(field)
     if changed:
         client.save(update_fields=[*changed, "updated_at"])
+
+
+def _clean_identity(data: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
+    data = dict(data)
+    if "phone" in data:
+        data["phone"] = phone_normalize(data.get("phone") or "")
+    if "telegram_username" in data:
+        data["telegram_username"] = (data.get("telegram_username") or "").strip().lstrip("@")
+    existing = [
+        other
+        for other in client_duplicates(
+            phone=data.get("phone", ""),
+            telegram_username=data.get("telegram_username", ""),
+            telegram_id=data.get("telegram_id"),
+        )
+        if other.pk != exclude_pk
+    ]
+    if existing:
+        raise ClientDuplicateError(existing)
+    return data
+
+
+@transaction.atomic
+def client_create(
+    *,
+    actor: User,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    telegram_username: str = "",
+    email: str = "",
+    source: str = Client.Source.MANUAL,
+    trainer: User | None = None,
+    notes: str = "",
+) -> Client:
+    """Add a client by hand: one Lead with its source and the first stage (through the pipeline
+    service, so the history starts right). The phone is stored as +7…; a phone or Telegram username
+    that another client has raises ClientDuplicateError and nothing is created. A trainer who adds a
+    client becomes its trainer unless another is given."""
+    data = _clean_identity({"phone": phone, "telegram_username": telegram_username})
+    if not (first_name.strip() or last_name.strip() or data["phone"] or data["telegram_username"]):
+        raise ValidationError(_("Give at least a name, a phone or a Telegram username."))
+    if trainer is None and actor.is_trainer:
+        trainer = actor
+    client = Client(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        phone=data["phone"] or None,
+        telegram_username=data["telegram_username"],
+        email=email.strip(),
+        source=source or Client.Source.MANUAL,
+        trainer=trainer,
+        notes=notes,
+    )
+    client.full_clean()
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as error:  # a concurrent create with the same phone won the race
+        raise ClientDuplicateError(client_duplicates(phone=data["phone"])) from error
+    Lead.objects.create(client=client, source=client.source)
+    stage_apply_event(
+        client=client,
+        event=StageMove.Event.LEAD_CREATED,
+        actor=actor,
+        notes=_("Added by hand"),
+    )
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, data: dict[str, Any]) -> Client:
+    """Change profile or questionnaire fields (see PROFILE_FIELDS and QUESTIONNAIRE_FIELDS). The
+    stage is not among them: it moves only through the pipeline service. Raises ValidationError
+    (nothing saved) for invalid values, ClientDuplicateError when the phone or Telegram username
+    belongs to another client."""
+    allowed = set(PROFILE_FIELDS) | set(QUESTIONNAIRE_FIELDS)
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    data = _clean_identity(data, exclude_pk=client.pk)
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    locked.full_clean(validate_unique=False)
+    locked.save()
+    for name in data:
+        setattr(client, name, getattr(locked, name))
+    client.updated_at = locked.updated_at
+    return client
+
+
+@transaction.atomic
+def client_action_log(
+    *,
+    client: Client,
+    author: User,
+    kind: str,
+    description: str = "",
+    happened_at: datetime | None = None,
+    next_contact_at: datetime | None = None,
+) -> ClientAction:
+    """Record a call, message, meeting, email or note. Anything but a note is a contact with the
+    client, so it moves `last_contact_at` forward (never back for an action logged late). A given
+    `next_contact_at` schedules the follow-up at the same time."""
+    happened_at = happened_at or timezone.now()
+    action = ClientAction(
+        client=client,
+        kind=kind,
+        description=description.strip(),
+        happened_at=happened_at,
+        author=author,
+    )
+    action.full_clean()
+    action.save()
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    fields = []
+    if kind != ClientAction.Kind.NOTE and (
+        locked.last_contact_at is None or locked.last_contact_at < happened_at
+    ):
+        locked.last_contact_at = happened_at
+        fields.append("last_contact_at")
+    if next_contact_at is not None:
+        locked.next_contact_at = next_contact_at
+        fields.append("next_contact_at")
+    if fields:
+        locked.save(update_fields=[*fields, "updated_at"])
+        client.last_contact_at, client.next_contact_at = (
+            locked.last_contact_at,
+            locked.next_contact_at,
+        )
+    return action

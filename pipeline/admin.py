@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .models import PipelineStage, StageMove
+from .models import LostReason, PipelineStage, StageMove
 
 
 @admin.register(PipelineStage)
@@ -42,14 +42,45 @@ class PipelineStageAdmin(admin.ModelAdmin):
         queryset.exclude(pk__in=blocked.values("pk")).delete()
 
 
+@admin.register(LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    """The reasons offered when a client is moved to Неактивен; analytics counts them."""
+
+    list_display = ("name", "order", "is_active", "times_used")
+    list_editable = ("order", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+
+    @admin.display(description=_("times used"), ordering="times_used")
+    def times_used(self, obj: LostReason) -> int:
+        return obj.times_used
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(times_used=Count("moves"))
+
+    def has_delete_permission(self, request, obj=None):
+        # A reason in the history stays (hide it with "offered" instead).
+        if obj is not None and obj.moves.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 @admin.register(StageMove)
 class StageMoveAdmin(admin.ModelAdmin):
     """Read-only: moves are written by `pipeline.services` so that history can be trusted."""
 
-    list_display = ("moved_at", "client", "from_stage_name", "to_stage_name", "event", "actor")
-    list_filter = ("event", "to_stage", "moved_at")
+    list_display = (
+        "moved_at",
+        "client",
+        "from_stage_name",
+        "to_stage_name",
+        "event",
+        "actor",
+        "lost_reason",
+    )
+    list_filter = ("event", "to_stage", "lost_reason", "moved_at")
     search_fields = ("client__first_name", "client__last_name", "client__phone", "notes")
-    list_select_related = ("client", "actor")
+    list_select_related = ("client", "actor", "lost_reason")
     date_hierarchy = "moved_at"
 
     def has_add_permission(self, request):

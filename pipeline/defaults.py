@@ -28,3 +28,20 @@ def create_default_stages(stage_model) -> None:
                 "description": description,
             },
         )
+
+
+# Offered when a client is moved to Неактивен; admins edit the list.
+DEFAULT_LOST_REASONS: list[str] = [
+    "Дорого",
+    "Не отвечает",
+    "Выбрал другого тренера или зал",
+    "Нет времени",
+    "Переехал",
+    "Передумал заниматься",
+]
+
+
+def create_default_lost_reasons(reason_model) -> None:
+    """Create the missing default lost reasons (existing ones are left as they are)."""
+    for position, name in enumerate(DEFAULT_LOST_REASONS, 1):
+        reason_model.objects.get_or_create(name=name, defaults={"order": position * 10})

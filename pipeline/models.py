@@ -48,6 +48,24 @@ class PipelineStage(models.Model):
         return bool(self.code)
 
 
+class LostReason(models.Model):
+    """Why a client was lost; offered when someone moves a client to Неактивен (edited in admin)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(
+        _("offered"), default=True, help_text=_("Hidden reasons stay in the history and analytics.")
+    )
+
+    class Meta:
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class StageMove(models.Model):
     """One move of a client between stages; written only by `pipeline.services`."""
 
@@ -92,13 +110,24 @@ class StageMove(models.Model):
         help_text=_("Empty when the system moved the client."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason,
+        verbose_name=_("lost reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="moves",
+    )
     moved_at = models.DateTimeField(_("moved at"), db_index=True)
 
     class Meta:
         verbose_name = _("stage move")
         verbose_name_plural = _("stage moves")
         ordering = ["-moved_at", "-id"]
-        indexes = [models.Index(fields=["client", "-moved_at"], name="stagemove_client_date_idx")]
+        indexes = [
+            models.Index(fields=["client", "-moved_at"], name="stagemove_client_date_idx"),
+            models.Index(fields=["to_stage", "client"], name="stagemove_to_stage_client_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client_id}: {self.from_stage_name or '—'} → {self.to_stage_name}"

@@ -7,14 +7,16 @@ and write the history row in one transaction.
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Client, User
 
-from .defaults import create_default_stages
-from .models import PipelineStage, StageMove
+from .defaults import create_default_lost_reasons, create_default_stages
+from .models import LostReason, PipelineStage, StageMove
 
 Code = PipelineStage.Code
 Event = StageMove.Event
@@ -90,7 +92,13 @@ def _may_leave(current: PipelineStage | None, rule: Rule, target: PipelineStage)
 
 
 def _record_move(
-    *, client: Client, stage: PipelineStage, event: str, actor: User | None, notes: str
+    *,
+    client: Client,
+    stage: PipelineStage,
+    event: str,
+    actor: User | None,
+    notes: str,
+    lost_reason: LostReason | None = None,
 ) -> StageMove:
     now = timezone.now()
     previous = client.stage
@@ -105,28 +113,50 @@ def _record_move(
         event=event,
         actor=actor,
         notes=notes,
+        lost_reason=lost_reason,
         moved_at=now,
     )
 
 
 def _lock(client: Client) -> Client:
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the stage.
     return Client.objects.select_for_update(of=("self",)).select_related("stage").get(pk=client.pk)
 
 
 @transaction.atomic
 def stage_move(
-    *, client: Client, stage: PipelineStage, actor: User | None, notes: str = ""
+    *,
+    client: Client,
+    stage: PipelineStage,
+    actor: User | None,
+    notes: str = "",
+    lost_reason: LostReason | None = None,
 ) -> StageMove | None:
     """Move a client to any stage by hand. Returns the history row, or None if already there.
 
-    Raises StageError if the stage no longer exists.
+    A move to Неактивен needs a reason: a `lost_reason` from the list or free text in `notes`
+    (analytics counts both). Raises StageError, changing nothing, if the stage no longer exists or
+    the reason is missing.
     """
     if not PipelineStage.objects.filter(pk=stage.pk).exists():
         raise StageError(_("This stage no longer exists."))
+    notes = notes.strip()
+    if stage.code == Code.INACTIVE:
+        if lost_reason is None and not notes:
+            raise StageError(_("Tell why the client is lost: pick a reason or write one."))
+    else:
+        lost_reason = None
     locked = _lock(client)
     if locked.stage_id == stage.pk:
         return None
-    move = _record_move(client=locked, stage=stage, event=Event.MANUAL, actor=actor, notes=notes)
+    move = _record_move(
+        client=locked,
+        stage=stage,
+        event=Event.MANUAL,
+        actor=actor,
+        notes=notes,
+        lost_reason=lost_reason,
+    )
     client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
     return move
 
@@ -158,5 +188,101 @@ def stage_apply_event(
 
 
 def stages_ensure_defaults() -> None:
-    """Recreate any missing system stage (the data migration's job, again for flushed test tables)."""
+    """Recreate any missing system stage and default lost reason (the data migrations' job, again
+    for flushed test tables)."""
     create_default_stages(PipelineStage)
+    create_default_lost_reasons(LostReason)
+
+
+# --- Stage settings -------------------------------------------------------------------------------
+
+
+def _save(stage: PipelineStage) -> PipelineStage:
+    try:
+        stage.full_clean()
+    except ValidationError as error:
+        raise StageError(" ".join(error.messages)) from error
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def stage_create(
+    *, name: str, color: str, description: str = "", expected_days: int | None = None
+) -> PipelineStage:
+    """Add a custom stage at the end of the board. Raises StageError for invalid values."""
+    last = PipelineStage.objects.aggregate(last=Max("order"))["last"] or 0
+    return _save(
+        PipelineStage(
+            name=name.strip(),
+            color=color,
+            description=description,
+            expected_days=expected_days,
+            order=last + 10,
+        )
+    )
+
+
+@transaction.atomic
+def stage_update(
+    *,
+    stage: PipelineStage,
+    name: str,
+    color: str,
+    description: str = "",
+    expected_days: int | None = None,
+) -> PipelineStage:
+    """Rename, recolour, describe a stage or set its expected days. The system code never changes,
+    so automatic moves keep finding a renamed system stage. Raises StageError for invalid values."""
+    locked = PipelineStage.objects.select_for_update().get(pk=stage.pk)
+    locked.name, locked.color = name.strip(), color
+    locked.description, locked.expected_days = description, expected_days
+    return _save(locked)
+
+
+@transaction.atomic
+def stage_reorder(*, stage_ids: list[int]) -> None:
+    """Put the stages in this order (ids missing from the list keep their place after them).
+
+    Raises StageError when an id is unknown.
+    """
+    stages = {s.pk: s for s in PipelineStage.objects.select_for_update()}
+    if len(set(stage_ids)) != len(stage_ids) or not set(stage_ids) <= stages.keys():
+        raise StageError(_("The stage list has changed. Reload the page and try again."))
+    rest = [
+        pk for pk in sorted(stages, key=lambda pk: (stages[pk].order, pk)) if pk not in stage_ids
+    ]
+    for position, pk in enumerate([*stage_ids, *rest], 1):
+        stages[pk].order = position * 10
+    PipelineStage.objects.bulk_update(stages.values(), ["order"])
+
+
+def stage_shift(*, stage: PipelineStage, offset: int) -> None:
+    """Move a stage one place up (offset -1) or down (+1); nothing happens at either end."""
+    ids = list(PipelineStage.objects.values_list("pk", flat=True))
+    index = ids.index(stage.pk)
+    target = index + offset
+    if 0 <= target < len(ids):
+        ids[index], ids[target] = ids[target], ids[index]
+        stage_reorder(stage_ids=ids)
+
+
+@transaction.atomic
+def stage_delete(*, stage: PipelineStage) -> None:
+    """Delete a custom stage without clients. Raises StageError (nothing deleted) for a system
+    stage or a stage that still has clients."""
+    locked = PipelineStage.objects.select_for_update().filter(pk=stage.pk).first()
+    if locked is None:
+        return
+    if locked.is_system:
+        raise StageError(
+            _("“%(name)s” is a system stage: automatic moves rely on it, so it cannot be deleted.")
+            % {"name": locked.name}
+        )
+    count = Client.objects.filter(stage=locked).count()
+    if count:
+        raise StageError(
+            _("“%(name)s” still has %(count)d client(s). Move them to other stages first.")
+            % {"name": locked.name, "count": count}
+        )
+    locked.delete()

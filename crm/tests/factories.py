@@ -71,3 +71,11 @@ class ClientContactFactory(factory.django.DjangoModelFactory):
     direction = ClientContact.Direction.INBOUND
     text = "Здравствуйте! Хочу программу тренировок."
     sent_at = factory.LazyFunction(timezone.now)
+
+
+class OperatorFactory(UserFactory):
+    role = User.Role.OPERATOR
+
+
+class ReadOnlyFactory(UserFactory):
+    role = User.Role.READ_ONLY

@@ -1,8 +1,17 @@
 import pytest
 
 from crm.tests.factories import ClientFactory, TrainerFactory, stage
-from pipeline.models import PipelineStage, StageMove
-from pipeline.services import StageError, stage_apply_event, stage_move
+from pipeline.models import LostReason, PipelineStage, StageMove
+from pipeline.services import (
+    StageError,
+    stage_apply_event,
+    stage_create,
+    stage_delete,
+    stage_move,
+    stage_reorder,
+    stage_shift,
+    stage_update,
+)
 
 pytestmark = pytest.mark.django_db
 Event = StageMove.Event
@@ -151,3 +160,106 @@ def test_history_survives_renaming_a_stage():
 def test_unknown_event_is_a_programming_error():
     with pytest.raises(KeyError):
         stage_apply_event(client=ClientFactory(), event="nonsense")
+
+
+# --- Lost reasons ---------------------------------------------------------------------------------
+
+
+def test_moving_to_inactive_needs_a_reason_from_the_list_or_in_words():
+    trainer = TrainerFactory()
+    client = ClientFactory(stage=stage("deciding"), trainer=trainer)
+
+    with pytest.raises(StageError):
+        stage_move(client=client, stage=stage("inactive"), actor=trainer, notes="   ")
+    client.refresh_from_db()
+    assert client.stage.code == "deciding" and moves(client) == []
+
+    reason = LostReason.objects.get(name="Дорого")
+    move = stage_move(client=client, stage=stage("inactive"), actor=trainer, lost_reason=reason)
+    assert move.lost_reason == reason
+
+    other = ClientFactory(stage=stage("consultation"))
+    move = stage_move(client=other, stage=stage("inactive"), actor=trainer, notes="Уехал на вахту")
+    assert (move.lost_reason, move.notes) == (None, "Уехал на вахту")
+
+
+def test_a_reason_is_not_kept_on_a_move_elsewhere():
+    client = ClientFactory()
+    reason = LostReason.objects.get(name="Дорого")
+
+    move = stage_move(client=client, stage=stage("consultation"), actor=None, lost_reason=reason)
+
+    assert move.lost_reason is None
+
+
+# --- Stage settings -------------------------------------------------------------------------------
+
+
+def test_create_rename_recolour_and_describe_a_stage():
+    created = stage_create(name="  Пробная тренировка ", color="#ff0000", expected_days=5)
+    assert created.name == "Пробная тренировка"
+    assert created.order > PipelineStage.objects.exclude(pk=created.pk).order_by("-order")[0].order
+
+    stage_update(
+        stage=created,
+        name="Пробное занятие",
+        color="#00ff00",
+        description="Бесплатно",
+        expected_days=None,
+    )
+    created.refresh_from_db()
+    assert (created.name, created.color, created.description, created.expected_days) == (
+        "Пробное занятие",
+        "#00ff00",
+        "Бесплатно",
+        None,
+    )
+
+
+def test_renaming_a_system_stage_keeps_its_code_for_automatic_moves():
+    consultation = stage("consultation")
+    stage_update(stage=consultation, name="Созвон", color=consultation.color)
+    client = ClientFactory()
+
+    stage_apply_event(client=client, event=Event.QUESTIONNAIRE_COMPLETED)
+
+    client.refresh_from_db()
+    assert client.stage.name == "Созвон" and client.stage.code == "consultation"
+
+
+@pytest.mark.parametrize(
+    "values", [{"name": "", "color": "#ff0000"}, {"name": "Ок", "color": "red"}]
+)
+def test_invalid_stage_values_are_refused(values):
+    with pytest.raises(StageError):
+        stage_create(**values)
+
+
+def test_reorder_and_shift():
+    ids = list(PipelineStage.objects.values_list("pk", flat=True))
+    stage_reorder(stage_ids=list(reversed(ids)))
+    assert list(PipelineStage.objects.values_list("pk", flat=True)) == list(reversed(ids))
+
+    first = PipelineStage.objects.first()
+    stage_shift(stage=first, offset=-1)  # already first: nothing happens
+    stage_shift(stage=first, offset=1)
+    assert list(PipelineStage.objects.values_list("pk", flat=True))[1] == first.pk
+
+    with pytest.raises(StageError):
+        stage_reorder(stage_ids=[*ids, 999999])
+
+
+def test_delete_is_refused_for_system_stages_and_stages_with_clients():
+    with pytest.raises(StageError, match="Консультация"):
+        stage_delete(stage=stage("consultation"))
+    custom = stage_create(name="Временный", color="#123456")
+    client = ClientFactory(stage=custom)
+    with pytest.raises(StageError, match="Временный"):
+        stage_delete(stage=custom)
+    assert PipelineStage.objects.filter(pk=custom.pk).exists()
+
+    stage_move(client=client, stage=stage("consultation"), actor=None)
+    stage_delete(stage=custom)
+    assert not PipelineStage.objects.filter(pk=custom.pk).exists()
+    # The history still names the deleted stage.
+    assert StageMove.objects.get(client=client).from_stage_name == "Временный"

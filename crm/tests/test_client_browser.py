@@ -1,0 +1,42 @@
+import pytest
+
+from crm.tests.factories import ClientFactory, TrainerFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_client_list_search_sort_and_create_with_duplicate_link(page, login):
+    from crm.models import Client
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()
+    trainer = TrainerFactory()
+    anna = ClientFactory(
+        trainer=trainer, first_name="Анна", last_name="Яковлева", phone="+79161112233"
+    )
+    ClientFactory(trainer=trainer, first_name="Борис", last_name="Абрамов")
+    login(trainer)
+    page.goto("/clients/")
+
+    page.fill("input[name=q]", "анна")
+    page.wait_for_function(
+        "() => !document.querySelector('#client-results').textContent.includes('Абрамов')"
+    )
+    assert "Анна Яковлева" in page.locator("#client-results").inner_text()
+    page.fill("input[name=q]", "")
+    page.wait_for_function(
+        "() => document.querySelector('#client-results').textContent.includes('Абрамов')"
+    )
+    page.locator("#client-results th a", has_text="Имя").click()
+    page.wait_for_function(
+        "() => document.querySelector('#client-results tbody tr td').textContent.includes('Абрамов')"
+    )
+
+    page.get_by_role("link", name="+ Новый клиент").click()
+    page.fill("input[name=first_name]", "Анна")
+    page.fill("input[name=phone]", "8 (916) 111-22-33")
+    page.get_by_role("button", name="Добавить клиента").click()
+    page.get_by_role("link", name="Открыть Анна Яковлева").click()
+    page.wait_for_url(f"**/clients/{anna.pk}/")
+    assert Client.objects.count() == 2
+    assert page.csp_violations == [] and page.js_errors == []

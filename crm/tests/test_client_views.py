@@ -1,0 +1,498 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.demo import seed_clients
+from crm.models import Client, ClientAction
+from crm.tests.factories import (
+    AdminFactory,
+    ClientActionFactory,
+    ClientContactFactory,
+    ClientFactory,
+    ReadOnlyFactory,
+    TrainerFactory,
+    stage,
+)
+from pipeline.models import LostReason, StageMove
+from pipeline.services import stage_move
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def trainer():
+    return TrainerFactory()
+
+
+@pytest.fixture
+def own(trainer):
+    return ClientFactory(trainer=trainer, first_name="Ирина", last_name="Петрова")
+
+
+@pytest.fixture
+def other():
+    return ClientFactory(trainer=TrainerFactory(), first_name="Чужой", last_name="Клиент")
+
+
+# --- list -------------------------------------------------------------------------------------------
+
+
+def test_list_shows_own_and_unassigned_clients_but_not_another_trainers(
+    client, trainer, own, other
+):
+    unassigned = ClientFactory(trainer=None, first_name="Ничей")
+    client.force_login(trainer)
+
+    page = client.get(reverse("crm:client-list")).content.decode()
+
+    assert "Ирина Петрова" in page and str(unassigned) in page
+    assert "Чужой Клиент" not in page
+
+
+def test_list_search_filters_and_sort(client, trainer):
+    client.force_login(trainer)
+    a = ClientFactory(
+        trainer=trainer, first_name="Анна", last_name="Борисова", phone="+79161112233"
+    )
+    b = ClientFactory(
+        trainer=trainer,
+        first_name="Олег",
+        last_name="Андреев",
+        telegram_username="oleg_fit",
+        stage=stage("consultation"),
+        source="vk_ads",
+        next_contact_at=timezone.now() - timedelta(hours=1),
+    )
+    url = reverse("crm:client-list")
+
+    def names(**params):
+        response = client.get(url, params)
+        return [c.pk for c in response.context["page"].object_list]
+
+    assert names(q="анна") == [a.pk]  # case-insensitive, Cyrillic
+    assert names(q="8 916 111") == [a.pk]  # phone typed with a leading 8
+    assert names(q="@oleg") == [b.pk]
+    assert names(stage=stage("consultation").pk) == [b.pk]
+    assert names(source="vk_ads") == [b.pk]
+    assert names(follow_up="on") == [b.pk]
+    assert names(sort="name") == [b.pk, a.pk]
+    assert names(sort="-name") == [a.pk, b.pk]
+    assert names(created_from=(timezone.localdate() + timedelta(days=1)).isoformat()) == []
+
+
+def test_list_paginates_by_fifty(client, trainer):
+    ClientFactory.create_batch(51, trainer=trainer)
+    client.force_login(trainer)
+
+    first = client.get(reverse("crm:client-list"))
+    second = client.get(reverse("crm:client-list"), {"page": 2})
+
+    assert len(first.context["page"].object_list) == 50
+    assert len(second.context["page"].object_list) == 1
+
+
+def test_list_htmx_returns_only_the_results(client, trainer, own):
+    client.force_login(trainer)
+    response = client.get(
+        reverse("crm:client-list"), {"q": "Ирина"}, HTTP_HX_TARGET="client-results", **HTMX
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="client-results"') and "Ирина Петрова" in body
+    # A sort chosen by a column header is kept by the filter form (swapped out of band).
+    sorted_ = client.get(
+        reverse("crm:client-list"), {"sort": "-name"}, HTTP_HX_TARGET="client-results", **HTMX
+    )
+    assert 'id="sort-input" value="-name" hx-swap-oob="true"' in sorted_.content.decode()
+
+
+@pytest.mark.parametrize(("size", "as_admin"), [(5, False), (80, False), (5, True), (80, True)])
+def test_list_query_count_does_not_grow(client, trainer, size, as_admin, django_assert_num_queries):
+    seed_clients(count=size, trainers=[trainer])
+    client.force_login(AdminFactory() if as_admin else trainer)
+    # session, user, count, page of clients (stage and trainer joined), stages for the filter;
+    # an admin's trainer filter lists the trainers (one more)
+    with django_assert_num_queries(6 if as_admin else 5):
+        response = client.get(reverse("crm:client-list"), {"sort": "stage"})
+    assert response.status_code == 200
+
+
+# --- create -----------------------------------------------------------------------------------------
+
+
+def test_create_client_by_hand(client, trainer):
+    client.force_login(trainer)
+
+    response = client.post(
+        reverse("crm:client-create"),
+        {
+            "first_name": "Мария",
+            "last_name": "Новая",
+            "phone": "8 916 000 11 22",
+            "source": "manual",
+        },
+    )
+
+    new = Client.objects.get(phone="+79160001122")
+    assert response.status_code == 302 and response.url == reverse(
+        "crm:client-detail", args=[new.pk]
+    )
+    assert new.trainer == trainer and new.stage.code == "first_contact"
+
+
+def test_create_duplicate_phone_links_to_the_existing_client(client, trainer, own):
+    client.force_login(trainer)
+
+    response = client.post(
+        reverse("crm:client-create"),
+        {"first_name": "Дубль", "phone": own.phone, "source": "manual"},
+    )
+
+    assert response.status_code == 422
+    assert reverse("crm:client-detail", args=[own.pk]) in response.content.decode()
+    assert Client.objects.filter(first_name="Дубль").count() == 0
+
+
+def test_create_duplicate_of_another_trainers_client_names_it_without_a_link(
+    client, trainer, other
+):
+    client.force_login(trainer)
+
+    response = client.post(
+        reverse("crm:client-create"),
+        {"telegram_username": other.telegram_username, "source": "manual"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert reverse("crm:client-detail", args=[other.pk]) not in body
+    assert "Чужой Клиент" in body
+
+
+def test_create_with_a_bad_phone_shows_the_error(client, trainer):
+    client.force_login(trainer)
+    response = client.post(
+        reverse("crm:client-create"), {"first_name": "Х", "phone": "12", "source": "manual"}
+    )
+    assert response.status_code == 422 and response.context["form"].errors["phone"]
+
+
+def test_read_only_cannot_create(client):
+    client.force_login(ReadOnlyFactory())
+    assert client.get(reverse("crm:client-create")).status_code == 403
+    assert (
+        client.post(
+            reverse("crm:client-create"), {"first_name": "X", "source": "manual"}
+        ).status_code
+        == 403
+    )
+    assert not Client.objects.exists()
+
+
+# --- client page --------------------------------------------------------------------------------------
+
+
+def test_client_page_owner_sees_profile_and_a_merged_timeline(client, trainer, own):
+    ClientActionFactory(client=own, description="Позвонил, договорились о встрече")
+    ClientContactFactory(client=own, text="Хочу программу для дома")
+    stage_move(client=own, stage=stage("consultation"), actor=trainer, notes="Записалась")
+    client.force_login(trainer)
+
+    response = client.get(reverse("crm:client-detail", args=[own.pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    timeline = [item.kind for item in response.context["timeline"]]
+    assert set(timeline) == {"action", "contact", "stage"}
+    assert "Позвонил, договорились о встрече" in body and "Хочу программу для дома" in body
+    assert "Записалась" in body
+
+
+def test_client_page_renders_sections_and_timeline_items_of_other_apps(
+    client, trainer, own, monkeypatch
+):
+    from crm import extensions, views
+
+    monkeypatch.setattr(
+        views,
+        "client_sections",
+        lambda *, request, client: [
+            extensions.ClientSection(title="Программы", html="<p>Программа на 12 недель</p>")
+        ],
+    )
+    monkeypatch.setattr(
+        "crm.selectors.client_timeline",
+        lambda *, client, limit: [
+            extensions.TimelineItem(at=timezone.now(), kind="payment", title="Оплата 4 900 ₽")
+        ],
+    )
+    client.force_login(trainer)
+
+    body = client.get(reverse("crm:client-detail", args=[own.pk])).content.decode()
+
+    assert "Программа на 12 недель" in body and "Оплата 4 900 ₽" in body
+
+
+def test_another_trainers_client_is_404_everywhere(client, trainer, other):
+    client.force_login(trainer)
+    pk = other.pk
+    assert client.get(reverse("crm:client-detail", args=[pk])).status_code == 404
+    assert (
+        client.get(reverse("crm:client-section", args=[pk, "profile"]) + "?edit=1").status_code
+        == 404
+    )
+    assert client.post(reverse("crm:client-section", args=[pk, "profile"]), {}).status_code == 404
+    assert (
+        client.post(
+            reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}
+        ).status_code
+        == 404
+    )
+    assert client.post(reverse("crm:client-action", args=[pk]), {"kind": "call"}).status_code == 404
+    assert client.post(reverse("crm:client-next-contact", args=[pk]), {}).status_code == 404
+    other.refresh_from_db()
+    assert other.stage.code == "first_contact" and not other.actions.exists()
+
+
+def test_read_only_sees_the_client_page_but_changes_nothing(client, own):
+    client.force_login(ReadOnlyFactory())
+    pk = own.pk
+    page = client.get(reverse("crm:client-detail", args=[pk]))
+    assert page.status_code == 200 and 'name="stage"' not in page.content.decode()
+    assert (
+        client.get(reverse("crm:client-section", args=[pk, "profile"]) + "?edit=1").status_code
+        == 403
+    )
+    assert client.post(reverse("crm:client-section", args=[pk, "profile"]), {}).status_code == 403
+    assert (
+        client.post(
+            reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}
+        ).status_code
+        == 403
+    )
+    assert client.post(reverse("crm:client-action", args=[pk]), {"kind": "call"}).status_code == 403
+    assert client.post(reverse("crm:client-next-contact", args=[pk]), {}).status_code == 403
+    own.refresh_from_db()
+    assert own.stage.code == "first_contact" and not own.actions.exists()
+
+
+def test_inline_profile_edit(client, trainer, own):
+    client.force_login(trainer)
+    url = reverse("crm:client-section", args=[own.pk, "profile"])
+
+    form = client.get(url + "?edit=1", **HTMX)
+    assert 'name="profile-first_name"' in form.content.decode()
+
+    response = client.post(
+        url,
+        {
+            "profile-first_name": "Ирина",
+            "profile-last_name": "Смирнова",
+            "profile-phone": "8 (903) 111-22-33",
+            "profile-telegram_username": "irina_s",
+            "profile-email": "",
+            "profile-source": "instagram",
+            "profile-trainer": trainer.pk,
+            "profile-notes": "Любит утренние тренировки",
+        },
+        **HTMX,
+    )
+
+    own.refresh_from_db()
+    assert response.status_code == 200 and "Смирнова" in response.content.decode()
+    assert (own.last_name, own.phone, own.source) == ("Смирнова", "+79031112233", "instagram")
+
+
+def test_inline_profile_edit_refuses_a_duplicate_phone(client, trainer, own):
+    twin = ClientFactory(trainer=trainer, phone="+79035550000")
+    client.force_login(trainer)
+
+    response = client.post(
+        reverse("crm:client-section", args=[own.pk, "profile"]),
+        {"profile-first_name": "Ирина", "profile-phone": "89035550000", "profile-source": "manual"},
+        **HTMX,
+    )
+
+    own.refresh_from_db()
+    assert own.phone != "+79035550000"
+    assert reverse("crm:client-detail", args=[twin.pk]) in response.content.decode()
+
+
+def test_inline_questionnaire_edit_validates(client, trainer, own):
+    client.force_login(trainer)
+    url = reverse("crm:client-section", args=[own.pk, "questionnaire"])
+
+    bad = client.post(url, {"questionnaire-age": "7"}, **HTMX)
+    own.refresh_from_db()
+    assert own.age is None and "questionnaire-age" in bad.content.decode()
+
+    client.post(
+        url,
+        {
+            "questionnaire-age": "31",
+            "questionnaire-goal": "strength",
+            "questionnaire-height_cm": "180",
+        },
+        **HTMX,
+    )
+    own.refresh_from_db()
+    assert (own.age, own.goal, own.height_cm) == (31, "strength", 180)
+
+
+def test_stage_dropdown_saves_at_once_through_the_pipeline_service(client, trainer, own):
+    client.force_login(trainer)
+
+    response = client.post(
+        reverse("crm:client-stage", args=[own.pk]), {"stage": stage("deciding").pk}, **HTMX
+    )
+
+    own.refresh_from_db()
+    assert response.status_code == 200 and own.stage.code == "deciding"
+    move = StageMove.objects.get(client=own)
+    assert (move.actor, move.event) == (trainer, StageMove.Event.MANUAL)
+    assert 'id="timeline" hx-swap-oob="true"' in response.content.decode()
+
+
+def test_stage_dropdown_to_inactive_asks_for_a_reason_first(client, trainer, own):
+    client.force_login(trainer)
+    url = reverse("crm:client-stage", args=[own.pk])
+    inactive = stage("inactive")
+
+    asked = client.post(url, {"stage": inactive.pk}, **HTMX)
+    own.refresh_from_db()
+    assert own.stage.code == "first_contact"
+    assert 'name="lost_reason"' in asked.content.decode()
+    assert "field-error" not in asked.content.decode()  # asked, not scolded
+    scolded = client.post(url, {"stage": inactive.pk, "reason_asked": "1"}, **HTMX)
+    assert "field-error" in scolded.content.decode()
+
+    reason = LostReason.objects.get(name="Дорого")
+    client.post(url, {"stage": inactive.pk, "lost_reason": reason.pk}, **HTMX)
+    own.refresh_from_db()
+    assert own.stage.code == "inactive"
+    assert StageMove.objects.get(client=own).lost_reason == reason
+
+
+def test_log_an_action_updates_last_contact_and_timeline(client, trainer, own):
+    client.force_login(trainer)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    response = client.post(
+        reverse("crm:client-action", args=[own.pk]),
+        {"kind": "call", "description": "Обсудили цели", "next_contact_date": tomorrow.isoformat()},
+        **HTMX,
+    )
+
+    own.refresh_from_db()
+    action = ClientAction.objects.get(client=own)
+    assert (action.kind, action.author) == ("call", trainer)
+    assert own.last_contact_at is not None
+    assert timezone.localtime(own.next_contact_at).date() == tomorrow
+    assert "Обсудили цели" in response.content.decode()
+
+
+def test_log_an_action_in_the_future_is_refused(client, trainer, own):
+    client.force_login(trainer)
+    later = timezone.localtime() + timedelta(days=2)
+    response = client.post(
+        reverse("crm:client-action", args=[own.pk]),
+        {"kind": "call", "happened_at": later.strftime("%Y-%m-%dT%H:%M")},
+        **HTMX,
+    )
+    assert response.status_code == 200 and not own.actions.exists()
+
+
+def test_set_and_clear_the_next_contact(client, trainer, own):
+    client.force_login(trainer)
+    url = reverse("crm:client-next-contact", args=[own.pk])
+    when = (timezone.localtime() + timedelta(days=3)).replace(second=0, microsecond=0)
+
+    client.post(url, {"next_contact_at": when.strftime("%Y-%m-%dT%H:%M")}, **HTMX)
+    own.refresh_from_db()
+    assert own.next_contact_at == when
+
+    client.post(url, {"next_contact_at": ""})
+    own.refresh_from_db()
+    assert own.next_contact_at is None
+
+
+def test_next_contact_in_the_past_is_refused(client, trainer, own):
+    client.force_login(trainer)
+    past = timezone.localtime() - timedelta(days=3)
+    client.post(
+        reverse("crm:client-next-contact", args=[own.pk]),
+        {"next_contact_at": past.strftime("%Y-%m-%dT%H:%M")},
+        **HTMX,
+    )
+    own.refresh_from_db()
+    assert own.next_contact_at is None
+
+
+def _long_history(own, trainer, history):
+    ClientActionFactory.create_batch(history, client=own, author=trainer)
+    ClientContactFactory.create_batch(history, client=own)
+    for _ in range(history // 2):
+        stage_move(client=own, stage=stage("consultation"), actor=trainer)
+        stage_move(client=own, stage=stage("first_contact"), actor=trainer)
+    seed_clients(count=history, trainers=[trainer])
+
+
+@pytest.mark.parametrize("history", [2, 120])
+def test_client_page_own_query_count_does_not_grow(
+    client, trainer, history, django_assert_num_queries, monkeypatch
+):
+    """crm's own part of the page, without the blocks other apps add."""
+    monkeypatch.setattr("crm.views.client_sections", lambda *, request, client: [])
+    monkeypatch.setattr("crm.selectors.client_timeline", lambda *, client, limit: [])
+    own = ClientFactory(trainer=trainer)
+    _long_history(own, trainer, history)
+    client.force_login(trainer)
+    # session, user, client, stages, lost reasons, actions, contacts, moves
+    with django_assert_num_queries(8):
+        response = client.get(reverse("crm:client-detail", args=[own.pk]))
+    assert len(response.context["timeline"]) == min(3 * history, 50)
+
+
+def test_client_page_with_other_apps_blocks_keeps_a_constant_query_count(
+    client, trainer, django_assert_num_queries
+):
+    own = ClientFactory(trainer=trainer)
+    client.force_login(trainer)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("crm:client-detail", args=[own.pk]))
+    _long_history(own, trainer, 120)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(reverse("crm:client-detail", args=[own.pk]))
+
+
+# --- dashboard ----------------------------------------------------------------------------------------
+
+
+def test_dashboard_lists_stale_clients(client, trainer):
+    stuck = ClientFactory(
+        trainer=trainer,
+        stage=stage("consultation"),
+        stage_changed_at=timezone.now() - timedelta(days=10),
+    )
+    fresh = ClientFactory(
+        trainer=trainer, stage=stage("consultation"), stage_changed_at=timezone.now()
+    )
+    client.force_login(trainer)
+
+    response = client.get(reverse("crm:dashboard"))
+
+    assert response.context["dashboard"].stale == [stuck]
+    assert fresh not in response.context["dashboard"].stale
+
+
+@pytest.mark.parametrize("size", [5, 80])
+def test_dashboard_query_count_does_not_grow(client, size, django_assert_num_queries):
+    admin = AdminFactory()
+    seed_clients(count=size, trainers=[TrainerFactory()])
+    client.force_login(admin)
+    with django_assert_num_queries(10):
+        client.get(reverse("crm:dashboard"))
