@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 
 from crm import demo
-from crm.models import User
+from crm.models import Client, User
 from pipeline.services import stages_ensure_defaults
 
 
@@ -29,12 +29,18 @@ class Command(BaseCommand):
         trainers = [u for u in users if u.role == User.Role.TRAINER]
         created = demo.seed_clients(count=clients, trainers=trainers)
         self.stdout.write(f"Staff: {users_created} created. Clients: {len(created)} created.")
-        # Each app may extend the demo with its own `demo.seed(clients=..., rng=...)`.
+        # Each app may extend the demo with its own idempotent `demo.seed(clients=..., rng=...)`; it
+        # gets every demo client, so an app added later fills in the clients seeded before it.
+        everyone = list(
+            Client.objects.filter(phone__startswith=demo.DEMO_PHONE_PREFIX)
+            .select_related("stage", "trainer")
+            .order_by("pk")
+        )
         for config in apps.get_app_configs():
             module_name = f"{config.name}.demo"
             if config.name == "crm" or find_spec(module_name) is None:
                 continue
-            rows = import_module(module_name).seed(clients=created, rng=random.Random(config.name))
+            rows = import_module(module_name).seed(clients=everyone, rng=random.Random(config.name))
             self.stdout.write(f"{config.verbose_name}: {rows} rows created.")
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f}s.")
