@@ -33,7 +33,9 @@ class ClientSection:
 @dataclass(frozen=True)
 class TimelineItem:
     at: datetime
-    kind: str  # short code for the icon/colour: "action", "contact", "stage", "payment", "program", …
+    kind: (
+        str  # short code for the icon/colour: "action", "contact", "stage", "payment", "program", …
+    )
     title: str
     text: str = ""
     url: str = ""
