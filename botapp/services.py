@@ -240,20 +240,21 @@ def message_queue(
 
 
 def _schedule_flush(chat_id: int) -> None:
-    # One flush per chat per transaction, however many messages it queued.
+    # One flush per chat per transaction, however many messages it queued. The pending callbacks
+    # are the record (a rolled-back savepoint drops its callbacks, so nothing goes stale).
     connection = transaction.get_connection()
-    scheduled: set = connection.__dict__.setdefault("_botapp_flush_chats", set())
-    if chat_id in scheduled:
+    if connection.in_atomic_block and any(
+        getattr(entry[1], "botapp_flush_chat", None) == chat_id
+        for entry in connection.run_on_commit
+    ):
         return
-    scheduled.add(chat_id)
 
     def run() -> None:
-        scheduled.discard(chat_id)
+        run.botapp_flush_chat = None  # done: a later transaction schedules its own flush
         enqueue_on_commit(FLUSH_TASK, chat_id=chat_id)
 
+    run.botapp_flush_chat = chat_id
     transaction.on_commit(run)
-    if not connection.in_atomic_block:
-        scheduled.discard(chat_id)
 
 
 def _lease_take(chat_id: int) -> bool:

@@ -21,6 +21,7 @@ class Call:
     method: str
     params: dict
     files: dict = field(default_factory=dict)  # name -> (filename, bytes)
+    result: object = None  # what the fake answered
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -125,7 +126,7 @@ class FakeBotAPI:
             failed = failure.pop(0) if failure else None
             self.calls.append(call)
             if failed is None:
-                result = self._result(call)
+                result = call.result = self._result(call)
             self.condition.notify_all()
         if failed is not None:
             status, body = failed
