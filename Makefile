@@ -10,14 +10,14 @@ PORT ?= 8000
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed (found $$($(PYTHON) --version))."; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtualenv. On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
-	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -qq --upgrade pip
 
 $(VENV)/.installed: requirements.txt $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -qq -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -qq -r requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
@@ -44,7 +44,7 @@ messages: install
 	@scripts/messages.sh
 
 lock: $(BIN)/python
-	$(BIN)/pip install -q -r requirements.in
+	$(BIN)/pip install -qq -r requirements.in
 	( echo "# Pinned, with everything they pull in. Top-level choices are in requirements.in;"; \
 	  echo "# refresh with: make lock"; $(BIN)/pip freeze ) > requirements.txt
 

@@ -110,7 +110,7 @@ def _record_move(
 
 
 def _lock(client: Client) -> Client:
-    return Client.objects.select_for_update().select_related("stage").get(pk=client.pk)
+    return Client.objects.select_for_update(of=("self",)).select_related("stage").get(pk=client.pk)
 
 
 @transaction.atomic

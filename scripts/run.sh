@@ -14,21 +14,27 @@ if [ ! -f var/.demo-seeded ]; then
   $PY manage.py seed_demo && touch var/.demo-seeded
 fi
 
-pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "Stopping…"
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Celery's main process shuts its pool down itself (signalling the pool too makes it hang);
+  # runserver's autoreloader has a child, so its whole group goes.
+  kill -TERM "$worker" 2>/dev/null || true
+  kill -TERM -- "-$web" 2>/dev/null || true
+  for _ in $(seq 20); do
+    kill -0 "$worker" 2>/dev/null || kill -0 -- "-$web" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -KILL -- "-$worker" "-$web" 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
 
 set -m  # each background job in its own process group, so Ctrl-C reaches its children too
 .venv/bin/celery -A config worker -B -l warning --concurrency 2 \
   --schedule "$PWD/var/celerybeat-schedule" > var/celery.log 2>&1 &
-pids+=($!)
+worker=$!
 $PY manage.py runserver "127.0.0.1:$PORT" &
-pids+=($!)
+web=$!
 set +m
 
 sleep 2
@@ -40,4 +46,4 @@ cat <<MSG
   Celery worker + beat log: var/celery.log        Stop with Ctrl-C.
 
 MSG
-wait -n "${pids[@]}" || true
+wait -n "$worker" "$web" || true

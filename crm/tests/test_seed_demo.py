@@ -1,0 +1,62 @@
+from itertools import pairwise
+
+import pytest
+from django.core.management import call_command
+
+from crm.demo import DEMO_PHONE_PREFIX
+from crm.models import Client, ClientContact, Lead, User
+from pipeline.models import StageMove
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return (
+        User.objects.count(),
+        Client.objects.count(),
+        Lead.objects.count(),
+        StageMove.objects.count(),
+        ClientContact.objects.count(),
+    )
+
+
+def test_seed_demo_is_idempotent_and_grows_only_by_what_is_missing():
+    call_command("seed_demo", clients=60, stdout=open("/dev/null", "w"))
+    first = counts()
+    call_command("seed_demo", clients=60, stdout=open("/dev/null", "w"))
+    assert counts() == first
+
+    call_command("seed_demo", clients=80, stdout=open("/dev/null", "w"))
+    assert Client.objects.filter(phone__startswith=DEMO_PHONE_PREFIX).count() == 80
+    assert User.objects.count() == first[0]
+
+
+def test_seeded_demo_logins_work(client):
+    call_command("seed_demo", clients=5, stdout=open("/dev/null", "w"))
+    for username, password in [
+        ("demo-admin", "demo-admin-2026"),
+        ("demo-trainer", "demo-trainer-2026"),
+    ]:
+        response = client.post("/accounts/login/", {"username": username, "password": password})
+        assert response.status_code == 302, username
+    assert User.objects.get(username="demo-admin").is_staff
+
+
+def test_seeded_histories_end_on_the_clients_current_stage():
+    call_command("seed_demo", clients=120, stdout=open("/dev/null", "w"))
+    for customer in Client.objects.select_related("stage").prefetch_related("stage_moves"):
+        history = sorted(customer.stage_moves.all(), key=lambda m: (m.moved_at, m.pk))
+        assert history[0].event == "lead_created" and history[0].from_stage_id is None
+        assert history[-1].to_stage_id == customer.stage_id
+        for before, after in pairwise(history):
+            assert after.from_stage_id == before.to_stage_id
+    # A realistic funnel: every stage has someone, and Russian names are used.
+    assert set(Client.objects.values_list("stage__code", flat=True)) >= {
+        "first_contact",
+        "consultation",
+        "deciding",
+        "active",
+        "finished",
+        "inactive",
+    }
+    assert all("а" <= ch.lower() <= "я" or ch == "ё" for ch in Client.objects.first().first_name)

@@ -1,0 +1,125 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import User
+from crm.tests.factories import ClientFactory, LeadFactory, TrainerFactory, UserFactory, stage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_needs_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_dashboard_shows_real_numbers_for_the_trainers_own_clients(client):
+    trainer, other = TrainerFactory(), TrainerFactory()
+    now = timezone.now()
+    mine = ClientFactory(
+        trainer=trainer, stage=stage("consultation"), next_contact_at=now - timedelta(days=1)
+    )
+    ClientFactory(trainer=trainer, stage=stage("consultation"))
+    ClientFactory(
+        trainer=None, stage=stage("first_contact"), next_contact_at=now + timedelta(days=3)
+    )
+    ClientFactory(trainer=other, stage=stage("active"), next_contact_at=now)
+    LeadFactory(client=mine)
+    LeadFactory(client=mine, created_at=now - timedelta(days=30))
+    client.force_login(trainer)
+
+    dashboard = client.get("/").context["dashboard"]
+
+    counts = {row.stage.code: row.clients for row in dashboard.stages}
+    assert counts["consultation"] == 2 and counts["first_contact"] == 1 and counts["active"] == 0
+    assert dashboard.total_clients == 3
+    assert dashboard.new_leads_this_week == 1
+    assert [c.pk for c in dashboard.follow_ups] == [mine.pk]
+
+
+def test_dashboard_queries_do_not_grow_with_clients(client, django_assert_num_queries):
+    trainer = TrainerFactory()
+    client.force_login(trainer)
+    ClientFactory.create_batch(3, trainer=trainer, next_contact_at=timezone.now())
+    with django_assert_num_queries(8) as small:
+        client.get("/")
+    ClientFactory.create_batch(40, trainer=trainer, next_contact_at=timezone.now())
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get("/")
+
+
+def test_follow_up_cannot_be_rescheduled_into_the_past(client):
+    trainer = TrainerFactory()
+    due = timezone.now()
+    customer = ClientFactory(trainer=trainer, next_contact_at=due)
+    client.force_login(trainer)
+
+    response = client.post(
+        reverse("crm:client-follow-up", args=[customer.pk]),
+        {"next_contact_date": (timezone.localdate() - timedelta(days=2)).isoformat()},
+        follow=True,
+    )
+
+    assert "не может быть в прошлом" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.next_contact_at == due
+
+
+def test_follow_up_rescheduled_through_htmx_returns_the_fragment(client):
+    trainer = TrainerFactory()
+    customer = ClientFactory(trainer=trainer, next_contact_at=timezone.now())
+    client.force_login(trainer)
+    day = timezone.localdate() + timedelta(days=3)
+
+    response = client.post(
+        reverse("crm:client-follow-up", args=[customer.pk]),
+        {"next_contact_date": day.isoformat()},
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith(
+        '<section class="card" id="follow-ups">'
+    )
+    customer.refresh_from_db()
+    assert timezone.localtime(customer.next_contact_at).date() == day
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    client.force_login(TrainerFactory())
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert "<script>" not in response.content.decode()
+
+
+def test_ui_speaks_russian_by_default(client):
+    response = client.get("/accounts/login/")
+    assert "Войти" in response.content.decode()
+
+
+def test_login_is_locked_after_five_wrong_passwords_and_unlocks_after_cooloff(client, settings):
+    user = UserFactory(username="anna")
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "anna", "password": "wrong"})
+
+    locked = client.post("/accounts/login/", {"username": "anna", "password": "pass12345"})
+    assert locked.status_code == 429
+    assert "Слишком много попыток" in locked.content.decode()
+
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(hours=1))
+    unlocked = client.post("/accounts/login/", {"username": "anna", "password": "pass12345"})
+    assert unlocked.status_code == 302
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_logout_is_a_post(client):
+    client.force_login(UserFactory(role=User.Role.OPERATOR))
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
