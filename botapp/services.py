@@ -19,6 +19,7 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from crm.models import Client, ClientContact, Lead, User
 from crm.notifications import staff_notify
+from crm.services import lead_register
 from pipeline.services import stage_apply_event
 
 from . import client as tg
@@ -131,40 +132,48 @@ def client_from_telegram(
     username: str = "",
     source: str = "",
 ) -> tuple[Client, bool]:
-    """Find the client with this Telegram id or create them (never two, also when two /start race).
+    """Find the client with this Telegram id or register them (never two, also when two /start race).
 
-    A new client gets a Lead with the source, the `lead_created` stage move and a note to the staff
-    chat (not for preview clients). A returning client arriving through a deep link gets a new Lead.
+    A new client goes through crm's one lead-registration service (Lead with the source, the
+    `lead_created` stage move, a note to the staff chat). A returning client arriving through a deep
+    link is registered again as a new Lead of that source. Preview clients (staff testing the bot)
+    are created quietly and flagged, so they stay out of analytics and the staff chat.
     Returns (client, created).
     """
-    source = (source or Client.Source.TELEGRAM)[:64]
     client = Client.objects.filter(telegram_id=user_id).first()
-    created = False
-    if client is None:
-        try:
-            with transaction.atomic():
-                client = Client.objects.create(
-                    telegram_id=user_id,
-                    first_name=first_name[:100],
-                    last_name=last_name[:100],
-                    telegram_username=username[:64],
-                    source=source,
-                    is_preview=tg.is_preview_chat(chat_id),
-                )
-                created = True
-        except IntegrityError:
-            client = Client.objects.get(telegram_id=user_id)
-    if created:
-        Lead.objects.create(client=client, source=source)
-        stage_apply_event(client=client, event="lead_created")
-        if not client.is_preview:
-            staff_notify(
-                text=Texts().get("staff_new_lead", name=client.full_name, source=source),
-                client=client,
+    if client is not None and not source:
+        return client, False
+    if tg.is_preview_chat(chat_id):
+        return _preview_client(user_id=user_id, first_name=first_name, username=username)
+    registration = lead_register(
+        source=(source or Client.Source.TELEGRAM)[:64],
+        channel=ClientContact.Channel.TELEGRAM,
+        telegram_id=user_id,
+        telegram_username=username[:64],
+        first_name=first_name[:100],
+        last_name=last_name[:100],
+    )
+    return registration.client, registration.client_created
+
+
+def _preview_client(*, user_id: int, first_name: str, username: str) -> tuple[Client, bool]:
+    client = Client.objects.filter(telegram_id=user_id).first()
+    if client is not None:
+        return client, False
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(
+                telegram_id=user_id,
+                first_name=first_name[:100],
+                telegram_username=username[:64],
+                source=Client.Source.TELEGRAM,
+                is_preview=True,
             )
-    elif source != Client.Source.TELEGRAM:
-        Lead.objects.create(client=client, source=source)
-    return client, created
+    except IntegrityError:
+        return Client.objects.get(telegram_id=user_id), False
+    Lead.objects.create(client=client, source=client.source)
+    stage_apply_event(client=client, event="lead_created")
+    return client, True
 
 
 def contact_record(

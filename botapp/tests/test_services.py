@@ -236,3 +236,51 @@ def test_rate_limit_in_redis(settings):
     assert waits[0] < 0.05 and 0.45 < waits[1] < 0.55 and 0.95 < waits[2] < 1.05
     ratelimit.hold(chat, 10)
     assert ratelimit.reserve(chat) > 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_racing_make_one_client(fake_telegram):
+    """Two workers handle two /start updates of one person at the same moment."""
+    import threading
+
+    from django.db import connection
+
+    from botapp.models import TelegramUpdate
+    from botapp.tests import factories as f
+    from crm.models import Client, Lead
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()
+    rows = []
+    for text in ("/start", "/start vk_ads"):
+        payload = f.message(424242, text)
+        rows.append(
+            TelegramUpdate.objects.create(
+                update_id=payload["update_id"], chat_id=424242, kind="message", payload=payload
+            )
+        )
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker(update_id):
+        try:
+            barrier.wait()
+            services._process_one(TelegramUpdate.objects.get(update_id=update_id).pk)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(row.update_id,)) for row in rows]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert Client.objects.filter(telegram_id=424242).count() == 1
+    assert not TelegramUpdate.objects.filter(processed_at__isnull=True).exists()
+    assert TelegramUpdate.objects.exclude(error="").count() == 0
+    assert (
+        Lead.objects.filter(client__telegram_id=424242).count() == 2
+    )  # the deep link is a new lead
