@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from config.celery import enqueue_on_commit
 from crm.models import Client, ClientContact, Lead, User
 from crm.notifications import staff_notify
 from pipeline.services import stage_apply_event
@@ -31,6 +32,7 @@ from .texts import Texts
 
 logger = logging.getLogger(__name__)
 State = BotChat.State
+PAYMENT_START_TASK = "botapp.payment_start"
 INBOUND = ClientContact.Direction.INBOUND
 
 NON_TEXT_LABELS = {
@@ -187,7 +189,7 @@ def menu_markup(texts: Texts) -> dict:
     )
 
 
-def _back(texts: Texts) -> dict:
+def back_markup(texts: Texts) -> dict:
     return tg.keyboard([[(texts.get("btn_menu"), "m:menu")]])
 
 
@@ -214,13 +216,13 @@ def on_menu(ctx: Ctx) -> None:
     elif choice == "faq":
         entries = list(FaqEntry.objects.filter(is_active=True).values_list("pk", "question"))
         if not entries:
-            ctx.say(ctx.texts.get("faq_empty"), _back(ctx.texts))
+            ctx.say(ctx.texts.get("faq_empty"), back_markup(ctx.texts))
             return
         rows = [[(question, f"faq:{pk}")] for pk, question in entries]
         rows.append([(ctx.texts.get("btn_menu"), "m:menu")])
         ctx.say(ctx.texts.get("faq_title"), tg.keyboard(rows))
     elif choice == "contacts":
-        ctx.say(ctx.texts.get("contacts"), _back(ctx.texts))
+        ctx.say(ctx.texts.get("contacts"), back_markup(ctx.texts))
     else:
         show_menu(ctx)
 
@@ -398,13 +400,13 @@ def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[
     try:
         from payments.selectors import tariffs_active
     except ImportError:
-        return texts.get("no_tariffs"), _back(texts)
+        return texts.get("no_tariffs"), back_markup(texts)
     tariffs = list(tariffs_active())
     if not tariffs:
-        return texts.get("no_tariffs"), _back(texts)
+        return texts.get("no_tariffs"), back_markup(texts)
     lines = []
     for tariff in tariffs:
-        line = f"• {tariff.name} — {_money(tariff.price)} ₽"
+        line = f"• {tariff.name} — {money(tariff.price)} ₽"
         if getattr(tariff, "description", ""):
             line += f"\n  {tariff.description}"
         lines.append(line)
@@ -414,7 +416,7 @@ def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[
     if promo:
         text += f"\n\n🏷 {promo}"
     rows = [
-        [(texts.get("btn_buy", name=tariff.name, price=_money(tariff.price)), f"buy:{tariff.pk}")]
+        [(texts.get("btn_buy", name=tariff.name, price=money(tariff.price)), f"buy:{tariff.pk}")]
         for tariff in tariffs
     ]
     rows.append([(texts.get("btn_promo"), "promo")])
@@ -422,7 +424,7 @@ def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[
     return text, tg.keyboard(rows)
 
 
-def _money(value: Decimal) -> str:
+def money(value: Decimal) -> str:
     return f"{value:,.0f}".replace(",", " ") if value == value.to_integral() else f"{value:,.2f}"
 
 
@@ -441,11 +443,12 @@ def on_promo_text(ctx: Ctx) -> None:
 
 
 def on_buy(ctx: Ctx) -> None:
+    """Buy: the payment is created by a task after this update commits (payments calls YooKassa
+    outside any transaction); the task sends the payment link."""
     try:
         from payments.models import Tariff
-        from payments.services import PaymentError, payment_create
     except ImportError:
-        ctx.say(ctx.texts.get("pay_unavailable"), _back(ctx.texts))
+        ctx.say(ctx.texts.get("pay_unavailable"), back_markup(ctx.texts))
         return
     try:
         tariff = Tariff.objects.get(pk=int(ctx.data.split(":", 1)[1]), is_active=True)
@@ -454,19 +457,15 @@ def on_buy(ctx: Ctx) -> None:
         ctx.say(text, markup)
         return
     chat = ctx.chat
-    try:
-        with transaction.atomic():
-            payment = payment_create(
-                client=ctx.client, tariff=tariff, promo_code=chat.promo_code, actor=None
-            )
-    except PaymentError as error:
-        ctx.say(ctx.texts.get("pay_error", reason=str(error)), _back(ctx.texts))
-        return
+    enqueue_on_commit(
+        PAYMENT_START_TASK,
+        client_id=ctx.client.pk,
+        tariff_id=tariff.pk,
+        promo_code=chat.promo_code,
+        request_key=f"buy:{ctx.row.update_id}",
+    )
     chat.promo_code = ""
     chat.save(update_fields=["promo_code", "updated_at"])
-    url = payment.confirmation_url
-    markup = tg.keyboard([[("💳 Оплатить", url)]]) if url.startswith("http") else None
-    ctx.say(ctx.texts.get("pay_link", amount=_money(payment.amount), url=url), markup)
 
 
 # --- everything else ---------------------------------------------------------------------------------
@@ -562,17 +561,19 @@ def staff_command(ctx: Ctx) -> None:
     except ImportError:
         ctx.say(ctx.texts.get("staff_confirm_error", id=payment_id, reason="платежи не настроены"))
         return
-    confirm = getattr(payment_services, "payment_confirm_manual", None) or getattr(
-        payment_services, "payment_confirm", None
-    )
     payment = Payment.objects.filter(pk=payment_id).first()
-    if payment is None or confirm is None:
+    if payment is None:
         ctx.say(ctx.texts.get("staff_confirm_error", id=payment_id, reason="платёж не найден"))
         return
     try:
         with transaction.atomic():
-            confirm(payment=payment, actor=staff)
+            changed = payment_services.payment_succeed(
+                payment=payment, actor=staff, source="telegram"
+            )
     except payment_services.PaymentError as error:
         ctx.say(ctx.texts.get("staff_confirm_error", id=payment_id, reason=str(error)))
+        return
+    if not changed:
+        ctx.say(ctx.texts.get("staff_confirm_error", id=payment_id, reason="уже оплачен"))
         return
     ctx.say(ctx.texts.get("staff_confirmed", id=payment_id))

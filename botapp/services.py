@@ -545,6 +545,42 @@ def program_deliver(*, program_id: int) -> OutboundMessage | None:
         return message
 
 
+def payment_start(
+    *, client_id: int, tariff_id: int, promo_code: str = "", request_key: str
+) -> OutboundMessage | None:
+    """Create the payment for a Buy press and send the link (or the reason it failed).
+
+    Runs outside a transaction, as `payments.services.payment_create` requires; a retry reuses the
+    same payment (payments' idempotence) and sends no second message (`request_key`).
+    """
+    from payments.models import Tariff
+    from payments.services import PaymentError, payment_create
+
+    from .handlers import back_markup, money
+
+    client = Client.objects.get(pk=client_id)
+    tariff = Tariff.objects.get(pk=tariff_id)
+    texts = Texts()
+    if client.telegram_id is None:
+        return None
+    try:
+        payment = payment_create(client=client, tariff=tariff, promo_code=promo_code, actor=None)
+    except PaymentError as error:
+        text, markup = texts.get("pay_error", reason=str(error)), back_markup(texts)
+    else:
+        url = payment.confirmation_url or ""
+        text = texts.get("pay_link", amount=money(payment.amount), url=url)
+        markup = tg.keyboard([[("💳 Оплатить", url)]]) if url.startswith("http") else None
+    with transaction.atomic():
+        return message_queue(
+            chat_id=client.telegram_id,
+            client=client,
+            text=text,
+            reply_markup=markup,
+            dedupe_key=f"{request_key}"[:64],
+        )
+
+
 # --- the bot preview (staff chatting with the bot as a client would) --------------------------------
 
 

@@ -52,3 +52,18 @@ def client_message_task(client_id: int, text: str) -> int | None:
 def program_deliver_task(program_id: int) -> int | None:
     message = services.program_deliver(program_id=program_id)
     return message.pk if message else None
+
+
+@shared_task(
+    name="botapp.payment_start",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def payment_start_task(
+    client_id: int, tariff_id: int, request_key: str, promo_code: str = ""
+) -> int | None:
+    message = services.payment_start(
+        client_id=client_id, tariff_id=tariff_id, promo_code=promo_code, request_key=request_key
+    )
+    return message.pk if message else None
