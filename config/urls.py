@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("bot/", include("botapp.urls")),
+    path("", include("payments.urls")),
     path("", include("crm.urls")),
 ]

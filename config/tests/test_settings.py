@@ -55,3 +55,15 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
         assert cursor.fetchone()[0] == "wal"
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 30000
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_runs_on_postgresql_when_configured():
+    """Guards CI: the PostgreSQL run really talks to PostgreSQL, not a silent SQLite fallback."""
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        assert int(cursor.fetchone()[0]) >= 130000
