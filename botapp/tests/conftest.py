@@ -37,3 +37,20 @@ def post_update(client, django_capture_on_commit_callbacks):
             )
 
     return post
+
+
+@pytest.fixture
+def yookassa(settings, monkeypatch):
+    """The payments app's fake YooKassa, with the real SDK pointed at it (settings and env)."""
+    fake_module = pytest.importorskip("payments.tests.fake_yookassa")
+    server = fake_module.FakeYooKassa().start()
+    values = {
+        "YOOKASSA_SHOP_ID": "123456",
+        "YOOKASSA_SECRET_KEY": "test_secret",
+        "YOOKASSA_API_URL": server.url,
+    }
+    for name, value in values.items():
+        setattr(settings, name, value)
+        monkeypatch.setenv(name, value)
+    yield server
+    server.stop()

@@ -9,7 +9,6 @@ from botapp.tests.journey import TelegramUser
 from crm.models import Client, ClientContact
 from crm.tests.factories import AdminFactory, stage
 from payments.models import Payment
-from payments.tests.conftest import fake_yookassa, yookassa  # noqa: F401 - fixtures
 from payments.tests.factories import PromoCodeFactory, TariffFactory
 from payments.tests.fake_yookassa import notification
 
