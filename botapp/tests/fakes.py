@@ -51,7 +51,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.failures: dict[str, list[tuple[int, dict]]] = {}
         self.updates: list[dict] = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # predicates of wait_for read the calls under it
         self.condition = threading.Condition(self.lock)
         self._ids = itertools.count(1000)
         fake = self
