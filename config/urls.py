@@ -17,5 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("bot/", include("botapp.urls")),
     path("", include("payments.urls")),
+    path("programs/", include("programs.urls")),
     path("", include("crm.urls")),
 ]

@@ -7,6 +7,7 @@ safe default: with nothing set the app runs on a SQLite file and an embedded Cel
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -178,13 +179,15 @@ if REDIS_URL:
     }
 else:
     # Embedded broker: kombu's filesystem transport, no server needed.
-    for _sub in ("out", "processed", "results"):
+    for _sub in ("out", "processed", "results", "control"):
         (CELERY_DATA_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "out"),
         "data_folder_out": str(CELERY_DATA_DIR / "out"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        # Broadcast (control) exchanges; kombu's default is a "control" folder in the working dir.
+        "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_DATA_DIR / 'results'}"
@@ -210,6 +213,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-check-pending": {
         "task": "payments.tasks.payments_check_pending_task",
         "schedule": 300,
+    },
+    # Picks up the trainer's edits in the program sheet (a no-op when nothing changed).
+    "programs-templates-sync": {
+        "task": "programs.tasks.templates_sync_task",
+        "schedule": crontab(hour=4, minute=15),
     },
 }
 
@@ -243,6 +251,13 @@ GOOGLE_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
 LLM_API_BASE_URL = env.str("LLM_API_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
+GOOGLE_SHEETS_API_URL = env.str(
+    "GOOGLE_SHEETS_API_URL", default="https://sheets.googleapis.com/v4/spreadsheets"
+)
+# Weeks of the full program a free program gives (paid programs get all of them).
+PROGRAM_FREE_WEEKS = env.int("PROGRAM_FREE_WEEKS", default=1)
 
 # Websites allowed to post the contact form from a browser (CORS), e.g. https://trainer.example.com
 WEBSITE_FORM_ALLOWED_ORIGINS = env.list("WEBSITE_FORM_ALLOWED_ORIGINS", default=[])
@@ -262,5 +277,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # logs every layout step at INFO
+        "fontTools": {"level": "WARNING"},
     },
 }
