@@ -259,10 +259,10 @@ def send_document(
     caption: str = "",
     reply_markup: dict | None = None,
 ) -> int:
-    """Send a file from default storage; refuses files over 50 MB before uploading anything."""
-    if not default_storage.exists(path):
+    """Send a file (see `document_open`); refuses files over 50 MB before uploading anything."""
+    size = document_size(path)
+    if size is None:
         raise BotBadRequest(f"File {path} does not exist")
-    size = default_storage.size(path)
     if size > MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(f"{filename} is {size // (1024 * 1024)} MB; Telegram takes 50 MB")
     if is_preview_chat(chat_id):
@@ -273,7 +273,7 @@ def send_document(
             document_name=filename,
             reply_markup=reply_markup,
         ).pk
-    with default_storage.open(path, "rb") as handle:
+    with document_open(path) as handle:
         data = handle.read()
     message = _call(
         "send_document",
@@ -285,6 +285,18 @@ def send_document(
         reply_markup=_markup(reply_markup),
     )
     return message.message_id
+
+
+def document_size(path: str) -> int | None:
+    """Size in bytes of a document to send: an absolute path on this machine (a FileField of any
+    file-system storage, e.g. programs' private one) or a name in the default storage."""
+    if os.path.isabs(path):
+        return os.path.getsize(path) if os.path.isfile(path) else None
+    return default_storage.size(path) if default_storage.exists(path) else None
+
+
+def document_open(path: str):
+    return open(path, "rb") if os.path.isabs(path) else default_storage.open(path, "rb")
 
 
 def get_me() -> dict:

@@ -486,6 +486,14 @@ def inbox_reply(*, client: Client, text: str, author: User) -> OutboundMessage:
         return message_queue(chat_id=client.telegram_id, client=client, text=text, author=author)
 
 
+def _file_path(field_file) -> str:
+    # The program's storage is not the default one: keep the absolute path when it has one.
+    try:
+        return field_file.path
+    except NotImplementedError:
+        return field_file.name
+
+
 def program_deliver(*, program_id: int) -> OutboundMessage | None:
     """Queue the program's PDF for its client, once per program whatever the retries.
 
@@ -534,7 +542,7 @@ def program_deliver(*, program_id: int) -> OutboundMessage | None:
             chat_id=client.telegram_id,
             client=client,
             kind=OutboundMessage.Kind.DOCUMENT,
-            document=program.pdf.name,
+            document=_file_path(program.pdf),
             document_name=("Бесплатная программа.pdf" if is_free else "Программа на 12 недель.pdf"),
             text=texts.get("program_free_caption" if is_free else "program_paid_caption"),
             dedupe_key=key,

@@ -5,7 +5,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
     Http404,
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.access import change_required, get_client_for
 
 from . import selectors, services
-from .client import bot_enabled, preview_chat_id
+from .client import bot_enabled, document_open, document_size, preview_chat_id
 from .forms import PreviewPressForm, PreviewSendForm, ReplyForm
 
 logger = logging.getLogger(__name__)
@@ -107,10 +106,10 @@ def preview_reset(request: HttpRequest) -> HttpResponse:
 def preview_document(request: HttpRequest, pk: int) -> HttpResponse:
     """A document the bot sent in this staff member's preview chat (nobody else's)."""
     bubble = selectors.preview_message_for(chat_id=preview_chat_id(request.user.pk), pk=pk).first()
-    if bubble is None or not bubble.document or not default_storage.exists(bubble.document):
+    if bubble is None or not bubble.document or document_size(bubble.document) is None:
         raise Http404
     return FileResponse(
-        default_storage.open(bubble.document, "rb"),
+        document_open(bubble.document),
         as_attachment=True,
         filename=bubble.document_name or "document.pdf",
     )
