@@ -7,6 +7,7 @@ each sent message as an outbound `ClientContact`. A message is claimed before it
 sent after, so a retried task never sends it twice.
 """
 
+import contextvars
 import logging
 import time
 from datetime import timedelta
@@ -28,6 +29,10 @@ from .models import BotChat, OutboundMessage, TelegramUpdate
 from .texts import Texts
 
 logger = logging.getLogger(__name__)
+# Set while update_process runs: chats whose queued replies it sends itself after commit.
+_inline_flush: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "botapp_inline_flush", default=None
+)
 
 UPDATE_TASK = "botapp.update_process"
 FLUSH_TASK = "botapp.outbox_flush"
@@ -74,6 +79,9 @@ def update_process(*, update_id: int) -> int:
     """Run the handlers for this update — first for any earlier unprocessed update of the same chat,
     so a chat's updates are handled in the order they arrived. Each update is processed once:
     its row is locked and marked processed in the handler's own transaction. Returns how many ran.
+
+    The replies are sent right after the commit, in this same call (no second trip through the
+    broker); a chat that must wait (flood control, another worker sending) gets a flush task.
     """
     row = TelegramUpdate.objects.filter(update_id=update_id).only("pk", "chat_id").first()
     if row is None:
@@ -84,10 +92,26 @@ def update_process(*, update_id: int) -> int:
         if row.chat_id is not None
         else backlog.filter(pk=row.pk)
     )
+    chats: set[int] = set()
+    token = _inline_flush.set(chats)
     done = 0
-    for pk in backlog.order_by("pk").values_list("pk", flat=True):
-        done += _process_one(pk)
+    try:
+        for pk in backlog.order_by("pk").values_list("pk", flat=True):
+            done += _process_one(pk)
+    finally:
+        _inline_flush.reset(token)
+    for chat_id in sorted(chats):
+        retry_in = outbox_flush(chat_id=chat_id)
+        if retry_in is not None:
+            enqueue_flush_later(chat_id=chat_id, seconds=retry_in)
     return done
+
+
+def enqueue_flush_later(*, chat_id: int, seconds: float) -> None:
+    from config.celery import app
+
+    task = app.tasks[FLUSH_TASK]
+    task.apply_async(kwargs={"chat_id": chat_id}, countdown=max(1, round(seconds)))
 
 
 def _process_one(pk: int) -> int:
@@ -249,6 +273,10 @@ def message_queue(
 
 
 def _schedule_flush(chat_id: int) -> None:
+    inline = _inline_flush.get()
+    if inline is not None:
+        inline.add(chat_id)  # update_process sends the replies itself right after its commit
+        return
     # One flush per chat per transaction, however many messages it queued. The pending callbacks
     # are the record (a rolled-back savepoint drops its callbacks, so nothing goes stale).
     connection = transaction.get_connection()

@@ -277,6 +277,11 @@ def test_two_starts_racing_make_one_client(fake_telegram):
     for thread in threads:
         thread.join(60)
 
+    # Celery's "inside a task" flag is one global per process; eager tasks in two threads can leave
+    # it set, which would break a later test that waits for a real worker's result.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     assert errors == []
     assert Client.objects.filter(telegram_id=424242).count() == 1
     assert not TelegramUpdate.objects.filter(processed_at__isnull=True).exists()
