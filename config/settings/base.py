@@ -231,6 +231,8 @@ TELEGRAM_ADMIN_CHAT_ID = env.str("TELEGRAM_ADMIN_CHAT_ID", default="")
 # Telegram's limits, shared by all workers: ~30 messages/s overall, ~1 message/s per chat.
 TELEGRAM_RATE_GLOBAL = env.float("TELEGRAM_RATE_GLOBAL", default=30.0)
 TELEGRAM_RATE_PER_CHAT = env.float("TELEGRAM_RATE_PER_CHAT", default=1.0)
+# A reply of a few messages may leave at once, then the per-chat rate applies.
+TELEGRAM_BURST_PER_CHAT = env.int("TELEGRAM_BURST_PER_CHAT", default=3)
 
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
 YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
