@@ -141,3 +141,16 @@ def test_preview_reset_and_read_only(client, trainer):
 
 def test_preview_needs_login(client):
     assert client.get("/bot/preview/").status_code == 302
+
+
+@pytest.mark.parametrize("bubbles", [5, 80])
+def test_preview_page_runs_constant_queries(client, trainer, django_assert_num_queries, bubbles):
+    chat = preview_chat_id(trainer.pk)
+    PreviewMessage.objects.bulk_create(
+        PreviewMessage(chat_id=chat, text=f"сообщение {n}", from_bot=n % 2 == 0)
+        for n in range(bubbles)
+    )
+    client.force_login(trainer)
+    with django_assert_num_queries(3):  # session, user, the latest bubbles
+        response = client.get("/bot/preview/")
+    assert response.content.decode().count('class="bubble ') == min(bubbles, 60)
