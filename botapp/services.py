@@ -101,10 +101,28 @@ def update_process(*, update_id: int) -> int:
     finally:
         _inline_flush.reset(token)
     for chat_id in sorted(chats):
-        retry_in = outbox_flush(chat_id=chat_id)
+        try:
+            retry_in = outbox_flush(chat_id=chat_id)
+        except Exception:
+            enqueue_flush_later(chat_id=chat_id, seconds=5)  # the update is done; its replies not
+            raise
         if retry_in is not None:
             enqueue_flush_later(chat_id=chat_id, seconds=retry_in)
     return done
+
+
+def outbox_sweep(*, older_than: timedelta = timedelta(seconds=60)) -> int:
+    """Hand every chat with messages left pending (a worker died between commit and send) to a
+    flush task. Returns how many chats were handed over."""
+    cutoff = timezone.now() - older_than
+    chats = list(
+        OutboundMessage.objects.filter(status=Status.PENDING, created_at__lt=cutoff)
+        .values_list("chat_id", flat=True)
+        .distinct()[:1000]
+    )
+    for chat_id in chats:
+        enqueue_flush_later(chat_id=chat_id, seconds=0)
+    return len(chats)
 
 
 def enqueue_flush_later(*, chat_id: int, seconds: float) -> None:

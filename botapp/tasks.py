@@ -67,3 +67,8 @@ def payment_start_task(
         client_id=client_id, tariff_id=tariff_id, promo_code=promo_code, request_key=request_key
     )
     return message.pk if message else None
+
+
+@shared_task(name="botapp.outbox_sweep")
+def outbox_sweep_task() -> int:
+    return services.outbox_sweep()

@@ -292,3 +292,24 @@ def test_two_starts_racing_make_one_client(fake_telegram):
     assert TelegramUpdate.objects.exclude(error="").count() == 0
     # Whichever ran first, the deep link's source is recorded once.
     assert Lead.objects.filter(client__telegram_id=424242, source="vk_ads").count() == 1
+
+
+def test_sweep_sends_messages_a_dead_worker_left_pending(fake_telegram):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = ClientFactory()
+    old = OutboundMessage.objects.create(
+        chat_id=client.telegram_id,
+        client=client,
+        text="застряло",
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+    OutboundMessage.objects.create(chat_id=777, text="только что")  # too fresh to touch
+
+    assert services.outbox_sweep() == 1
+
+    old.refresh_from_db()
+    assert old.status == Status.SENT
+    assert [c.params["text"] for c in fake_telegram.sent("sendMessage")] == ["застряло"]

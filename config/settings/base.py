@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.tasks.payments_check_pending_task",
         "schedule": 300,
     },
+    # Bot messages left pending by a worker that died between commit and send.
+    "botapp-outbox-sweep": {
+        "task": "botapp.outbox_sweep",
+        "schedule": 60,
+    },
     # Picks up the trainer's edits in the program sheet (a no-op when nothing changed).
     "programs-templates-sync": {
         "task": "programs.tasks.templates_sync_task",
