@@ -7,6 +7,19 @@ SECRET = "webhook-s3cret"
 ADMIN_CHAT = -1001234567890
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Rate-limit slots live in Redis when it is configured; no test inherits another's."""
+    if settings.REDIS_URL:
+        from botapp.ratelimit import _redis
+
+        client = _redis(settings.REDIS_URL)
+        keys = list(client.scan_iter("tg-rate:*"))
+        if keys:
+            client.delete(*keys)
+    yield
+
+
 @pytest.fixture
 def fake_telegram(settings):
     """A fake Bot API on 127.0.0.1 wired into the settings (fast rate limits unless a test says)."""

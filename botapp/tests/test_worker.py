@@ -38,10 +38,22 @@ def bot_env(settings, monkeypatch):
     server.stop()
 
 
+def database_url() -> str:
+    """The test database as a URL (the same rule as the live_worker fixture)."""
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user, password = quote(db.get("USER") or ""), quote(db.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
 def start_worker(queue: str) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "CELERY_QUEUE": queue,
         "C_FORCE_ROOT": "1",
