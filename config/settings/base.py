@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.tasks.payments_check_pending_task",
         "schedule": 300,
     },
+    # Bot messages left pending by a worker that died between commit and send.
+    "botapp-outbox-sweep": {
+        "task": "botapp.outbox_sweep",
+        "schedule": 60,
+    },
     # Picks up the trainer's edits in the program sheet (a no-op when nothing changed).
     "programs-templates-sync": {
         "task": "programs.tasks.templates_sync_task",
@@ -228,6 +233,11 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
     "/"
 )
 TELEGRAM_ADMIN_CHAT_ID = env.str("TELEGRAM_ADMIN_CHAT_ID", default="")
+# Telegram's limits, shared by all workers: ~30 messages/s overall, ~1 message/s per chat.
+TELEGRAM_RATE_GLOBAL = env.float("TELEGRAM_RATE_GLOBAL", default=30.0)
+TELEGRAM_RATE_PER_CHAT = env.float("TELEGRAM_RATE_PER_CHAT", default=1.0)
+# A reply of a few messages may leave at once, then the per-chat rate applies.
+TELEGRAM_BURST_PER_CHAT = env.int("TELEGRAM_BURST_PER_CHAT", default=3)
 
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
 YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
