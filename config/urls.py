@@ -15,5 +15,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("progress.urls")),
     path("", include("crm.urls")),
 ]

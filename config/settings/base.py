@@ -7,6 +7,7 @@ safe default: with nothing set the app runs on a SQLite file and an embedded Cel
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -200,6 +201,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs; each domain adds its own entries here.
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# Progress: the weekly check-in prompt to active clients (weekday as cron counts: 0 = Sunday).
+PROGRESS_CHECKIN_WEEKDAY = env.int("PROGRESS_CHECKIN_WEEKDAY", default=0)
+PROGRESS_CHECKIN_HOUR = env.int("PROGRESS_CHECKIN_HOUR", default=10)
+CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
+    "task": "progress.checkin_prompt_weekly",
+    "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
+}
 
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
