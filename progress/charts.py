@@ -61,7 +61,7 @@ def line_chart(
                 f'fill="{MUTED}">{escape(empty)}</text>'
             ],
         )
-    height, left, right, top, bottom = 190, 40, 12, 28, 34
+    height, left, right, top, bottom = 210, 44, 8, 34, 36
     values = [float(v) for _, v in points]
     scale_values = [*values, float(target)] if target is not None else values
     low, high = min(scale_values), max(scale_values)
@@ -76,14 +76,14 @@ def line_chart(
         return top + plot_h * (1 - (v - low) / (high - low))
 
     body = [
-        f'<text x="0" y="16" font-size="13" font-weight="600" fill="{TEXT}">'
+        f'<text x="0" y="18" font-size="15" font-weight="600" fill="{TEXT}">'
         f"{escape(title)}{', ' + escape(unit) if unit else ''}</text>"
     ]
     for tick in (low + pad, (low + high) / 2, high - pad):
         ty = y(tick)
         body.append(
             f'<line x1="{left}" y1="{ty:.1f}" x2="{WIDTH - right}" y2="{ty:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 4}" y="{ty + 4:.1f}" font-size="11" text-anchor="end" '
+            f'<text x="{left - 5}" y="{ty + 4:.1f}" font-size="12" text-anchor="end" '
             f'fill="{MUTED}">{fmt(tick)}</text>'
         )
     if target is not None:
@@ -91,7 +91,7 @@ def line_chart(
         body.append(
             f'<line x1="{left}" y1="{ty:.1f}" x2="{WIDTH - right}" y2="{ty:.1f}" stroke="{TARGET}" '
             f'stroke-width="1.5" stroke-dasharray="5 4"/>'
-            f'<text x="{WIDTH - right}" y="{ty - 4:.1f}" font-size="11" text-anchor="end" '
+            f'<text x="{WIDTH - right}" y="{ty - 4:.1f}" font-size="12" text-anchor="end" '
             f'fill="{TARGET}">{fmt(target)}</text>'
         )
     coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
@@ -104,11 +104,22 @@ def line_chart(
     for i, (label, value) in enumerate(points):
         cx, cy = x(i), y(float(value))
         body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" fill="{LINE}"/>')
-        if i % step == 0 or i == len(points) - 1:
+        last = len(points) - 1
+        if i == last or (i % step == 0 and last - i >= step):
+            # Edge labels hang inwards so they are never cut off.
+            anchor = (
+                "middle"
+                if len(points) == 1
+                else "start"
+                if i == 0
+                else "end"
+                if i == len(points) - 1
+                else "middle"
+            )
             body.append(
-                f'<text x="{cx:.1f}" y="{cy - 8:.1f}" font-size="11" text-anchor="middle" '
-                f'fill="{TEXT}">{fmt(value)}</text>'
-                f'<text x="{cx:.1f}" y="{height - 12}" font-size="11" text-anchor="middle" '
+                f'<text x="{cx:.1f}" y="{cy - 9:.1f}" font-size="13" font-weight="600" '
+                f'text-anchor="{anchor}" fill="{TEXT}">{fmt(value)}</text>'
+                f'<text x="{cx:.1f}" y="{height - 12}" font-size="12" text-anchor="{anchor}" '
                 f'fill="{MUTED}">{escape(label)}</text>'
             )
     return _svg(height, title, body)
@@ -123,17 +134,18 @@ def before_now_chart(
     """
     if not rows:
         return _svg(60, title, [f'<text x="0" y="34" font-size="13" fill="{MUTED}">—</text>'])
-    row_h, label_w, value_w = 46, 0, 96
+    row_h, label_w, value_w = 52, 0, 110
     track = WIDTH - label_w - value_w
-    height = 26 + row_h * len(rows)
+    height = 34 + row_h * len(rows)
     body = [
-        f'<rect x="0" y="4" width="10" height="10" fill="{BEFORE}"/>'
-        f'<text x="14" y="13" font-size="11" fill="{MUTED}">{escape(before)}</text>'
-        f'<rect x="90" y="4" width="10" height="10" fill="{LINE}"/>'
-        f'<text x="104" y="13" font-size="11" fill="{MUTED}">{escape(now)}</text>'
+        f'<text x="0" y="18" font-size="15" font-weight="600" fill="{TEXT}">{escape(title)}</text>'
+        f'<rect x="{WIDTH - 150}" y="7" width="12" height="12" fill="{BEFORE}"/>'
+        f'<text x="{WIDTH - 134}" y="18" font-size="12" fill="{MUTED}">{escape(before)}</text>'
+        f'<rect x="{WIDTH - 70}" y="7" width="12" height="12" fill="{LINE}"/>'
+        f'<text x="{WIDTH - 54}" y="18" font-size="12" fill="{MUTED}">{escape(now)}</text>'
     ]
     for index, (label, start, current, tone) in enumerate(rows):
-        top = 26 + index * row_h
+        top = 34 + index * row_h
         base = min(float(start), float(current)) * 0.8
         span = max(float(start), float(current)) - base or 1
 
@@ -143,14 +155,14 @@ def before_now_chart(
         delta = current - start
         color = {"good": GOOD, "bad": BAD}.get(tone, MUTED)
         body.append(
-            f'<text x="0" y="{top + 10}" font-size="12" fill="{TEXT}">{escape(label)}</text>'
-            f'<rect x="0" y="{top + 14}" width="{length(start):.1f}" height="10" rx="2" '
+            f'<text x="0" y="{top + 11}" font-size="13" fill="{TEXT}">{escape(label)}</text>'
+            f'<rect x="0" y="{top + 16}" width="{length(start):.1f}" height="12" rx="2" '
             f'fill="{BEFORE}"/>'
-            f'<rect x="0" y="{top + 26}" width="{length(current):.1f}" height="10" rx="2" '
+            f'<rect x="0" y="{top + 30}" width="{length(current):.1f}" height="12" rx="2" '
             f'fill="{LINE}"/>'
-            f'<text x="{WIDTH}" y="{top + 23}" font-size="11" text-anchor="end" fill="{MUTED}">'
+            f'<text x="{WIDTH}" y="{top + 24}" font-size="12" text-anchor="end" fill="{MUTED}">'
             f"{fmt(start)} → {fmt(current)}</text>"
-            f'<text x="{WIDTH}" y="{top + 36}" font-size="12" font-weight="600" text-anchor="end" '
+            f'<text x="{WIDTH}" y="{top + 40}" font-size="14" font-weight="600" text-anchor="end" '
             f'fill="{color}">{fmt(delta, signed=True)}</text>'
         )
     return _svg(height, title, body)

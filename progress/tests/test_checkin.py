@@ -1,0 +1,122 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from crm.tests.factories import ClientFactory
+from progress import services
+from progress.checkin import checkin_answer, checkin_open, checkin_period, checkin_start
+from progress.metrics import METRICS
+from progress.models import CheckinSession, ProgressJournal
+
+pytestmark = pytest.mark.django_db
+
+
+def answer_all(client, answers):
+    reply = None
+    for text in answers:
+        reply = checkin_answer(client=client, text=text)
+    return reply
+
+
+def test_first_checkin_is_before_then_weeks_from_its_date_then_after():
+    client = ClientFactory()
+    today = date(2026, 11, 22)
+    assert checkin_period(client=client, today=today) == "before"
+    services.measurement_save(
+        client=client, period="before", values={"weight": Decimal(80)}, measured_on=today
+    )
+    assert checkin_period(client=client, today=today) == "week_1"
+    assert checkin_period(client=client, today=today + timedelta(days=7)) == "week_1"
+    assert checkin_period(client=client, today=today + timedelta(days=8)) == "week_2"
+    assert checkin_period(client=client, today=today + timedelta(days=84)) == "week_12"
+    assert checkin_period(client=client, today=today + timedelta(days=85)) == "after"
+
+
+def test_walks_through_every_metric_with_skips_and_saves_the_weeks_entry(monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        "crm.notifications.enqueue_on_commit", lambda name, **kw: sent.append((name, kw)) or True
+    )
+    client = ClientFactory(first_name="Олег", last_name="Сидоров", goal="weight_loss")
+    services.measurement_save(
+        client=client,
+        period="before",
+        values={"weight": Decimal(90), "waist": Decimal(100)},
+        measured_on=date.today() - timedelta(days=10),
+    )
+    reply = checkin_start(client=client)
+    assert "неделя 2" in reply.text and "Вес, кг" in reply.text and "Пропустить" in reply.buttons
+    assert checkin_open(client=client)
+    # weight, chest (skipped), waist, then skip the rest
+    answers = ["88,5", "Пропустить", "97 см"] + ["пропустить"] * (len(METRICS) - 3)
+    reply = answer_all(client, answers)
+    assert reply.done and not checkin_open(client=client)
+    entry = ProgressJournal.objects.get(client=client, period="week_2")
+    assert (entry.weight, entry.chest, entry.waist, entry.source) == (
+        Decimal("88.5"),
+        None,
+        Decimal(97),
+        "bot",
+    )
+    assert "Вес, кг: 88,5 (−1,5 с начала)" in reply.text
+    assert "Талия, см: 97 (−3 с начала)" in reply.text
+    assert [name for name, _ in sent] == ["botapp.staff_notify"]
+    assert "Олег Сидоров" in sent[0][1]["text"]
+
+
+def test_wrong_answers_repeat_the_question_and_save_nothing():
+    client = ClientFactory()
+    checkin_start(client=client)
+    reply = checkin_answer(client=client, text="девяносто")
+    assert "Не понял число" in reply.text and "Вес, кг" in reply.text
+    reply = checkin_answer(client=client, text="900")
+    assert "от 30 до 300" in reply.text and "1/11" in reply.text
+    reply = checkin_answer(client=client, text="NaN")
+    assert "Не понял число" in reply.text
+    session = CheckinSession.objects.get(client=client)
+    assert session.step == 0 and session.answers == {}
+    reply = checkin_answer(client=client, text="75")
+    assert "2/11" in reply.text and "Обхват груди" in reply.text
+
+
+def test_cancel_drops_the_checkin_and_later_text_is_not_ours():
+    client = ClientFactory()
+    checkin_start(client=client)
+    checkin_answer(client=client, text="80")
+    reply = checkin_answer(client=client, text="Отменить")
+    assert "не сохранены" in reply.text
+    assert not ProgressJournal.objects.exists()
+    assert checkin_answer(client=client, text="81") is None
+
+
+def test_all_skipped_saves_nothing():
+    client = ClientFactory()
+    checkin_start(client=client)
+    reply = answer_all(client, ["-"] * len(METRICS))
+    assert "ничего не сохранено" in reply.text and not ProgressJournal.objects.exists()
+
+
+def test_restart_replaces_the_open_checkin_and_survives_in_the_table():
+    client = ClientFactory()
+    checkin_start(client=client)
+    checkin_answer(client=client, text="80")
+    checkin_start(client=client)
+    assert CheckinSession.objects.filter(client=client, status="open").count() == 1
+    assert CheckinSession.objects.get(client=client, status="open").step == 0
+
+
+def test_checkin_for_an_existing_week_corrects_it():
+    client = ClientFactory()
+    start = date.today() - timedelta(days=3)
+    services.measurement_save(
+        client=client, period="before", values={"weight": Decimal(80)}, measured_on=start
+    )
+    services.measurement_save(
+        client=client, period="week_1", values={"weight": Decimal(79), "waist": Decimal(85)}
+    )
+    checkin_start(client=client)
+    reply = answer_all(client, ["78,5"] + ["-"] * (len(METRICS) - 1))
+    entry = ProgressJournal.objects.get(client=client, period="week_1")
+    assert (entry.weight, entry.waist) == (Decimal("78.5"), Decimal(85))
+    assert "−1,5 с начала" in reply.text
