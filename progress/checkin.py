@@ -101,11 +101,11 @@ def _parse(text: str) -> Decimal:
         cleaned = cleaned.removesuffix(suffix)
     try:
         value = Decimal(cleaned)
+        if not value.is_finite() or abs(value) >= 10_000:
+            raise ValueError
+        return value.quantize(Decimal("0.1"))
     except InvalidOperation as exc:
         raise ValueError from exc
-    if not value.is_finite():
-        raise ValueError
-    return value.quantize(Decimal("0.1"))
 
 
 def checkin_answer(*, client: Client, text: str) -> CheckinReply | None:

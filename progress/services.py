@@ -136,7 +136,13 @@ def photo_add(
         with Image.open(io.BytesIO(content)) as image:
             image.verify()
             kind = PHOTO_FORMATS.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
         raise ValidationError({"image": _("This file is not a JPEG, PNG or WebP image.")}) from exc
     if kind is None:
         raise ValidationError({"image": _("This file is not a JPEG, PNG or WebP image.")})

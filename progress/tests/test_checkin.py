@@ -120,3 +120,11 @@ def test_checkin_for_an_existing_week_corrects_it():
     entry = ProgressJournal.objects.get(client=client, period="week_1")
     assert (entry.weight, entry.waist) == (Decimal("78.5"), Decimal(85))
     assert "−1,5 с начала" in reply.text
+
+
+@pytest.mark.parametrize("text", ["1e999999", "Infinity", "80..5", "", "1e5"])
+def test_odd_numbers_get_the_question_again(text):
+    client = ClientFactory()
+    checkin_start(client=client)
+    reply = checkin_answer(client=client, text=text)
+    assert "1/11" in reply.text and not reply.done
