@@ -1,0 +1,118 @@
+"""Endpoints for machines: the trainer's website contact form."""
+
+import json
+import logging
+
+from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .models import ClientContact
+from .phones import normalize_phone
+
+logger = logging.getLogger(__name__)
+
+FORM_RATE_LIMIT = 10  # submissions per address per hour
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False)
+    message = forms.CharField(label=gettext_lazy("Message"), max_length=4000, required=False)
+    source = forms.SlugField(max_length=64, required=False)
+    # Honeypot: invisible on the website, only bots fill it in.
+    website_url = forms.CharField(required=False)
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data["phone"].strip()
+        return normalize_phone(raw) if raw else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("phone") and not cleaned.get("email"):
+            raise ValidationError(_("Leave a phone or an email so the trainer can reach you."))
+        return cleaned
+
+
+def _cors(request: HttpRequest, response: JsonResponse) -> JsonResponse:
+    origin = request.headers.get("Origin", "")
+    if origin and origin in settings.WEBSITE_FORM_ALLOWED_ORIGINS:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Vary"] = "Origin"
+    return response
+
+
+def _payload(request: HttpRequest) -> dict | None:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+    return request.POST.dict()
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    key = f"contact-form:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) > FORM_RATE_LIMIT
+    except ValueError:  # expired between add and incr
+        return False
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def website_contact_form(request: HttpRequest) -> JsonResponse:
+    """A lead from the website: JSON or form-encoded `name`, `phone` and/or `email`, `message`, `source`."""
+    if request.method == "OPTIONS":
+        return _cors(request, JsonResponse({}, status=204))
+    data = _payload(request)
+    if data is None:
+        return _cors(
+            request,
+            JsonResponse(
+                {"ok": False, "error": _("The request body is not valid JSON.")}, status=400
+            ),
+        )
+    if _rate_limited(request):
+        return _cors(
+            request,
+            JsonResponse(
+                {"ok": False, "error": _("Too many requests. Try again later.")}, status=429
+            ),
+        )
+    form = ContactForm(data)
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return _cors(request, JsonResponse({"ok": False, "errors": errors}, status=400))
+    thanks = _("Thank you! The trainer will contact you soon.")
+    if form.cleaned_data["website_url"]:
+        logger.info(
+            "Contact form: honeypot filled from %s, ignored", request.META.get("REMOTE_ADDR")
+        )
+        return _cors(request, JsonResponse({"ok": True, "message": thanks}, status=201))
+    first, _sep, last = form.cleaned_data["name"].strip().partition(" ")
+    registration = services.lead_register(
+        source=form.cleaned_data["source"] or "website",
+        channel=ClientContact.Channel.EMAIL
+        if not form.cleaned_data["phone"]
+        else ClientContact.Channel.PHONE,
+        phone=form.cleaned_data["phone"],
+        email=form.cleaned_data["email"],
+        first_name=first,
+        last_name=last.strip(),
+        message=form.cleaned_data["message"],
+    )
+    status = 201 if registration.client_created else 200
+    return _cors(request, JsonResponse({"ok": True, "message": thanks}, status=status))

@@ -1,0 +1,92 @@
+import pytest
+from django.core.cache import cache
+
+from crm.models import Client, ClientContact
+
+pytestmark = pytest.mark.django_db
+URL = "/api/website/contact-form/"
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle():
+    cache.clear()
+
+
+def test_contact_form_creates_a_lead(client):
+    response = client.post(
+        URL,
+        {"name": "Анна Петрова", "phone": "8 (916) 123-45-67", "message": "Хочу похудеть к лету"},
+    )
+    assert response.status_code == 201 and response.json()["ok"]
+    customer = Client.objects.get()
+    assert (customer.first_name, customer.last_name, customer.phone) == (
+        "Анна",
+        "Петрова",
+        "+79161234567",
+    )
+    assert customer.source == "website" and customer.stage.code == "first_contact"
+    assert ClientContact.objects.get().text == "Хочу похудеть к лету"
+
+
+def test_contact_form_accepts_json_and_a_source(client):
+    response = client.post(
+        URL,
+        {"name": "Иван", "email": "ivan@example.ru", "source": "instagram"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert Client.objects.get().source == "instagram"
+
+
+def test_repeat_submission_is_the_same_client(client):
+    client.post(URL, {"name": "Анна", "phone": "+79161234567"})
+    response = client.post(URL, {"name": "Анна", "phone": "89161234567"})
+    assert response.status_code == 200
+    assert Client.objects.count() == 1 and Client.objects.get().leads.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"phone": "+79161234567"}, "name"),
+        ({"name": "Анна", "phone": "12"}, "phone"),
+        ({"name": "Анна"}, "__all__"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_changes_nothing(client, data, field):
+    response = client.post(URL, data)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Client.objects.exists()
+
+
+def test_garbage_json_is_400(client):
+    response = client.post(URL, b"{not json", content_type="application/json")
+    assert response.status_code == 400 and not Client.objects.exists()
+
+
+def test_honeypot_pretends_success_and_stores_nothing(client):
+    response = client.post(
+        URL, {"name": "Bot", "phone": "+79161234567", "website_url": "http://spam"}
+    )
+    assert response.status_code == 201 and not Client.objects.exists()
+
+
+def test_flood_from_one_address_is_throttled(client):
+    codes = [
+        client.post(URL, {"name": "Анна", "phone": f"+7916123456{i % 10}"}).status_code
+        for i in range(12)
+    ]
+    assert codes[-1] == 429 and codes.count(429) == 2
+
+
+def test_cors_only_for_configured_sites(client, settings):
+    settings.WEBSITE_FORM_ALLOWED_ORIGINS = ["https://trainer.example.com"]
+    allowed = client.options(URL, headers={"Origin": "https://trainer.example.com"})
+    other = client.options(URL, headers={"Origin": "https://evil.example.com"})
+    assert allowed["Access-Control-Allow-Origin"] == "https://trainer.example.com"
+    assert "Access-Control-Allow-Origin" not in other
+
+
+def test_get_is_not_allowed(client):
+    assert client.get(URL).status_code == 405
