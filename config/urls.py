@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("programs/", include("programs.urls")),
     path("", include("progress.urls")),
     path("", include("crm.urls")),
 ]

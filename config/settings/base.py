@@ -236,6 +236,13 @@ GOOGLE_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
 LLM_API_BASE_URL = env.str("LLM_API_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
+GOOGLE_SHEETS_API_URL = env.str(
+    "GOOGLE_SHEETS_API_URL", default="https://sheets.googleapis.com/v4/spreadsheets"
+)
+# Weeks of the full program a free program gives (paid programs get all of them).
+PROGRAM_FREE_WEEKS = env.int("PROGRAM_FREE_WEEKS", default=1)
 
 # Websites allowed to post the contact form from a browser (CORS), e.g. https://trainer.example.com
 WEBSITE_FORM_ALLOWED_ORIGINS = env.list("WEBSITE_FORM_ALLOWED_ORIGINS", default=[])
@@ -255,5 +262,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # logs every layout step at INFO
+        "fontTools": {"level": "WARNING"},
     },
 }
