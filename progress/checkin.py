@@ -21,7 +21,7 @@ from crm.models import Client
 from .charts import fmt
 from .metrics import METRICS, change_tone, good_direction
 from .models import CheckinSession, Period, ProgressJournal
-from .selectors import client_progress_get
+from .selectors import client_progress_get, program_current
 from .services import measurement_save
 
 SKIP = "Пропустить"
@@ -38,23 +38,15 @@ class CheckinReply:
     done: bool = False
 
 
-def checkin_period(*, client: Client, today: date | None = None) -> str:
+def checkin_period(*, client: Client, program=None, today: date | None = None) -> str:
     """The period a check-in today belongs to: "before" for the first one, then the week number
     counted from the "before" date (days 1–7 → week 1 … week 12), "after" past week 12."""
     today = today or timezone.localdate()
-    start = (
-        ProgressJournal.objects.filter(client=client, period=Period.BEFORE)
-        .values_list("measured_on", flat=True)
-        .first()
-    )
+    journal = ProgressJournal.objects.filter(client=client, program=program)
+    start = journal.filter(period=Period.BEFORE).values_list("measured_on", flat=True).first()
     if start is None:
-        if ProgressJournal.objects.filter(client=client).exists():
-            start = (
-                ProgressJournal.objects.filter(client=client)
-                .order_by("measured_on")
-                .values_list("measured_on", flat=True)
-                .first()
-            )
+        if journal.exists():
+            start = journal.order_by("measured_on").values_list("measured_on", flat=True).first()
         else:
             return Period.BEFORE
     week = max(1, ((today - start).days + 6) // 7)
@@ -75,14 +67,16 @@ def checkin_open(*, client: Client) -> bool:
 
 
 def checkin_start(*, client: Client, today: date | None = None) -> CheckinReply:
-    """Start (or restart from the first question) the client's check-in for this week's period."""
-    period = checkin_period(client=client, today=today)
+    """Start (or restart from the first question) the client's check-in for this week's period of
+    their current program's journal."""
+    program = program_current(client=client)
+    period = checkin_period(client=client, program=program, today=today)
     with transaction.atomic():
         CheckinSession.objects.filter(client=client, status=CheckinSession.Status.OPEN).update(
             status=CheckinSession.Status.CANCELLED
         )
         try:
-            session = CheckinSession.objects.create(client=client, period=period)
+            session = CheckinSession.objects.create(client=client, program=program, period=period)
         except IntegrityError:  # a concurrent /progress opened one a moment ago: use it
             session = CheckinSession.objects.get(client=client, status=CheckinSession.Status.OPEN)
     label = Period(period).label
@@ -166,6 +160,7 @@ def _finish(session: CheckinSession) -> CheckinReply:
         entry, _created = measurement_save(
             client=client,
             period=session.period,
+            program=session.program,
             values=values,
             measured_on=timezone.localdate(),
             source=ProgressJournal.Source.BOT,
@@ -176,12 +171,16 @@ def _finish(session: CheckinSession) -> CheckinReply:
         return CheckinReply("Не удалось сохранить замеры. Попробуйте ещё раз: /progress")
     session.entry = entry
     session.save(update_fields=["answers", "step", "status", "entry", "updated_at"])
-    return CheckinReply(checkin_summary(client=client, period=session.period), [], done=True)
+    return CheckinReply(
+        checkin_summary(client=client, program_id=session.program_id, period=session.period),
+        [],
+        done=True,
+    )
 
 
-def checkin_summary(*, client: Client, period: str) -> str:
-    """ "Saved" plus each metric sent now with its change since the first measurement."""
-    progress = client_progress_get(client=client, with_photos=False)
+def checkin_summary(*, client: Client, program_id: int | None, period: str) -> str:
+    """The thanks, then each metric sent now with its change since the journal's first value."""
+    progress = client_progress_get(client=client, program=program_id, with_photos=False)
     entry = next(e for e in progress.entries if e.period == period)
     lines = [f"Спасибо! Замеры сохранены ({Period(period).label.lower()})."]
     changes = []

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from crm.models import Client
+from programs.models import TrainingProgram
 
 from .models import ProgressJournal
 
@@ -90,12 +91,22 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
     have = set(
         ProgressJournal.objects.filter(client__in=eligible).values_list("client_id", flat=True)
     )
+    # The journal belongs to the client's latest paid program when the programs demo made one.
+    program_of: dict[int, int] = {}
+    for client_id, program_id in (
+        TrainingProgram.objects.filter(client__in=eligible, kind="paid")
+        .order_by("client_id", "assigned_at", "id")
+        .values_list("client_id", "id")
+    ):
+        program_of[client_id] = program_id
     rows: list[ProgressJournal] = []
     for client in eligible:
         if client.pk in have:
             continue
         own = random.Random(f"progress-{client.pk}")
         weeks = own.randint(1, 12) if client.stage.code == "active" else own.randint(6, 12)
-        rows.extend(series(client, own, weeks))
+        for entry in series(client, own, weeks):
+            entry.program_id = program_of.get(client.pk)
+            rows.append(entry)
     ProgressJournal.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)

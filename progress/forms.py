@@ -15,6 +15,7 @@ def _metric_field(name: str) -> forms.DecimalField:
 class MeasurementForm(forms.Form):
     """Add or correct one period's entry: any subset of the metrics; empty ones are left as they were."""
 
+    program = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
     period = forms.ChoiceField(label=_("Period"), choices=Period.choices)
     measured_on = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -76,6 +76,16 @@ class ProgressJournal(models.Model):
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="progress_entries"
     )
+    program = models.ForeignKey(
+        "programs.TrainingProgram",
+        verbose_name=_("program"),
+        null=True,
+        blank=True,
+        # Measurements outlive nothing silently: a program with a journal is not deleted by
+        # accident (deleting the client still removes both).
+        on_delete=models.PROTECT,
+        related_name="progress_entries",
+    )
     period = models.CharField(_("period"), max_length=8, choices=Period)
     measured_on = models.DateField(_("date"), default=timezone.localdate)
     weight = _measurement_field(METRICS[0])
@@ -103,8 +113,17 @@ class ProgressJournal(models.Model):
         ordering = ["client", "measured_on", "id"]
         indexes = [models.Index(fields=["measured_on"], name="progress_measured_on_idx")]
         constraints = [
+            # One entry per client, program and period; NULL never equals NULL in a unique index,
+            # so entries without a program get a constraint of their own.
             models.UniqueConstraint(
-                fields=["client", "period"], name="progress_one_entry_per_client_period"
+                fields=["client", "program", "period"],
+                condition=Q(program__isnull=False),
+                name="progress_one_entry_per_program_period",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "period"],
+                condition=Q(program__isnull=True),
+                name="progress_one_entry_per_period_no_program",
             ),
             *[
                 models.CheckConstraint(
@@ -209,6 +228,14 @@ class CheckinSession(models.Model):
 
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="checkins"
+    )
+    program = models.ForeignKey(
+        "programs.TrainingProgram",
+        verbose_name=_("program"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     period = models.CharField(_("period"), max_length=8, choices=Period)
     step = models.PositiveSmallIntegerField(default=0)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm.models import Client
 
 from .charts import client_charts
-from .selectors import client_progress_get
+from .selectors import AUTO, client_progress_get
 
 
 def data_only_fetcher():
@@ -20,8 +20,8 @@ def data_only_fetcher():
     return URLFetcher(timeout=5, allowed_protocols={"data"}, allow_redirects=False)
 
 
-def report_context(*, client: Client, comment: str) -> dict:
-    progress = client_progress_get(client=client, with_photos=False)
+def report_context(*, client: Client, comment: str, program: object = AUTO) -> dict:
+    progress = client_progress_get(client=client, program=program, with_photos=False)
     charts = client_charts(progress, [m.field for m in progress.metrics])
     table = []
     for metric in progress.metrics:
@@ -40,9 +40,11 @@ def report_context(*, client: Client, comment: str) -> dict:
     }
 
 
-def report_pdf(*, client: Client, comment: str = "") -> bytes:
+def report_pdf(*, client: Client, comment: str = "", program: object = AUTO) -> bytes:
     """The report as PDF bytes (A4, Russian, about half a second for a dozen entries)."""
     from weasyprint import HTML  # imported on first use: it takes ~1 s and is not needed elsewhere
 
-    html = render_to_string("progress/report.html", report_context(client=client, comment=comment))
+    html = render_to_string(
+        "progress/report.html", report_context(client=client, comment=comment, program=program)
+    )
     return HTML(string=html, base_url=None, url_fetcher=data_only_fetcher()).write_pdf()

@@ -50,6 +50,8 @@ class Bmi:
 @dataclass
 class ClientProgress:
     client: Client
+    program: object  # the TrainingProgram of this journal, or None
+    journals: list["Journal"]
     entries: list[ProgressJournal]
     rows: list[Row]
     metrics: list[Metric]  # metrics with at least one value, in table order
@@ -61,11 +63,42 @@ class ClientProgress:
     photos_by_date: list[tuple[date, list[ProgressPhoto]]] = field(default_factory=list)
 
 
-def entries_for(*, client: Client) -> list[ProgressJournal]:
-    """The client's entries on the time axis: before, week 1…12, after (date breaks ties)."""
-    entries = list(ProgressJournal.objects.filter(client=client))
-    entries.sort(key=lambda e: (PERIOD_ORDER[e.period], e.measured_on, e.pk))
-    return entries
+AUTO = "auto"  # the journal a page opens with: the one measured last, else the current program's
+
+
+def on_axis(entries) -> list[ProgressJournal]:
+    """Entries on the time axis: before, week 1…12, after (date breaks ties)."""
+    return sorted(entries, key=lambda e: (PERIOD_ORDER[e.period], e.measured_on, e.pk))
+
+
+def entries_for(*, client: Client, program=None) -> list[ProgressJournal]:
+    """One journal of the client (the program's, or the one outside programs), on the time axis."""
+    return on_axis(ProgressJournal.objects.filter(client=client, program=program))
+
+
+def program_current(*, client: Client):
+    """The program a new measurement belongs to: the client's latest paid program, or None."""
+    return client.programs.filter(kind="paid").order_by("-assigned_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class Journal:
+    program: object  # TrainingProgram or None
+    count: int
+
+    @property
+    def key(self) -> str:
+        return str(self.program.pk) if self.program else "none"
+
+
+def _pick_journal(programs: list, entries: list[ProgressJournal], wanted) -> object:
+    by_id = {p.pk: p for p in programs}
+    if wanted is None or (isinstance(wanted, int) and wanted in by_id):
+        return by_id.get(wanted)
+    if entries:
+        latest = max(entries, key=lambda e: (e.measured_on, e.pk))
+        return by_id.get(latest.program_id)
+    return next((p for p in programs if p.kind == "paid"), None)
 
 
 def journal_rows(*, entries: list[ProgressJournal], goal: str = "") -> list[Row]:
@@ -138,9 +171,26 @@ def _target_progress(metric: Metric, target: Decimal, start, current) -> TargetP
     return TargetProgress(metric, target, start, current, remaining, percent)
 
 
-def client_progress_get(*, client: Client, with_photos: bool = True) -> ClientProgress:
-    """Everything the progress page and the report show, in a constant number of queries (3)."""
-    entries = entries_for(client=client)
+def client_progress_get(
+    *, client: Client, program: object = AUTO, with_photos: bool = True
+) -> ClientProgress:
+    """Everything the progress page and the report show for one journal of the client, in a
+    constant number of queries (4 with photos).
+
+    `program`: a TrainingProgram id, None for the measurements outside programs, or AUTO (the
+    journal measured last, else the current paid program's). An id of another client's program
+    falls back to AUTO.
+    """
+    programs = list(client.programs.order_by("-assigned_at", "-id"))
+    everything = list(ProgressJournal.objects.filter(client=client))
+    chosen = _pick_journal(programs, everything, program)
+    counts: dict = {}
+    for entry in everything:
+        counts[entry.program_id] = counts.get(entry.program_id, 0) + 1
+    journals = [Journal(p, counts.get(p.pk, 0)) for p in programs]
+    if None in counts or not programs:
+        journals.append(Journal(None, counts.get(None, 0)))
+    entries = on_axis(e for e in everything if e.program_id == (chosen.pk if chosen else None))
     rows = journal_rows(entries=entries, goal=client.goal)
     first: dict[str, Decimal] = {}
     latest: dict[str, tuple[Decimal, ProgressJournal]] = {}
@@ -179,6 +229,8 @@ def client_progress_get(*, client: Client, with_photos: bool = True) -> ClientPr
             photos.sort(key=lambda p: pose_order[p.pose])
     return ClientProgress(
         client=client,
+        program=chosen,
+        journals=journals,
         entries=entries,
         rows=rows,
         metrics=metrics,
@@ -192,9 +244,13 @@ def client_progress_get(*, client: Client, with_photos: bool = True) -> ClientPr
 
 
 def client_summary_get(*, client: Client) -> dict:
-    """For the client page: entry count, the last entry and the change of weight and waist since the
-    start (2 queries)."""
-    entries = entries_for(client=client)
+    """For the client page: the journal measured last — its entry count, last entry and the change
+    of weight and waist since its start (1 query)."""
+    everything = list(ProgressJournal.objects.filter(client=client))
+    if everything:
+        latest = max(everything, key=lambda e: (e.measured_on, e.pk))
+        everything = [e for e in everything if e.program_id == latest.program_id]
+    entries = on_axis(everything)
     progress = journal_rows(entries=entries, goal=client.goal)
     changes = {}
     for metric in METRICS:
@@ -258,19 +314,23 @@ def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics
     rows = (
         ProgressJournal.objects.filter(client__in=finished)
         .order_by()
-        .values_list("client_id", "period", "measured_on", *[m.field for m in METRICS])
+        .values_list(
+            "client_id", "program_id", "period", "measured_on", *[m.field for m in METRICS]
+        )
     )
-    first: dict[int, dict[str, Decimal]] = {}
-    last: dict[int, dict[str, Decimal]] = {}
-    seen: dict[tuple[int, str], int] = {}
-    ordered = sorted(rows, key=lambda r: (r[0], PERIOD_ORDER[r[1]], r[2]))
-    for client_id, _period, _on, *values in ordered:
+    # One series per client and program (a repeat client has a journal per program).
+    first: dict[tuple, dict[str, Decimal]] = {}
+    last: dict[tuple, dict[str, Decimal]] = {}
+    seen: dict[tuple, int] = {}
+    ordered = sorted(rows, key=lambda r: (r[0], r[1] or 0, PERIOD_ORDER[r[2]], r[3]))
+    for client_id, program_id, _period, _on, *values in ordered:
+        key = (client_id, program_id)
         for metric, value in zip(METRICS, values, strict=True):
             if value is None:
                 continue
-            first.setdefault(client_id, {}).setdefault(metric.field, value)
-            last.setdefault(client_id, {})[metric.field] = value
-            seen[client_id, metric.field] = seen.get((client_id, metric.field), 0) + 1
+            first.setdefault(key, {}).setdefault(metric.field, value)
+            last.setdefault(key, {})[metric.field] = value
+            seen[key, metric.field] = seen.get((key, metric.field), 0) + 1
     averages = []
     for metric in METRICS:
         deltas = [

@@ -3,6 +3,7 @@
 import io
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -17,6 +18,9 @@ from crm.notifications import staff_notify
 from .metrics import BY_FIELD, METRIC_FIELDS
 from .models import Period, ProgressJournal, ProgressPhoto, ProgressTarget, range_message
 
+if TYPE_CHECKING:
+    from programs.models import TrainingProgram
+
 SEND_DOCUMENT_TASK = "botapp.send_document"
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -27,18 +31,22 @@ def measurement_save(
     client: Client,
     period: str,
     values: dict[str, Decimal | None],
+    program: "TrainingProgram | None" = None,
     measured_on: date | None = None,
     notes: str | None = None,
     actor: User | None = None,
     source: str = ProgressJournal.Source.WEB,
 ) -> tuple[ProgressJournal, bool]:
-    """Create the client's entry for `period`, or correct it if it exists; returns (entry, created).
+    """Create the client's entry for `period` of `program` (None: measurements outside a program),
+    or correct it if it exists; returns (entry, created).
 
     Only the metrics given with a value are written (any subset; None leaves a metric as it was), so
     a correction never wipes what it does not mention. Out-of-range values raise ValidationError with
     a message per field and nothing is saved. A new entry needs at least one measurement. An entry
     sent through the bot notifies the staff chat after commit.
     """
+    if program is not None and program.client_id != client.pk:
+        raise ValidationError({"program": _("This program belongs to another client.")})
     if period not in Period.values:
         raise ValidationError({"period": _("Unknown period.")})
     unknown = set(values) - set(METRIC_FIELDS)
@@ -49,14 +57,16 @@ def measurement_save(
         with transaction.atomic():
             entry = (
                 ProgressJournal.objects.select_for_update()
-                .filter(client=client, period=period)
+                .filter(client=client, program=program, period=period)
                 .first()
             )
             created = entry is None
             if created:
                 if not given:
                     raise ValidationError(_("Enter at least one measurement."))
-                entry = ProgressJournal(client=client, period=period, created_by=actor)
+                entry = ProgressJournal(
+                    client=client, program=program, period=period, created_by=actor
+                )
             for name, value in given.items():
                 setattr(entry, name, value)
             if measured_on is not None:
@@ -72,6 +82,7 @@ def measurement_save(
             client=client,
             period=period,
             values=values,
+            program=program,
             measured_on=measured_on,
             notes=notes,
             actor=actor,
@@ -170,7 +181,13 @@ def photo_delete(*, photo: ProgressPhoto) -> None:
     transaction.on_commit(lambda: storage.delete(name))
 
 
-def report_send(*, client: Client, comment: str, actor: User | None = None) -> bool:
+def report_send(
+    *,
+    client: Client,
+    comment: str,
+    program: "TrainingProgram | None" = None,
+    actor: User | None = None,
+) -> bool:
     """Render the progress report PDF and ask the bot to send it to the client.
 
     The PDF is written under MEDIA_ROOT/progress/reports/; the bot's task `botapp.send_document`
@@ -183,7 +200,7 @@ def report_send(*, client: Client, comment: str, actor: User | None = None) -> b
 
     if not client.telegram_id:
         return False
-    pdf = report_pdf(client=client, comment=comment)
+    pdf = report_pdf(client=client, comment=comment, program=program.pk if program else None)
     name = default_storage.save(
         f"progress/reports/{client.pk}/report-{timezone.now():%Y%m%d-%H%M%S}.pdf", ContentFile(pdf)
     )

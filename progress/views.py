@@ -49,14 +49,25 @@ def _entry_form(
     return MeasurementForm(initial={"period": period, "measured_on": timezone.localdate()})
 
 
+def _journal_param(value: str | None):
+    """?program=<id> | none | (missing: AUTO)."""
+    if value == "none":
+        return None
+    if value and value.isdigit():
+        return int(value)
+    return selectors.AUTO
+
+
 def _context(request: HttpRequest, client: Client, **extra) -> dict:
-    progress = selectors.client_progress_get(client=client)
+    wanted = _journal_param(request.POST.get("program") or request.GET.get("program"))
+    progress = selectors.client_progress_get(client=client, program=wanted)
     chosen = _chosen_metrics(request, progress)
     return {
         "client": client,
         "progress": progress,
         "charts": client_charts(progress, chosen),
         "chosen": chosen,
+        "journal_key": str(progress.program.pk) if progress.program else "none",
         "metric_form": MetricChoiceForm(initial={"metric": chosen}),
         "form": extra.pop("form", None)
         or _entry_form(client, progress.entries, request.GET.get("period")),
@@ -71,7 +82,7 @@ def _context(request: HttpRequest, client: Client, **extra) -> dict:
 def client_progress(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client_for(request.user, pk)
     context = _context(request, client)
-    if request.htmx and request.htmx.target in ("charts", "entry-form"):
+    if request.htmx and request.htmx.target in ("journal", "charts", "entry-form"):
         return render(request, f"{PAGE}#{request.htmx.target}", context)
     return render(request, PAGE, context)
 
@@ -94,6 +105,7 @@ def entry_save(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             entry, created = services.measurement_save(
                 client=client,
+                program=_program_of(client, form.cleaned_data["program"]),
                 period=form.cleaned_data["period"],
                 values=form.metric_values(),
                 measured_on=form.cleaned_data["measured_on"],
@@ -111,6 +123,16 @@ def entry_save(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, text % {"period": entry.get_period_display()})
             return _respond(request, client, "journal")
     return _respond(request, client, "journal", status=422, form=form)
+
+
+def _program_of(client: Client, key: str):
+    """The client's program named by the form's hidden field ("none" or "" = outside programs)."""
+    if not key or key == "none":
+        return None
+    program = client.programs.filter(pk=int(key)).first() if key.isdigit() else None
+    if program is None:
+        raise ValidationError({"program": _("This program belongs to another client.")})
+    return program
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -210,7 +232,10 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReportForm(request.GET)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
     response = HttpResponse(
-        report_pdf(client=client, comment=comment), content_type="application/pdf"
+        report_pdf(
+            client=client, comment=comment, program=_journal_param(request.GET.get("program"))
+        ),
+        content_type="application/pdf",
     )
     response["Content-Disposition"] = (
         f'attachment; filename="progress-{client.pk}-{timezone.localdate():%Y-%m-%d}.pdf"'
@@ -228,7 +253,12 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
     elif not client.telegram_id:
         messages.error(request, _("This client has no Telegram chat with the bot."))
     elif services.report_send(
-        client=client, comment=form.cleaned_data["comment"], actor=request.user
+        client=client,
+        comment=form.cleaned_data["comment"],
+        program=selectors.client_progress_get(
+            client=client, program=_journal_param(request.POST.get("program")), with_photos=False
+        ).program,
+        actor=request.user,
     ):
         messages.success(request, _("The report is on its way to the client in Telegram."))
     else:

@@ -128,3 +128,16 @@ def test_odd_numbers_get_the_question_again(text):
     checkin_start(client=client)
     reply = checkin_answer(client=client, text=text)
     assert "1/11" in reply.text and not reply.done
+
+
+def test_checkin_goes_to_the_current_paid_programs_journal():
+    from programs.tests.factories import TrainingProgramFactory
+
+    client = ClientFactory()
+    TrainingProgramFactory(client=client, kind="free")
+    paid = TrainingProgramFactory(client=client, kind="paid")
+    services.measurement_save(client=client, period="before", values={"weight": Decimal(99)})
+    reply = checkin_start(client=client)
+    assert "«до»" in reply.text  # the paid program's journal starts with its own "before"
+    answer_all(client, ["80"] + ["-"] * (len(METRICS) - 1))
+    assert ProgressJournal.objects.get(program=paid).period == "before"

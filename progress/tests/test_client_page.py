@@ -5,7 +5,7 @@ from django.test import RequestFactory
 
 from crm.extensions import client_sections, client_timeline
 from crm.tests.factories import ClientFactory, TrainerFactory
-from progress import services
+from progress import client_page, services
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,14 @@ def test_section_summary_and_timeline(django_assert_num_queries):
     request = RequestFactory().get("/")
     request.user = trainer
     with django_assert_num_queries(1):
-        sections = [
-            s for s in client_sections(request=request, client=client) if s.title == "Прогресс"
-        ]
+        client_page.sections(request=request, client=client)
+    sections = [s for s in client_sections(request=request, client=client) if s.title == "Прогресс"]
     html = sections[0].html
     assert "2 записи" in html and "Вес: 78,5 кг" in html and "−1,5 с начала" in html
     assert f"/clients/{client.pk}/progress/" in html
     with django_assert_num_queries(1):
-        items = [i for i in client_timeline(client=client, limit=10) if i.kind == "progress"]
+        client_page.timeline(client=client, limit=10)
+    items = [i for i in client_timeline(client=client, limit=10) if i.kind == "progress"]
     assert [(i.title, i.text) for i in items] == [
         ("Замеры: Неделя 1", "вес 78,5"),
         ("Замеры: До", "вес 80, талия 90"),

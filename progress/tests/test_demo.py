@@ -16,6 +16,9 @@ def test_active_and_finished_clients_get_plausible_series_once():
     users, _ = crm_demo.ensure_demo_users()
     trainers = [u for u in users if u.role == User.Role.TRAINER]
     clients = crm_demo.seed_clients(count=80, trainers=trainers)
+    from programs import demo as programs_demo
+
+    programs_demo.seed(clients=clients, rng=random.Random(2))
     rows = demo.seed(clients=clients, rng=random.Random(1))
     assert rows > 0
     with_entries = set(ProgressJournal.objects.values_list("client__stage__code", flat=True))
@@ -26,4 +29,6 @@ def test_active_and_finished_clients_get_plausible_series_once():
         for entry in entries:
             entry.full_clean()  # every value is within the sane ranges
         assert sum(e.weight is not None for e in entries) == len(entries)
+        paid = client.programs.filter(kind="paid").order_by("-assigned_at").first()
+        assert {e.program_id for e in entries} == {paid.pk if paid else None}
     assert demo.seed(clients=clients, rng=random.Random(1)) == 0  # idempotent

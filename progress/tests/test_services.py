@@ -234,3 +234,24 @@ def test_measured_on_is_kept_when_not_given():
     )
     entry, _ = save(client, "before", waist="90")
     assert entry.measured_on == date(2026, 1, 5)
+
+
+def test_one_entry_per_client_program_and_period():
+    from programs.tests.factories import TrainingProgramFactory
+
+    client = ClientFactory()
+    first, second = TrainingProgramFactory.create_batch(2, client=client, kind="paid")
+    for program in (first, second, None):
+        services.measurement_save(
+            client=client, program=program, period="before", values={"weight": D(80)}
+        )
+    assert ProgressJournal.objects.filter(client=client, period="before").count() == 3
+    for program in (first, None):  # the database refuses a second one, with or without program
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ProgressJournal.objects.create(
+                client=client, program=program, period="before", weight=D(81)
+            )
+    with pytest.raises(ValidationError):
+        services.measurement_save(
+            client=ClientFactory(), program=first, period="before", values={"weight": D(80)}
+        )

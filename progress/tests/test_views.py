@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from crm.models import User
 from crm.tests.factories import ClientFactory, TrainerFactory, UserFactory
+from programs.tests.factories import TrainingProgramFactory
 from progress import services
 from progress.models import ProgressJournal, ProgressPhoto, ProgressTarget
 
@@ -122,9 +123,11 @@ def test_page_query_count_is_constant(
         )
         services.photo_add(client=client_of, pose="front", content=image_bytes())
     services.target_set(client=client_of, metric="weight", value=Decimal(70))
+    for _ in range(entries):
+        TrainingProgramFactory(client=client_of, kind="paid")
     login(client, trainer)
-    # session, user, client, entries, targets, photos
-    with django_assert_num_queries(6):
+    # session, user, client, programs, entries, targets, photos
+    with django_assert_num_queries(7):
         response = client.get(url("client-progress", client_of) + "?metric=weight&metric=waist")
     assert response.status_code == 200
     assert response.content.decode().count('class="photo"') == entries
@@ -298,3 +301,35 @@ def test_analytics_page(client, trainer):
     login(client, trainer)
     response = client.get(reverse("progress:analytics"))
     assert response.status_code == 200 and "Аналитика прогресса" in response.content.decode()
+
+
+# --- one journal per program ---------------------------------------------------------------------
+
+
+def test_entries_go_to_the_shown_programs_journal(client, trainer, client_of):
+    old = TrainingProgramFactory(client=client_of, kind="paid", title="Первая программа")
+    new = TrainingProgramFactory(client=client_of, kind="paid", title="Вторая программа")
+    ProgressJournalFactory(client=client_of, program=old, weight=Decimal(90))
+    login(client, trainer)
+    html = client.get(url("client-progress", client_of)).content.decode()
+    assert "Первая программа" in html and "Вторая программа" in html  # the journal picker
+    assert f'name="program" value="{old.pk}"' in html  # opens the journal measured last
+    client.post(
+        url("entry-save", client_of), {**entry_data(weight="85"), "program": str(new.pk)}, **HTMX
+    )
+    assert ProgressJournal.objects.get(program=new).weight == Decimal(85)
+    assert ProgressJournal.objects.get(program=old).weight == Decimal(90)
+    html = client.get(url("client-progress", client_of) + f"?program={new.pk}").content.decode()
+    assert ">85</span>" in html and ">90</span>" not in html
+
+
+def test_another_clients_program_is_refused(client, trainer, client_of):
+    stranger = TrainingProgramFactory(kind="paid")
+    login(client, trainer)
+    html = client.post(
+        url("entry-save", client_of),
+        {**entry_data(weight="85"), "program": str(stranger.pk)},
+        **HTMX,
+    ).content.decode()
+    assert "Эта программа принадлежит другому клиенту." in html
+    assert not ProgressJournal.objects.exists()
