@@ -17,5 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("programs/", include("programs.urls")),
     path("", include("progress.urls")),
+    path("bot/", include("botapp.urls")),
+    path("", include("payments.urls")),
     path("", include("crm.urls")),
 ]

@@ -171,6 +171,11 @@ class Client(models.Model):
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     next_contact_at = models.DateTimeField(_("next contact"), null=True, blank=True, db_index=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Set when Telegram answers 403 (the client blocked the bot); the bot stops messaging them
+    # until they write to it again.
+    bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
+    # A staff member talking to the bot on the preview page, not a real lead: kept out of analytics.
+    is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

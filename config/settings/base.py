@@ -206,7 +206,13 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs; each domain adds its own entries here.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Settle online payments whose webhook never came.
+    "payments-check-pending": {
+        "task": "payments.tasks.payments_check_pending_task",
+        "schedule": 300,
+    },
+}
 
 # Progress: the weekly check-in prompt to active clients (weekday as cron counts: 0 = Sunday).
 PROGRESS_CHECKIN_WEEKDAY = env.int("PROGRESS_CHECKIN_WEEKDAY", default=0)
@@ -223,11 +229,21 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
     "/"
 )
 TELEGRAM_ADMIN_CHAT_ID = env.str("TELEGRAM_ADMIN_CHAT_ID", default="")
+# Telegram's limits, shared by all workers: ~30 messages/s overall, ~1 message/s per chat.
+TELEGRAM_RATE_GLOBAL = env.float("TELEGRAM_RATE_GLOBAL", default=30.0)
+TELEGRAM_RATE_PER_CHAT = env.float("TELEGRAM_RATE_PER_CHAT", default=1.0)
 
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
 YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
 YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3").rstrip("/")
-YOOKASSA_RETURN_URL = env.str("YOOKASSA_RETURN_URL", default=f"{SITE_URL}/")
+YOOKASSA_RETURN_URL = env.str("YOOKASSA_RETURN_URL", default=f"{SITE_URL}/pay/return/")
+# 54-FZ receipts: on when the shop is set up to send them through YooKassa.
+YOOKASSA_RECEIPTS = env.bool("YOOKASSA_RECEIPTS", default=False)
+YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
+# Accept webhooks only from YooKassa's published networks (on in production settings).
+YOOKASSA_WEBHOOK_CHECK_IP = env.bool("YOOKASSA_WEBHOOK_CHECK_IP", default=False)
+# Our reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
+YOOKASSA_TRUSTED_PROXIES = env.list("YOOKASSA_TRUSTED_PROXIES", default=[])
 
 PROGRAM_SHEET_KEY = env.str("PROGRAM_SHEET_KEY", default="")
 PROGRAM_SHEET_CSV_URLS = env.list("PROGRAM_SHEET_CSV_URLS", default=[])

@@ -1,0 +1,681 @@
+"""Writes of the bot: storing updates, clients arriving through Telegram, the outbox and the inbox.
+
+The outbox is how every message leaves: a handler (inside the update's transaction) queues
+`OutboundMessage` rows; after commit `outbox_flush_task` sends a chat's messages in order, one worker
+per chat at a time (a lease on `BotChat`), within Telegram's limits (`botapp.ratelimit`), and records
+each sent message as an outbound `ClientContact`. A message is claimed before it is sent and marked
+sent after, so a retried task never sends it twice.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, ProtectedError, Q
+from django.utils import timezone
+
+from config.celery import enqueue_on_commit
+from crm.models import Client, ClientContact, Lead, User
+from crm.notifications import staff_notify
+from crm.services import lead_register
+from pipeline.services import stage_apply_event
+
+from . import client as tg
+from . import ratelimit
+from .models import BotChat, OutboundMessage, TelegramUpdate
+from .texts import Texts
+
+logger = logging.getLogger(__name__)
+
+UPDATE_TASK = "botapp.update_process"
+FLUSH_TASK = "botapp.outbox_flush"
+MAX_SEND_ATTEMPTS = 5
+MAX_INLINE_WAIT = 3.0  # wait for a rate-limit slot in the task up to this; longer: retry later
+LEASE_SECONDS = 120
+Status = OutboundMessage.Status
+
+
+class InboxError(Exception):
+    """A reply that cannot be sent; the message is safe to show to staff."""
+
+
+# --- updates ----------------------------------------------------------------------------------------
+
+
+def update_store(
+    *, payload: dict, source: str = TelegramUpdate.Source.WEBHOOK
+) -> TelegramUpdate | None:
+    """Store an update and enqueue its processing after commit.
+
+    Returns None for an update already stored (a replay: nothing is processed again).
+    Raises ValueError for a body that is not a Telegram update.
+    """
+    update = tg.parse_update(payload)
+    chat = update.effective_chat
+    kind = next((key for key in payload if key != "update_id"), "")
+    try:
+        with transaction.atomic():
+            row = TelegramUpdate.objects.create(
+                update_id=update.update_id,
+                chat_id=chat.id if chat else None,
+                kind=kind[:32],
+                payload=payload,
+                source=source,
+            )
+    except IntegrityError:
+        return None
+    enqueue_on_commit(UPDATE_TASK, update_id=row.update_id)
+    return row
+
+
+def update_process(*, update_id: int) -> int:
+    """Run the handlers for this update — first for any earlier unprocessed update of the same chat,
+    so a chat's updates are handled in the order they arrived. Each update is processed once:
+    its row is locked and marked processed in the handler's own transaction. Returns how many ran.
+    """
+    row = TelegramUpdate.objects.filter(update_id=update_id).only("pk", "chat_id").first()
+    if row is None:
+        return 0
+    backlog = TelegramUpdate.objects.filter(processed_at__isnull=True, pk__lte=row.pk)
+    backlog = (
+        backlog.filter(chat_id=row.chat_id)
+        if row.chat_id is not None
+        else backlog.filter(pk=row.pk)
+    )
+    done = 0
+    for pk in backlog.order_by("pk").values_list("pk", flat=True):
+        done += _process_one(pk)
+    return done
+
+
+def _process_one(pk: int) -> int:
+    from .handlers import dispatch
+
+    with transaction.atomic():
+        row = TelegramUpdate.objects.select_for_update().get(pk=pk)
+        if row.processed_at is not None:
+            return 0
+        try:
+            with transaction.atomic():
+                dispatch(row)
+        except DatabaseError:
+            raise  # the database hiccuped: the task retries the whole update
+        except Exception as exc:
+            logger.exception("Update %s failed", row.update_id)
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.processed_at = timezone.now()
+        row.save(update_fields=["processed_at", "error"])
+    return 1
+
+
+# --- clients ----------------------------------------------------------------------------------------
+
+
+def chat_lock(*, chat_id: int, client: Client | None = None) -> BotChat:
+    """The chat's conversation row, locked for this transaction (created on first use)."""
+    chat, _ = BotChat.objects.get_or_create(chat_id=chat_id, defaults={"client": client})
+    chat = BotChat.objects.select_for_update().get(pk=chat.pk)
+    if client is not None and chat.client_id != client.pk:
+        chat.client = client
+        chat.save(update_fields=["client", "updated_at"])
+    return chat
+
+
+def client_from_telegram(
+    *,
+    user_id: int,
+    chat_id: int,
+    first_name: str = "",
+    last_name: str = "",
+    username: str = "",
+    source: str = "",
+) -> tuple[Client, bool]:
+    """Find the client with this Telegram id or register them (never two, also when two /start race).
+
+    A new client goes through crm's one lead-registration service (Lead with the source, the
+    `lead_created` stage move, a note to the staff chat). A returning client arriving through a deep
+    link is registered again as a new Lead of that source. Preview clients (staff testing the bot)
+    are created quietly and flagged, so they stay out of analytics and the staff chat.
+    Returns (client, created).
+    """
+    client = Client.objects.filter(telegram_id=user_id).first()
+    if client is not None and not source:
+        return client, False
+    if tg.is_preview_chat(chat_id):
+        return _preview_client(user_id=user_id, first_name=first_name, username=username)
+    registration = lead_register(
+        source=(source or Client.Source.TELEGRAM)[:64],
+        channel=ClientContact.Channel.TELEGRAM,
+        telegram_id=user_id,
+        telegram_username=username[:64],
+        first_name=first_name[:100],
+        last_name=last_name[:100],
+    )
+    return registration.client, registration.client_created
+
+
+def _preview_client(*, user_id: int, first_name: str, username: str) -> tuple[Client, bool]:
+    client = Client.objects.filter(telegram_id=user_id).first()
+    if client is not None:
+        return client, False
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(
+                telegram_id=user_id,
+                first_name=first_name[:100],
+                telegram_username=username[:64],
+                source=Client.Source.TELEGRAM,
+                is_preview=True,
+            )
+    except IntegrityError:
+        return Client.objects.get(telegram_id=user_id), False
+    Lead.objects.create(client=client, source=client.source)
+    stage_apply_event(client=client, event="lead_created")
+    return client, True
+
+
+def contact_record(
+    *, client: Client, text: str, direction: str, author: User | None = None
+) -> ClientContact:
+    """One message in the client's history (and their last contact time)."""
+    now = timezone.now()
+    contact = ClientContact.objects.create(
+        client=client,
+        channel=ClientContact.Channel.TELEGRAM,
+        contact_data=f"@{client.telegram_username}" if client.telegram_username else "",
+        text=text,
+        direction=direction,
+        sent_at=now,
+        author=author,
+    )
+    changes: dict = {"last_contact_at": now}
+    if direction == ClientContact.Direction.INBOUND and client.bot_blocked_at:
+        changes["bot_blocked_at"] = None  # they wrote to us, so they unblocked the bot
+        client.bot_blocked_at = None
+    Client.objects.filter(pk=client.pk).update(**changes)
+    return contact
+
+
+def client_mark_unreachable(*, client: Client) -> None:
+    """Telegram answered 403: stop messaging the client and drop what is still queued for them."""
+    now = timezone.now()
+    Client.objects.filter(pk=client.pk, bot_blocked_at__isnull=True).update(bot_blocked_at=now)
+    client.bot_blocked_at = client.bot_blocked_at or now
+    OutboundMessage.objects.filter(chat_id=client.telegram_id, status=Status.PENDING).update(
+        status=Status.SKIPPED, error="client blocked the bot"
+    )
+
+
+# --- outbox -----------------------------------------------------------------------------------------
+
+
+def message_queue(
+    *,
+    chat_id: int,
+    text: str = "",
+    client: Client | None = None,
+    reply_markup: dict | None = None,
+    kind: str = OutboundMessage.Kind.TEXT,
+    document: str = "",
+    document_name: str = "",
+    edit_message_id: int | None = None,
+    callback_query_id: str = "",
+    dedupe_key: str | None = None,
+    author: User | None = None,
+) -> OutboundMessage:
+    """Queue a message; it is sent after the transaction commits. With a `dedupe_key` already used,
+    returns the existing message and queues nothing."""
+    if dedupe_key:
+        existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    message = OutboundMessage.objects.create(
+        chat_id=chat_id,
+        client=client,
+        kind=kind,
+        text=text,
+        reply_markup=reply_markup,
+        document=document,
+        document_name=document_name,
+        edit_message_id=edit_message_id,
+        callback_query_id=callback_query_id,
+        dedupe_key=dedupe_key,
+        author=author,
+    )
+    _schedule_flush(chat_id)
+    return message
+
+
+def _schedule_flush(chat_id: int) -> None:
+    # One flush per chat per transaction, however many messages it queued. The pending callbacks
+    # are the record (a rolled-back savepoint drops its callbacks, so nothing goes stale).
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(entry[1], "botapp_flush_chat", None) == chat_id
+        for entry in connection.run_on_commit
+    ):
+        return
+
+    def run() -> None:
+        run.botapp_flush_chat = None  # done: a later transaction schedules its own flush
+        enqueue_on_commit(FLUSH_TASK, chat_id=chat_id)
+
+    run.botapp_flush_chat = chat_id
+    transaction.on_commit(run)
+
+
+def _lease_take(chat_id: int) -> bool:
+    BotChat.objects.get_or_create(chat_id=chat_id)
+    now = timezone.now()
+    return bool(
+        BotChat.objects.filter(chat_id=chat_id)
+        .filter(Q(outbox_lease_until__isnull=True) | Q(outbox_lease_until__lt=now))
+        .update(outbox_lease_until=now + timedelta(seconds=LEASE_SECONDS))
+    )
+
+
+def _lease_release(chat_id: int) -> None:
+    BotChat.objects.filter(chat_id=chat_id).update(outbox_lease_until=None)
+
+
+def _admin_chat_id() -> int | None:
+    try:
+        return int(settings.TELEGRAM_ADMIN_CHAT_ID)
+    except (TypeError, ValueError):
+        return None
+
+
+def outbox_flush(*, chat_id: int) -> float | None:
+    """Send the chat's pending messages in order. Returns None when the queue is empty, or the
+    seconds after which to try again (flood control, a network error, another worker on the chat)."""
+    if not _lease_take(chat_id):
+        return 1.0
+    try:
+        while True:
+            message = (
+                OutboundMessage.objects.filter(chat_id=chat_id, status=Status.PENDING)
+                .select_related("client")
+                .order_by("id")
+                .first()
+            )
+            if message is None:
+                return None
+            client = message.client
+            if (
+                client is not None
+                and client.bot_blocked_at
+                and message.kind
+                in (
+                    OutboundMessage.Kind.TEXT,
+                    OutboundMessage.Kind.DOCUMENT,
+                )
+            ):
+                _finish(message, Status.SKIPPED, "client blocked the bot")
+                continue
+            if (
+                not tg.is_preview_chat(chat_id)
+                and message.kind != OutboundMessage.Kind.CALLBACK_ANSWER
+            ):
+                wait = ratelimit.reserve(chat_id)
+                if wait > MAX_INLINE_WAIT:
+                    return wait
+                if wait > 0:
+                    time.sleep(wait)
+            claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(
+                status=Status.SENDING, attempts=F("attempts") + 1
+            )
+            if not claimed:
+                continue
+            message.attempts += 1
+            retry = _send_one(message)
+            if retry is not None:
+                return retry
+    finally:
+        _lease_release(chat_id)
+
+
+def _send_one(message: OutboundMessage) -> float | None:
+    Kind = OutboundMessage.Kind
+    try:
+        if message.kind == Kind.TEXT:
+            message_id = tg.send_message(message.chat_id, message.text, message.reply_markup)
+        elif message.kind == Kind.DOCUMENT:
+            message_id = tg.send_document(
+                message.chat_id,
+                message.document,
+                message.document_name or "document.pdf",
+                caption=message.text,
+                reply_markup=message.reply_markup,
+            )
+        elif message.kind == Kind.EDIT:
+            tg.edit_message_text(
+                message.chat_id, message.edit_message_id, message.text, message.reply_markup
+            )
+            message_id = message.edit_message_id
+        else:
+            tg.answer_callback_query(message.chat_id, message.callback_query_id, message.text)
+            message_id = None
+    except tg.BotRetryAfter as exc:
+        ratelimit.hold(message.chat_id, exc.seconds)
+        _requeue(message, str(exc))
+        return exc.seconds
+    except tg.BotForbidden as exc:
+        _finish(message, Status.FAILED, str(exc))
+        if message.client is not None:
+            client_mark_unreachable(client=message.client)
+        return None
+    except tg.BotDisabled as exc:
+        logger.info("Bot is off; message %s to %s not sent", message.pk, message.chat_id)
+        _finish(message, Status.SKIPPED, str(exc))
+        return None
+    except tg.BotNetworkError as exc:
+        if message.attempts >= MAX_SEND_ATTEMPTS:
+            _finish(message, Status.FAILED, str(exc))
+            _notify_failure(message, str(exc))
+            return None
+        _requeue(message, str(exc))
+        return float(2**message.attempts)  # 2, 4, 8, 16 s
+    except tg.BotError as exc:
+        logger.warning("Telegram refused message %s: %s", message.pk, exc)
+        _finish(message, Status.FAILED, str(exc))
+        _notify_failure(message, str(exc))
+        return None
+    _mark_sent(message, message_id)
+    return None
+
+
+def _requeue(message: OutboundMessage, error: str) -> None:
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.PENDING, error=error[:2000])
+
+
+def _finish(message: OutboundMessage, status: str, error: str) -> None:
+    OutboundMessage.objects.filter(pk=message.pk).update(status=status, error=error[:2000])
+    message.status = status
+
+
+def _notify_failure(message: OutboundMessage, error: str) -> None:
+    if message.client is None or message.chat_id == _admin_chat_id():
+        return  # a failure to reach the staff chat cannot be reported to the staff chat
+    with transaction.atomic():
+        staff_notify(
+            text=Texts().get("staff_failure", name=message.client.full_name, error=error[:300]),
+            client=message.client,
+        )
+
+
+@transaction.atomic
+def _mark_sent(message: OutboundMessage, telegram_message_id: int | None) -> None:
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        telegram_message_id=telegram_message_id,
+        error="",
+    )
+    message.status = Status.SENT
+    Kind = OutboundMessage.Kind
+    if message.client is not None and message.kind in (Kind.TEXT, Kind.DOCUMENT):
+        text = message.text
+        if message.kind == Kind.DOCUMENT:
+            text = f"📎 {message.document_name}" + (f"\n{text}" if text else "")
+        contact_record(
+            client=message.client,
+            text=text,
+            direction=ClientContact.Direction.OUTBOUND,
+            author=message.author,
+        )
+    if message.dedupe_key and message.dedupe_key.startswith("program:"):
+        from programs.models import TrainingProgram
+        from programs.services import program_mark_delivered
+
+        program = TrainingProgram.objects.get(pk=int(message.dedupe_key.split(":", 1)[1]))
+        program_mark_delivered(program=program)
+
+
+# --- what other domains ask the bot to do (their tasks, by name) -------------------------------------
+
+
+def staff_notify_send(*, text: str, client_id: int | None = None) -> OutboundMessage | None:
+    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID); None (and a log line) if unset."""
+    chat_id = _admin_chat_id()
+    if chat_id is None:
+        logger.info("TELEGRAM_ADMIN_CHAT_ID is not set; staff note not sent: %s", text)
+        return None
+    if client_id is not None:
+        client = Client.objects.filter(pk=client_id).only("pk").first()
+        if client is not None:
+            text = f"{text}\n{settings.SITE_URL}/clients/{client.pk}/"
+    with transaction.atomic():
+        return message_queue(chat_id=chat_id, text=text)
+
+
+def client_message_send(
+    *, client_id: int, text: str, author: User | None = None
+) -> OutboundMessage | None:
+    """Queue a text to a client (recorded as an outbound ClientContact when sent). None when the
+    client has no Telegram chat or blocked the bot."""
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None or client.telegram_id is None or client.bot_blocked_at:
+        logger.info("Client %s cannot be messaged in Telegram", client_id)
+        return None
+    with transaction.atomic():
+        return message_queue(chat_id=client.telegram_id, client=client, text=text, author=author)
+
+
+def inbox_reply(*, client: Client, text: str, author: User) -> OutboundMessage:
+    """A staff member's answer from the client page, delivered by the bot.
+
+    Raises InboxError (safe message) when the text is empty or too long, or the client cannot be
+    reached in Telegram; nothing is queued then.
+    """
+    from django.utils.translation import gettext as _
+
+    text = (text or "").strip()
+    if not text:
+        raise InboxError(_("Write a message first."))
+    if len(text) > tg.MAX_TEXT_CHARS:
+        raise InboxError(
+            _("A Telegram message holds at most %(max)d characters.") % {"max": tg.MAX_TEXT_CHARS}
+        )
+    if client.telegram_id is None:
+        raise InboxError(_("This client has no Telegram chat with the bot."))
+    if client.bot_blocked_at:
+        raise InboxError(_("This client has blocked the bot."))
+    with transaction.atomic():
+        return message_queue(chat_id=client.telegram_id, client=client, text=text, author=author)
+
+
+def program_deliver(*, program_id: int) -> OutboundMessage | None:
+    """Queue the program's PDF for its client, once per program whatever the retries.
+
+    Files over 50 MB are refused (the staff chat is told). After the document is sent the program is
+    marked delivered (`programs.services.program_mark_delivered`); a free program is followed by the
+    tariffs with Buy buttons.
+    """
+    from programs.models import TrainingProgram
+
+    from .handlers import tariffs_message
+
+    with transaction.atomic():
+        program = (
+            TrainingProgram.objects.select_for_update().select_related("client").get(pk=program_id)
+        )
+        client = program.client
+        if program.delivered_at is not None:
+            return None
+        texts = Texts()
+        if client.telegram_id is None or client.bot_blocked_at or not program.pdf:
+            staff_notify(
+                text=texts.get(
+                    "staff_failure",
+                    name=client.full_name,
+                    error="программа не доставлена в Telegram",
+                ),
+                client=client,
+            )
+            return None
+        try:
+            size = program.pdf.size
+        except OSError:
+            size = 0
+        if size > tg.MAX_DOCUMENT_BYTES:
+            staff_notify(
+                text=texts.get(
+                    "staff_failure", name=client.full_name, error="PDF больше 50 МБ, не отправлен"
+                ),
+                client=client,
+            )
+            return None
+        key = f"program:{program.pk}"
+        already = OutboundMessage.objects.filter(dedupe_key=key).exists()
+        is_free = program.kind == "free"
+        message = message_queue(
+            chat_id=client.telegram_id,
+            client=client,
+            kind=OutboundMessage.Kind.DOCUMENT,
+            document=program.pdf.name,
+            document_name=("Бесплатная программа.pdf" if is_free else "Программа на 12 недель.pdf"),
+            text=texts.get("program_free_caption" if is_free else "program_paid_caption"),
+            dedupe_key=key,
+        )
+        if is_free and not already:
+            text, markup = tariffs_message(texts, intro="after_free")
+            message_queue(chat_id=client.telegram_id, client=client, text=text, reply_markup=markup)
+        return message
+
+
+def payment_start(
+    *, client_id: int, tariff_id: int, promo_code: str = "", request_key: str
+) -> OutboundMessage | None:
+    """Create the payment for a Buy press and send the link (or the reason it failed).
+
+    Runs outside a transaction, as `payments.services.payment_create` requires; a retry reuses the
+    same payment (payments' idempotence) and sends no second message (`request_key`).
+    """
+    from payments.models import Tariff
+    from payments.services import PaymentError, payment_create
+
+    from .handlers import back_markup, money
+
+    client = Client.objects.get(pk=client_id)
+    tariff = Tariff.objects.get(pk=tariff_id)
+    texts = Texts()
+    if client.telegram_id is None:
+        return None
+    try:
+        payment = payment_create(client=client, tariff=tariff, promo_code=promo_code, actor=None)
+    except PaymentError as error:
+        text, markup = texts.get("pay_error", reason=str(error)), back_markup(texts)
+    else:
+        url = payment.confirmation_url or ""
+        text = texts.get("pay_link", amount=money(payment.amount), url=url)
+        markup = tg.keyboard([[("💳 Оплатить", url)]]) if url.startswith("http") else None
+    with transaction.atomic():
+        return message_queue(
+            chat_id=client.telegram_id,
+            client=client,
+            text=text,
+            reply_markup=markup,
+            dedupe_key=f"{request_key}"[:64],
+        )
+
+
+# --- the bot preview (staff chatting with the bot as a client would) --------------------------------
+
+
+def _preview_update_id() -> int:
+    # Real update ids are positive; preview ones are negative and random, so they never collide.
+    import secrets
+
+    return -(secrets.randbits(62) + 1)
+
+
+def _preview_identity(user: User) -> dict:
+    chat_id = tg.preview_chat_id(user.pk)
+    return {
+        "id": chat_id,
+        "is_bot": False,
+        "first_name": user.first_name or user.username,
+        "last_name": user.last_name or "",
+        "username": f"preview_{user.username}"[:32],
+    }
+
+
+def _preview_run(user: User, payload: dict) -> None:
+    """Store the synthetic update and handle it now, as the worker would, then send the replies."""
+    row = update_store(payload=payload, source=TelegramUpdate.Source.PREVIEW)
+    if row is not None:
+        update_process(update_id=row.update_id)
+    outbox_flush(chat_id=tg.preview_chat_id(user.pk))
+
+
+def preview_send(*, user: User, text: str) -> None:
+    """The staff member typed `text` in the preview chat."""
+    from .models import PreviewMessage
+
+    identity = _preview_identity(user)
+    bubble = PreviewMessage.objects.create(chat_id=identity["id"], from_bot=False, text=text)
+    payload = {
+        "update_id": _preview_update_id(),
+        "message": {
+            "message_id": bubble.pk,
+            "date": int(timezone.now().timestamp()),
+            "chat": {"id": identity["id"], "type": "private", "first_name": identity["first_name"]},
+            "from": identity,
+            "text": text,
+        },
+    }
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        payload["message"]["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": len(command)}
+        ]
+    _preview_run(user, payload)
+
+
+def preview_press(*, user: User, message_id: int, data: str) -> bool:
+    """The staff member pressed a button of the bot's message; False if there is no such button."""
+    from .models import PreviewMessage
+
+    identity = _preview_identity(user)
+    message = PreviewMessage.objects.filter(chat_id=identity["id"], pk=message_id).first()
+    buttons = (message.reply_markup or {}).get("inline_keyboard", []) if message else []
+    if not any(button.get("callback_data") == data for row in buttons for button in row):
+        return False
+    payload = {
+        "update_id": _preview_update_id(),
+        "callback_query": {
+            "id": f"preview-{message_id}-{int(time.time() * 1000)}",
+            "from": identity,
+            "chat_instance": str(identity["id"]),
+            "data": data,
+            "message": {
+                "message_id": message.pk,
+                "date": int(message.created_at.timestamp()),
+                "chat": {"id": identity["id"], "type": "private"},
+                "text": message.text,
+                "reply_markup": message.reply_markup,
+            },
+        },
+    }
+    _preview_run(user, payload)
+    return True
+
+
+@transaction.atomic
+def preview_reset(*, user: User) -> None:
+    """Forget the staff member's preview client and chat, to walk the journey again from /start."""
+    from .models import PreviewMessage
+
+    chat_id = tg.preview_chat_id(user.pk)
+    PreviewMessage.objects.filter(chat_id=chat_id).delete()
+    OutboundMessage.objects.filter(chat_id=chat_id).delete()
+    BotChat.objects.filter(chat_id=chat_id).delete()
+    clients = Client.objects.filter(telegram_id=chat_id, is_preview=True)
+    try:
+        with transaction.atomic():
+            clients.delete()
+    except ProtectedError:
+        # Payments keep their client; the old preview client just leaves the chat.
+        clients.update(telegram_id=None)

@@ -1,0 +1,69 @@
+"""Celery tasks of the bot: thin, they take ids, call a service and own the retry policy.
+
+The names are a contract: other domains enqueue them by name (`crm.notifications`, programs).
+"""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+
+@shared_task(
+    name="botapp.update_process",
+    bind=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def update_process_task(self, update_id: int) -> int:
+    return services.update_process(update_id=update_id)
+
+
+@shared_task(name="botapp.outbox_flush", bind=True, max_retries=100)
+def outbox_flush_task(self, chat_id: int) -> None:
+    # The service says when to come back: Telegram's retry_after on 429, a backoff on network
+    # errors, or a second while another worker holds the chat.
+    retry_in = services.outbox_flush(chat_id=chat_id)
+    if retry_in is None or self.request.is_eager:
+        # Eager (tests, inline calls): whoever holds the chat's lease sends what is queued.
+        return
+    raise self.retry(countdown=max(1, round(retry_in)))
+
+
+@shared_task(name="botapp.staff_notify")
+def staff_notify_task(text: str, client_id: int | None = None) -> int | None:
+    message = services.staff_notify_send(text=text, client_id=client_id)
+    return message.pk if message else None
+
+
+@shared_task(name="botapp.client_message")
+def client_message_task(client_id: int, text: str) -> int | None:
+    message = services.client_message_send(client_id=client_id, text=text)
+    return message.pk if message else None
+
+
+@shared_task(
+    name="botapp.program_deliver",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def program_deliver_task(program_id: int) -> int | None:
+    message = services.program_deliver(program_id=program_id)
+    return message.pk if message else None
+
+
+@shared_task(
+    name="botapp.payment_start",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def payment_start_task(
+    client_id: int, tariff_id: int, request_key: str, promo_code: str = ""
+) -> int | None:
+    message = services.payment_start(
+        client_id=client_id, tariff_id=tariff_id, promo_code=promo_code, request_key=request_key
+    )
+    return message.pk if message else None

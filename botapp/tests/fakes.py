@@ -1,0 +1,196 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for tests and the benchmark.
+
+python-telegram-bot's real HTTP layer talks to it (TELEGRAM_API_BASE_URL). It records every call
+(method, parameters, uploaded files) and answers like Telegram; `fail_next(method, status, ...)`
+makes the next call of a method fail (429 with retry_after, 403 blocked, 400…).
+"""
+
+import email.parser
+import email.policy
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict
+    files: dict = field(default_factory=dict)  # name -> (filename, bytes)
+    result: object = None  # what the fake answered
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value not in (None, "") else None
+
+    @property
+    def markup(self) -> dict | None:
+        value = self.params.get("reply_markup")
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data or url) of every inline button."""
+        markup = self.markup or {}
+        return [
+            (b["text"], b.get("callback_data") or b.get("url", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+
+class FakeBotAPI:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.failures: dict[str, list[tuple[int, dict]]] = {}
+        self.updates: list[dict] = []
+        self.lock = threading.Lock()
+        self.condition = threading.Condition(self.lock)
+        self._ids = itertools.count(1000)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            do_GET = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "FakeBotAPI":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- test controls -----------------------------------------------------------------------------
+
+    def fail_next(self, method: str, status: int, description: str = "", **parameters) -> None:
+        body = {"ok": False, "error_code": status, "description": description or f"Error {status}"}
+        if parameters:
+            body["parameters"] = parameters
+        with self.lock:
+            self.failures.setdefault(method, []).append((status, body))
+
+    def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
+        with self.lock:
+            return [
+                c
+                for c in self.calls
+                if (method is None or c.method == method)
+                and (chat_id is None or c.chat_id == chat_id)
+            ]
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> list[Call]:
+        """Block until predicate(calls) is true; returns the calls. AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while not predicate(list(self.calls)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"Fake Bot API: condition not met; calls: {[c.method for c in self.calls]}"
+                    )
+                self.condition.wait(left)
+            return list(self.calls)
+
+    # --- the server side ---------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        path = request.path.split("?", 1)[0]
+        parts = path.strip("/").split("/")
+        method = parts[-1] if parts and parts[0].startswith("bot") else ""
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        params, files = self._parse(request.headers.get("Content-Type", ""), raw)
+        call = Call(method=method, params=params, files=files)
+        with self.condition:
+            failure = self.failures.get(method, [])
+            failed = failure.pop(0) if failure else None
+            self.calls.append(call)
+            if failed is None:
+                result = call.result = self._result(call)
+            self.condition.notify_all()
+        if failed is not None:
+            status, body = failed
+        else:
+            status, body = 200, {"ok": True, "result": result}
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+    @staticmethod
+    def _parse(content_type: str, raw: bytes) -> tuple[dict, dict]:
+        if not raw:
+            return {}, {}
+        if content_type.startswith("application/json"):
+            return json.loads(raw), {}
+        if content_type.startswith("multipart/form-data"):
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+            )
+            params, files = {}, {}
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                filename = part.get_filename()
+                payload = part.get_payload(decode=True)
+                if filename:
+                    files[name] = (filename, payload)
+                else:
+                    params[name] = payload.decode()
+            return params, files
+        return {k: v[0] for k, v in parse_qs(raw.decode()).items()}, {}
+
+    def _message(self, call: Call, **extra) -> dict:
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": call.chat_id or 0, "type": "private"},
+            **extra,
+        }
+
+    def _result(self, call: Call):
+        method = call.method
+        if method == "getMe":
+            return {
+                "id": 42,
+                "is_bot": True,
+                "first_name": "Тренер-бот",
+                "username": "trainer_test_bot",
+            }
+        if method == "sendMessage":
+            return self._message(call, text=call.params.get("text", ""))
+        if method == "editMessageText":
+            return self._message(call, text=call.params.get("text", ""))
+        if method == "sendDocument":
+            filename = next(iter(call.files.values()), ("document", b""))[0]
+            return self._message(
+                call,
+                document={"file_id": "F1", "file_unique_id": "U1", "file_name": filename},
+            )
+        if method == "getUpdates":
+            updates, self.updates = self.updates, []
+            return updates
+        if method in {"answerCallbackQuery", "setWebhook", "deleteWebhook"}:
+            return True
+        return True

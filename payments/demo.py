@@ -1,0 +1,157 @@
+"""Demo data for `manage.py seed_demo`: tariffs, a promo code and a payment history that matches each
+client's stage (pending or cancelled for those still deciding, paid — sometimes refunded — for
+those who bought). Idempotent: tariffs by name, payments by their deterministic idempotence key."""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import Client
+
+from .models import Payment, PromoCode, Subscription, Tariff
+
+TARIFFS = [
+    (
+        "Программа на 12 недель",
+        "Персональная программа тренировок на 12 недель в PDF.",
+        "4990",
+        84,
+        True,
+    ),
+    (
+        "3 месяца с ведением",
+        "Программа, еженедельные созвоны и разбор техники по видео.",
+        "14990",
+        90,
+        True,
+    ),
+    ("План питания", "Рацион под вашу цель с расчётом КБЖУ на месяц.", "1990", 30, False),
+]
+PROMO = ("START10", PromoCode.Kind.PERCENT, Decimal("10"))
+BOUGHT = {"purchased", "active", "finished"}
+
+
+def ensure_tariffs() -> tuple[list[Tariff], int]:
+    created, tariffs = 0, []
+    for order, (name, description, price, days, grants) in enumerate(TARIFFS, 1):
+        tariff, was_created = Tariff.objects.get_or_create(
+            name=name,
+            defaults={
+                "description": description,
+                "price": Decimal(price),
+                "duration_days": days,
+                "grants_paid_program": grants,
+                "order": order * 10,
+            },
+        )
+        created += was_created
+        tariffs.append(tariff)
+    return tariffs, created
+
+
+def _payment(client: Client, n: int, tariff: Tariff, status: str, at, promo, rng) -> Payment:
+    amount = promo.discounted(tariff.price) if promo else tariff.price
+    online = rng.random() < 0.8
+    paid = status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
+    key = f"demo-seed-{client.phone}-{n}"
+    provider = Payment.Provider.YOOKASSA if online else rng.choice(["cash", "card"])
+    provider_id, link = (f"seed-{key}" if online else None), ""
+    if status == Payment.Status.PENDING:
+        # Open payments go to the demo checkout, so the journey can be finished on a fresh machine.
+        provider, provider_id = Payment.Provider.DEMO, key
+        link = settings.SITE_URL + reverse("payments:demo-checkout", args=[key])
+    return Payment(
+        client=client,
+        tariff=tariff,
+        amount=amount,
+        refunded_amount=amount if status == Payment.Status.REFUNDED else Decimal("0.00"),
+        status=status,
+        provider=provider,
+        provider_payment_id=provider_id,
+        confirmation_url=link,
+        idempotence_key=key,
+        promo_code=promo,
+        paid_at=at + timedelta(minutes=rng.randint(2, 40)) if paid else None,
+        confirmed_by=None if online else client.trainer,
+        created_at=at,
+        metadata={"seed": True},
+    )
+
+
+@transaction.atomic
+def seed(*, clients: list[Client], rng: random.Random) -> int:
+    tariffs, rows = ensure_tariffs()
+    promo, promo_created = PromoCode.objects.get_or_create(
+        code=PROMO[0], defaults={"kind": PROMO[1], "value": PROMO[2], "max_uses": 200}
+    )
+    rows += promo_created
+    now = timezone.now()
+    payments: list[Payment] = []
+    before = Payment.objects.count()
+    for client in clients:
+        # Each client's history comes from its own seed: a re-run makes the same rows (same keys).
+        rng = random.Random(f"payments-{client.phone}")
+        code = client.stage.code if client.stage else ""
+        decided_at = client.stage_changed_at or client.created_at
+        start = client.created_at + (decided_at - client.created_at) / 2
+        if code == "deciding":
+            if rng.random() < 0.3:
+                payments.append(
+                    _payment(client, 1, tariffs[0], Payment.Status.CANCELED, start, None, rng)
+                )
+            payments.append(
+                _payment(
+                    client,
+                    2,
+                    rng.choice(tariffs[:2]),
+                    Payment.Status.PENDING,
+                    decided_at,
+                    None,
+                    rng,
+                )
+            )
+        elif code in BOUGHT:
+            tariff = rng.choices(tariffs, weights=[6, 3, 1])[0]
+            status = Payment.Status.REFUNDED if rng.random() < 0.04 else Payment.Status.SUCCEEDED
+            use_promo = promo if rng.random() < 0.15 else None
+            payments.append(_payment(client, 1, tariff, status, decided_at, use_promo, rng))
+            if code != "purchased" and rng.random() < 0.25:  # upsell: a nutrition plan later
+                later = min(now, decided_at + timedelta(days=rng.randint(3, 30)))
+                payments.append(
+                    _payment(client, 2, tariffs[2], Payment.Status.SUCCEEDED, later, None, rng)
+                )
+        elif code == "inactive" and rng.random() < 0.3:
+            payments.append(
+                _payment(client, 1, tariffs[0], Payment.Status.CANCELED, start, None, rng)
+            )
+    created = Payment.objects.bulk_create(payments, ignore_conflicts=True)
+    saved = {
+        p.idempotence_key: p
+        for p in Payment.objects.filter(
+            idempotence_key__in=[p.idempotence_key for p in created],
+            status=Payment.Status.SUCCEEDED,
+        ).select_related("tariff")
+    }
+    have = set(
+        Subscription.objects.filter(last_payment__in=saved.values()).values_list(
+            "last_payment_id", flat=True
+        )
+    )
+    subscriptions = [
+        Subscription(
+            client_id=p.client_id,
+            tariff=p.tariff,
+            starts_on=timezone.localdate(p.paid_at),
+            ends_on=timezone.localdate(p.paid_at) + timedelta(days=p.tariff.duration_days - 1),
+            last_payment=p,
+        )
+        for p in saved.values()
+        if p.pk not in have
+    ]
+    Subscription.objects.bulk_create(subscriptions)
+    return rows + Payment.objects.count() - before + len(subscriptions)

@@ -1,0 +1,308 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def new_idempotence_key() -> str:
+    # 32 hex characters: well under YooKassa's 64-character limit.
+    return uuid.uuid4().hex
+
+
+class Tariff(models.Model):
+    """Something a client can buy: a price, a duration and what it grants."""
+
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(
+        _("price, RUB"), **MONEY, validators=[MinValueValidator(Decimal("1.00"))]
+    )
+    duration_days = models.PositiveIntegerField(
+        _("duration, days"), default=84, validators=[MinValueValidator(1)]
+    )
+    grants_paid_program = models.BooleanField(
+        _("grants the paid program"),
+        default=False,
+        help_text=_("On payment the client gets the full 12-week program."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="tariff_price_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromoCode(models.Model):
+    """A discount code: percent or fixed, with validity dates and use limits."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", _("Percent")
+        FIXED = "fixed", _("Fixed amount, RUB")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind, default=Kind.PERCENT)
+    value = models.DecimalField(
+        _("discount"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    max_uses = models.PositiveIntegerField(
+        _("max uses"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    max_uses_per_client = models.PositiveIntegerField(
+        _("max uses per client"), null=True, blank=True, default=1, help_text=_("Empty: unlimited.")
+    )
+    tariffs = models.ManyToManyField(
+        Tariff,
+        verbose_name=_("tariffs"),
+        blank=True,
+        related_name="promo_codes",
+        help_text=_("Empty: every tariff."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("promo code")
+        verbose_name_plural = _("promo codes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__lte=100), name="promo_percent_max_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    def discounted(self, price: Decimal) -> Decimal:
+        """The price after this code; never below 1 rouble (YooKassa refuses zero payments)."""
+        if self.kind == self.Kind.PERCENT:
+            discount = (price * self.value / Decimal(100)).quantize(Decimal("0.01"))
+        else:
+            discount = self.value
+        return max(price - discount, Decimal("1.00"))
+
+
+class Payment(models.Model):
+    """One attempt to pay for a tariff. Its status changes only in `payments.services`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        WAITING_FOR_CAPTURE = "waiting_for_capture", _("Waiting for capture")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELED = "canceled", _("Canceled")
+        REFUNDED = "refunded", _("Refunded")
+
+    class Provider(models.TextChoices):
+        YOOKASSA = "yookassa", _("YooKassa")
+        MANUAL = "manual", _("Manual")
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Card (terminal)")
+        DEMO = "demo", _("Demo provider")
+
+    client = models.ForeignKey(
+        "crm.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="payments"
+    )
+    tariff = models.ForeignKey(
+        Tariff, verbose_name=_("tariff"), on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.DecimalField(_("amount, RUB"), **MONEY)
+    refunded_amount = models.DecimalField(_("refunded, RUB"), **MONEY, default=Decimal("0.00"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PENDING, db_index=True
+    )
+    provider = models.CharField(_("provider"), max_length=10, choices=Provider)
+    provider_payment_id = models.CharField(
+        _("provider payment id"), max_length=64, unique=True, null=True, blank=True
+    )
+    idempotence_key = models.CharField(
+        _("idempotence key"), max_length=64, unique=True, default=new_idempotence_key
+    )
+    confirmation_url = models.URLField(_("payment link"), max_length=500, blank=True)
+    promo_code = models.ForeignKey(
+        PromoCode,
+        verbose_name=_("promo code"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "-created_at"], name="payment_client_created_idx"),
+            models.Index(fields=["status", "paid_at"], name="payment_status_paid_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.amount} ₽ · {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.WAITING_FOR_CAPTURE)
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.amount - self.refunded_amount
+
+
+class PromoCodeUsage(models.Model):
+    """A promo code counted against its limits: one row per succeeded payment."""
+
+    promo_code = models.ForeignKey(
+        PromoCode, verbose_name=_("promo code"), on_delete=models.CASCADE, related_name="usages"
+    )
+    client = models.ForeignKey(
+        "crm.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+    )
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="promo_usage"
+    )
+    discount = models.DecimalField(_("discount, RUB"), **MONEY)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("promo code usage")
+        verbose_name_plural = _("promo code usages")
+        ordering = ["-used_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.promo_code} · {self.client}"
+
+
+class Subscription(models.Model):
+    """A client's membership for a tariff; a new payment for the same tariff extends it."""
+
+    client = models.ForeignKey(
+        "crm.Client",
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    tariff = models.ForeignKey(
+        Tariff, verbose_name=_("tariff"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    last_payment = models.ForeignKey(
+        Payment,
+        verbose_name=_("last payment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-ends_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="subscription_dates_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.tariff} · {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ends_on >= timezone.localdate()
+
+
+class Refund(models.Model):
+    """Money returned for a payment, in full or in part."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELED = "canceled", _("Canceled")
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="refunds"
+    )
+    amount = models.DecimalField(_("amount, RUB"), **MONEY)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    provider_refund_id = models.CharField(
+        _("provider refund id"), max_length=64, unique=True, null=True, blank=True
+    )
+    idempotence_key = models.CharField(
+        _("idempotence key"), max_length=64, unique=True, default=new_idempotence_key
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ₽ · {self.get_status_display()}"

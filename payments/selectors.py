@@ -1,0 +1,174 @@
+"""Reads: tariffs for the bot and the pay page, the staff payment list and revenue numbers."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from crm.access import scope_to_user
+from crm.models import Client, Lead, User
+
+from .models import Payment, PromoCode, Tariff
+
+ZERO = Decimal("0.00")
+PAID = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
+
+
+def tariffs_active() -> QuerySet[Tariff]:
+    """Tariffs on sale, in display order (the bot's buttons, the pay page)."""
+    return Tariff.objects.filter(is_active=True).order_by("order", "id")
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    status: str = ""
+    provider: str = ""
+    tariff_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    client_id: int | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def payments_visible(*, user: User) -> QuerySet[Payment]:
+    return scope_to_user(Payment.objects.all(), user, client_path="client")
+
+
+def payment_list(*, user: User, filters: PaymentFilters) -> QuerySet[Payment]:
+    """The payments this user may see, filtered; period filters on the creation date."""
+    queryset = payments_visible(user=user).select_related(
+        "client", "tariff", "promo_code", "confirmed_by"
+    )
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.provider:
+        queryset = queryset.filter(provider=filters.provider)
+    if filters.tariff_id:
+        queryset = queryset.filter(tariff_id=filters.tariff_id)
+    if filters.client_id:
+        queryset = queryset.filter(client_id=filters.client_id)
+    if filters.date_from:
+        queryset = queryset.filter(created_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        queryset = queryset.filter(
+            created_at__lt=_day_start(filters.date_to) + timezone.timedelta(days=1)
+        )
+    return queryset.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class Totals:
+    count: int
+    paid_count: int
+    revenue: Decimal  # received minus refunded
+    refunded: Decimal
+    average_check: Decimal
+
+
+def payment_totals(queryset: QuerySet[Payment]) -> Totals:
+    """Totals of a (filtered) payment list, in one query."""
+    row = queryset.order_by().aggregate(
+        count=Count("id"),
+        paid_count=Count("id", filter=Q(status__in=PAID)),
+        received=Coalesce(Sum("amount", filter=Q(status__in=PAID)), ZERO),
+        refunded=Coalesce(Sum("refunded_amount", filter=Q(status__in=PAID)), ZERO),
+    )
+    paid = row["paid_count"]
+    return Totals(
+        count=row["count"],
+        paid_count=paid,
+        revenue=row["received"] - row["refunded"],
+        refunded=row["refunded"],
+        average_check=(row["received"] / paid).quantize(Decimal("0.01")) if paid else ZERO,
+    )
+
+
+@dataclass(frozen=True)
+class RevenueRow:
+    label: str
+    payments: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class Revenue:
+    by_month: list[RevenueRow]
+    by_tariff: list[RevenueRow]
+    total: Decimal
+    average_check: Decimal
+    qualified_clients: int
+    paying_clients: int
+
+    @property
+    def paid_share(self) -> int:
+        """Percent of qualified leads who paid."""
+        if not self.qualified_clients:
+            return 0
+        return round(100 * self.paying_clients / self.qualified_clients)
+
+
+def revenue_get(
+    *, user: User, date_from: date | None = None, date_to: date | None = None
+) -> Revenue:
+    """Revenue by month and by tariff (net of refunds, by payment date), the average check and the
+    share of qualified leads who paid. A fixed number of queries whatever the data size."""
+    paid = payments_visible(user=user).filter(status__in=PAID)
+    if date_from:
+        paid = paid.filter(paid_at__gte=_day_start(date_from))
+    if date_to:
+        paid = paid.filter(paid_at__lt=_day_start(date_to) + timezone.timedelta(days=1))
+    net = Sum(F("amount") - F("refunded_amount"))
+    months = (
+        paid.annotate(month=TruncMonth("paid_at"))
+        .values("month")
+        .annotate(n=Count("id"), total=net)
+        .order_by("-month")
+    )
+    tariffs = paid.values("tariff__name").annotate(n=Count("id"), total=net).order_by("-total")
+    by_month = [
+        RevenueRow(label=f"{row['month']:%m.%Y}", payments=row["n"], revenue=row["total"])
+        for row in months
+        if row["month"]
+    ]
+    by_tariff = [
+        RevenueRow(label=row["tariff__name"], payments=row["n"], revenue=row["total"])
+        for row in tariffs
+    ]
+    totals = payment_totals(paid)
+    # Clients who ever qualified, and how many of them paid: one query, counted by distinct ids.
+    funnel = (
+        scope_to_user(Client.objects.all(), user)
+        .filter(leads__status__in=(Lead.Status.QUALIFIED, Lead.Status.CONVERTED))
+        .aggregate(
+            qualified=Count("pk", distinct=True),
+            paying=Count("pk", distinct=True, filter=Q(payments__status__in=PAID)),
+        )
+    )
+    return Revenue(
+        by_month=by_month,
+        by_tariff=by_tariff,
+        total=totals.revenue,
+        average_check=totals.average_check,
+        qualified_clients=funnel["qualified"],
+        paying_clients=funnel["paying"],
+    )
+
+
+def client_payments(*, client: Client, limit: int = 20) -> list[Payment]:
+    return list(
+        Payment.objects.filter(client=client)
+        .select_related("tariff", "confirmed_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def promo_codes_with_usage() -> QuerySet[PromoCode]:
+    return PromoCode.objects.annotate(used=Count("usages", distinct=True)).prefetch_related(
+        "tariffs"
+    )

@@ -1,0 +1,645 @@
+"""The only code that changes a payment's status.
+
+Every way a payment can succeed — YooKassa's webhook, the poll of lost webhooks, the demo provider,
+a staff member's confirmation, a cash/card payment recorded by hand, the admin action — ends in
+`payment_succeed`, which does the follow-ups exactly once under a row lock.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from config.celery import enqueue_on_commit
+from crm.models import Client, ClientContact, User
+from crm.notifications import client_message, staff_notify
+from crm.services import lead_register
+from pipeline.services import stage_apply_event
+
+from . import gateways
+from .gateways import GatewayError, RemotePayment
+from .models import Payment, PromoCode, PromoCodeUsage, Refund, Subscription, Tariff
+
+logger = logging.getLogger(__name__)
+
+PROGRAM_GENERATE_TASK = "programs.tasks.program_generate_task"
+# A pending online payment holds its promo code's place this long (YooKassa cancels unpaid
+# payments within about an hour), so two clients racing for the last use cannot both get it.
+PROMO_RESERVATION = timedelta(hours=1)
+# A payment whose creation failed may be retried with the same key while YooKassa keeps it (24 h).
+RETRY_WINDOW = timedelta(hours=23)
+# A created payment's link is handed out again for a repeated request within this time.
+LINK_REUSE_WINDOW = timedelta(minutes=50)
+ONLINE_PROVIDERS = (Payment.Provider.YOOKASSA, Payment.Provider.DEMO)
+OPEN = (Payment.Status.PENDING, Payment.Status.WAITING_FOR_CAPTURE)
+
+
+class PaymentError(Exception):
+    """The payment could not be made; the message is safe to show to a client or a trainer."""
+
+
+# --- Promo codes ----------------------------------------------------------------------------------
+
+
+def promo_code_check(
+    *, code: str, tariff: Tariff, client: Client | None, lock: bool = False
+) -> PromoCode:
+    """The usable promo code for this tariff and client, or PaymentError saying why not.
+
+    With `lock=True` (inside a transaction) the code's row is locked, so limits are judged against
+    a count no concurrent payment can change until this transaction ends.
+    """
+    queryset = PromoCode.objects.all()
+    if lock:
+        queryset = queryset.select_for_update()
+    promo = queryset.filter(code=code.strip().upper()).first()
+    if promo is None or not promo.is_active:
+        raise PaymentError(_("Promo code “%(code)s” does not exist.") % {"code": code.strip()})
+    now = timezone.now()
+    if promo.valid_from and now < promo.valid_from:
+        raise PaymentError(_("Promo code “%(code)s” is not valid yet.") % {"code": promo.code})
+    if promo.valid_to and now > promo.valid_to:
+        raise PaymentError(_("Promo code “%(code)s” has expired.") % {"code": promo.code})
+    allowed = list(promo.tariffs.values_list("pk", flat=True))
+    if allowed and tariff.pk not in allowed:
+        raise PaymentError(
+            _("Promo code “%(code)s” does not apply to “%(tariff)s”.")
+            % {"code": promo.code, "tariff": tariff.name}
+        )
+    taken = Q(status__in=(Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)) | Q(
+        status__in=OPEN, created_at__gte=now - PROMO_RESERVATION
+    )
+    if promo.max_uses is not None and promo.payments.filter(taken).count() >= promo.max_uses:
+        raise PaymentError(_("Promo code “%(code)s” has been used up.") % {"code": promo.code})
+    if (
+        client is not None
+        and promo.max_uses_per_client is not None
+        and promo.payments.filter(taken, client=client).count() >= promo.max_uses_per_client
+    ):
+        raise PaymentError(_("You have already used promo code “%(code)s”.") % {"code": promo.code})
+    return promo
+
+
+def price_quote(*, tariff: Tariff, promo_code: str = "", client: Client | None = None) -> Decimal:
+    """What the client would pay now (raises PaymentError for a bad promo code)."""
+    if not promo_code.strip():
+        return tariff.price
+    return promo_code_check(code=promo_code, tariff=tariff, client=client).discounted(tariff.price)
+
+
+# --- Creating payments ----------------------------------------------------------------------------
+
+
+def _customer(client: Client) -> dict | None:
+    if client.email:
+        return {"email": client.email}
+    if client.phone:
+        return {"phone": client.phone.lstrip("+")}
+    return None
+
+
+def _reusable(
+    *, client: Client, tariff: Tariff, promo: PromoCode | None, amount: Decimal, provider: str
+):
+    """An earlier online payment for the same purchase that a repeated request should continue.
+
+    A row whose creation at the provider failed is retried with its own idempotence key (never a
+    second charge); a row with a fresh link hands that link out again.
+    """
+    now = timezone.now()
+    return (
+        Payment.objects.select_for_update()
+        .filter(
+            client=client,
+            tariff=tariff,
+            promo_code=promo,
+            amount=amount,
+            provider=provider,
+            status=Payment.Status.PENDING,
+        )
+        .filter(
+            Q(provider_payment_id__isnull=True, created_at__gte=now - RETRY_WINDOW)
+            | Q(provider_payment_id__isnull=False, created_at__gte=now - LINK_REUSE_WINDOW)
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def payment_create(
+    *, client: Client, tariff: Tariff, promo_code: str = "", actor: User | None = None
+) -> Payment:
+    """Create an online payment for a tariff and return it with its `confirmation_url`.
+
+    The row (with its idempotence key) is committed before the provider is called, so a timeout
+    leaves a visible pending payment with `last_error`; calling again for the same purchase reuses
+    that row and key, so YooKassa never charges twice. Moves the client to "Принимают решение".
+    Raises PaymentError (message safe to show) for a bad promo code or a provider failure.
+    Call it outside a transaction: inside one, a rollback after a timeout would also drop the row
+    that holds the idempotence key.
+    """
+    try:
+        gateway = gateways.online_gateway()
+    except GatewayError as exc:
+        logger.error("Online payments unavailable: %s", exc)
+        raise PaymentError(_("Online payment is not available right now.")) from exc
+    if not tariff.is_active:
+        raise PaymentError(_("This tariff is no longer sold."))
+
+    with transaction.atomic():
+        promo = None
+        amount = tariff.price
+        if promo_code.strip():
+            promo = promo_code_check(code=promo_code, tariff=tariff, client=client, lock=True)
+            amount = promo.discounted(tariff.price)
+        payment = _reusable(
+            client=client, tariff=tariff, promo=promo, amount=amount, provider=gateway.provider
+        )
+        if payment is not None and payment.provider_payment_id:
+            return payment
+        if payment is None:
+            payment = Payment(
+                client=client,
+                tariff=tariff,
+                amount=amount,
+                provider=gateway.provider,
+                promo_code=promo,
+                created_by=actor,
+                metadata={"list_price": str(tariff.price)},
+            )
+            payment.full_clean()
+            payment.save()
+            stage_apply_event(client=client, event="payment_created", actor=actor)
+            staff_notify(
+                text=_("%(client)s started paying for “%(tariff)s”: %(amount)s ₽.")
+                % {"client": client, "tariff": tariff.name, "amount": amount},
+                client=client,
+            )
+
+    try:
+        remote = gateway.payment_create(
+            amount=payment.amount,
+            description=_("%(tariff)s, payment #%(id)s")
+            % {"tariff": tariff.name, "id": payment.pk},
+            idempotence_key=payment.idempotence_key,
+            metadata={"payment_id": str(payment.pk), "client_id": str(client.pk)},
+            customer=_customer(client),
+        )
+    except GatewayError as exc:
+        Payment.objects.filter(pk=payment.pk).update(
+            last_error=str(exc)[:255], updated_at=timezone.now()
+        )
+        payment.last_error = str(exc)[:255]
+        staff_notify(
+            text=_("YooKassa did not create payment #%(id)s for %(client)s; the client may retry.")
+            % {"id": payment.pk, "client": client},
+            client=client,
+        )
+        raise PaymentError(
+            _("The payment service did not answer. Please try again in a minute.")
+        ) from exc
+
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked.provider_payment_id = remote.id
+        locked.confirmation_url = remote.confirmation_url
+        locked.last_error = ""
+        locked.save(
+            update_fields=["provider_payment_id", "confirmation_url", "last_error", "updated_at"]
+        )
+        if remote.status != Payment.Status.PENDING:
+            payment_apply_remote(payment=locked, remote=remote)
+    locked.refresh_from_db()
+    return locked
+
+
+# --- The one success path -------------------------------------------------------------------------
+
+
+def _subscription_extend(*, payment: Payment, today) -> Subscription:
+    current = (
+        Subscription.objects.select_for_update()
+        .filter(client=payment.client, tariff=payment.tariff, ends_on__gte=today)
+        .order_by("-ends_on")
+        .first()
+    )
+    days = timedelta(days=payment.tariff.duration_days)
+    if current is not None:
+        current.ends_on += days
+        current.last_payment = payment
+        current.save(update_fields=["ends_on", "last_payment", "updated_at"])
+        return current
+    return Subscription.objects.create(
+        client=payment.client,
+        tariff=payment.tariff,
+        starts_on=today,
+        ends_on=today + days - timedelta(days=1),
+        last_payment=payment,
+    )
+
+
+@transaction.atomic
+def payment_succeed(
+    *, payment: Payment, actor: User | None = None, paid_at=None, source: str = ""
+) -> bool:
+    """Mark a payment paid and run every follow-up exactly once. Returns False if it already was.
+
+    Under the payment's row lock: status succeeded + paid_at (+ who confirmed it), the promo code
+    usage, the subscription created or extended, the client moved to "Куплена услуга"; after commit:
+    the paid program generation (when the tariff grants it), the staff notification and the client's
+    thank-you message. A second call for the same payment changes and sends nothing.
+    """
+    locked = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("client", "tariff", "promo_code")
+        .get(pk=payment.pk)
+    )
+    if locked.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+        return False
+    now = timezone.now()
+    locked.status = Payment.Status.SUCCEEDED
+    locked.paid_at = paid_at or now
+    locked.confirmed_by = actor
+    locked.last_error = ""
+    if source:
+        locked.metadata = {**locked.metadata, "settled_by": source}
+    locked.save(
+        update_fields=["status", "paid_at", "confirmed_by", "last_error", "metadata", "updated_at"]
+    )
+    client, tariff = locked.client, locked.tariff
+    if locked.promo_code_id:
+        PromoCode.objects.select_for_update().filter(pk=locked.promo_code_id).first()
+        PromoCodeUsage.objects.get_or_create(
+            payment=locked,
+            defaults={
+                "promo_code_id": locked.promo_code_id,
+                "client": client,
+                "discount": max(tariff.price - locked.amount, Decimal("0.00")),
+                "used_at": now,
+            },
+        )
+    stage_apply_event(client=client, event="payment_succeeded", actor=actor)
+    _subscription_extend(payment=locked, today=timezone.localdate(locked.paid_at))
+    if tariff.grants_paid_program:
+        enqueue_on_commit(PROGRAM_GENERATE_TASK, client.pk, "paid", f"payment:{locked.pk}")
+    staff_notify(
+        text=_("Payment received: %(client)s, “%(tariff)s”, %(amount)s ₽ (%(provider)s).")
+        % {
+            "client": client,
+            "tariff": tariff.name,
+            "amount": locked.amount,
+            "provider": locked.get_provider_display(),
+        },
+        client=client,
+    )
+    thanks = _("Thank you! Your payment for “%(tariff)s” has been received.") % {
+        "tariff": tariff.name
+    }
+    if tariff.grants_paid_program:
+        thanks += " " + _("Your full program is being prepared and will arrive here shortly.")
+    client_message(client=client, text=thanks)
+    payment.status, payment.paid_at, payment.confirmed_by = locked.status, locked.paid_at, actor
+    return True
+
+
+@transaction.atomic
+def payment_cancel(*, payment: Payment, reason: str = "") -> bool:
+    """Cancel an open payment. A late cancellation of a paid payment is ignored (returns False)."""
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if locked.status not in OPEN:
+        if locked.status != Payment.Status.CANCELED:
+            logger.info(
+                "Ignored a cancellation of payment %s in status %s", locked.pk, locked.status
+            )
+        return False
+    locked.status = Payment.Status.CANCELED
+    if reason:
+        locked.metadata = {**locked.metadata, "cancel_reason": reason[:200]}
+    locked.save(update_fields=["status", "metadata", "updated_at"])
+    payment.status = locked.status
+    return True
+
+
+def payment_apply_remote(*, payment: Payment, remote: RemotePayment) -> str:
+    """Bring a payment in line with what the provider says about it. Returns what happened.
+
+    Only the provider's own answer is used (never a notification body); a status change is refused
+    when the provider's amount or our id in its metadata do not match this payment.
+    """
+    ours = remote.metadata.get("payment_id")
+    if remote.amount != payment.amount or (ours is not None and ours != str(payment.pk)):
+        logger.error(
+            "Payment %s does not match the provider's %s (amount %s vs %s, metadata id %s)",
+            payment.pk,
+            remote.id,
+            payment.amount,
+            remote.amount,
+            ours,
+        )
+        staff_notify(
+            text=_("Payment #%(id)s does not match YooKassa's data; check it by hand.")
+            % {"id": payment.pk},
+            client=payment.client,
+        )
+        return "mismatch"
+    if remote.status == Payment.Status.SUCCEEDED:
+        return "succeeded" if payment_succeed(payment=payment, source=payment.provider) else "same"
+    if remote.status == Payment.Status.CANCELED:
+        return "canceled" if payment_cancel(payment=payment) else "same"
+    if remote.status == Payment.Status.WAITING_FOR_CAPTURE:
+        updated = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.WAITING_FOR_CAPTURE, updated_at=timezone.now()
+        )
+        return "waiting" if updated else "same"
+    return "same"
+
+
+def payment_sync(*, payment: Payment) -> str:
+    """Re-read an online payment from its provider and settle it. Raises GatewayError when down."""
+    if payment.provider not in ONLINE_PROVIDERS or not payment.provider_payment_id:
+        return "same"
+    remote = gateways.gateway_for(payment.provider).payment_get(payment.provider_payment_id)
+    return payment_apply_remote(payment=payment, remote=remote)
+
+
+@dataclass
+class CheckResult:
+    checked: int = 0
+    changed: int = 0
+    failed: int = 0
+
+
+def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> CheckResult:
+    """Re-read open online payments from the provider, for webhooks that never came.
+
+    Payments younger than `min_age` are left to their webhook; older than 7 days are left alone
+    (YooKassa has cancelled them long ago and the trainer sees them as pending with a link).
+    """
+    now = timezone.now()
+    result = CheckResult()
+    open_payments = Payment.objects.filter(
+        status__in=OPEN,
+        provider__in=ONLINE_PROVIDERS,
+        provider_payment_id__isnull=False,
+        created_at__lte=now - min_age,
+        created_at__gte=now - timedelta(days=7),
+    ).order_by("created_at")
+    for payment in open_payments.iterator(chunk_size=200):
+        result.checked += 1
+        try:
+            outcome = payment_sync(payment=payment)
+        except GatewayError as exc:
+            result.failed += 1
+            logger.warning("Could not check payment %s: %s", payment.pk, exc)
+            continue
+        if outcome not in ("same", "mismatch"):
+            result.changed += 1
+    return result
+
+
+# --- Notifications --------------------------------------------------------------------------------
+
+
+class NotificationInvalid(Exception):
+    """The body is not a YooKassa notification (answer 400)."""
+
+
+def notification_handle(*, data) -> str:
+    """Act on a YooKassa notification by re-reading the object it names from the provider's API.
+
+    Returns what happened ("succeeded", "same", "unknown", …). Raises NotificationInvalid for a
+    malformed body and GatewayError when the provider cannot be asked (the caller answers so that
+    YooKassa retries). Duplicates and out-of-order notifications change nothing.
+    """
+    try:
+        notification = gateways.notification_parse(data)
+    except ValueError as exc:
+        raise NotificationInvalid(str(exc)) from exc
+    if notification.event.startswith("payment."):
+        payment = (
+            Payment.objects.select_related("client")
+            .filter(provider_payment_id=notification.object_id)
+            .first()
+        )
+        if payment is None:
+            logger.warning(
+                "Notification %s for an unknown payment %s", *notification.__dict__.values()
+            )
+            return "unknown"
+        return payment_sync(payment=payment)
+    if notification.event == "refund.succeeded":
+        return _refund_notification(notification.object_id)
+    logger.info("Ignored notification %s", notification.event)
+    return "ignored"
+
+
+def _refund_notification(provider_refund_id: str) -> str:
+    refund = (
+        Refund.objects.select_related("payment")
+        .filter(provider_refund_id=provider_refund_id)
+        .first()
+    )
+    provider = refund.payment.provider if refund else Payment.Provider.YOOKASSA
+    remote = gateways.gateway_for(provider).refund_get(provider_refund_id)
+    if refund is None:
+        # A refund made in YooKassa's own dashboard: record it against our payment.
+        payment = Payment.objects.filter(provider_payment_id=remote.payment_id).first()
+        if payment is None:
+            logger.warning("Refund %s for an unknown payment %s", remote.id, remote.payment_id)
+            return "unknown"
+        refund, _created = Refund.objects.get_or_create(
+            provider_refund_id=remote.id,
+            defaults={"payment": payment, "amount": remote.amount, "reason": "YooKassa"},
+        )
+    if remote.status != Refund.Status.SUCCEEDED or remote.amount != refund.amount:
+        return "same"
+    return "refunded" if refund_succeed(refund=refund) else "same"
+
+
+# --- Manual payments ------------------------------------------------------------------------------
+
+
+MANUAL_PROVIDERS = (Payment.Provider.CASH, Payment.Provider.CARD, Payment.Provider.MANUAL)
+
+
+@transaction.atomic
+def payment_record_manual(
+    *,
+    client: Client,
+    tariff: Tariff,
+    provider: str,
+    actor: User,
+    amount: Decimal | None = None,
+    promo_code: str = "",
+    note: str = "",
+) -> Payment:
+    """Record money taken in person (cash, card terminal, transfer) and settle it at once.
+
+    `amount` defaults to the tariff's price after the promo code. Raises PaymentError for a bad
+    provider, amount or promo code.
+    """
+    if provider not in MANUAL_PROVIDERS:
+        raise PaymentError(_("Choose cash, card or another manual method."))
+    promo = None
+    if promo_code.strip():
+        promo = promo_code_check(code=promo_code, tariff=tariff, client=client, lock=True)
+    if amount is None:
+        amount = promo.discounted(tariff.price) if promo else tariff.price
+    if amount <= 0:
+        raise PaymentError(_("The amount must be positive."))
+    payment = Payment(
+        client=client,
+        tariff=tariff,
+        amount=amount,
+        provider=provider,
+        promo_code=promo,
+        created_by=actor,
+        metadata={"note": note[:500]} if note else {},
+    )
+    payment.full_clean()
+    payment.save()
+    payment_succeed(payment=payment, actor=actor, source="manual")
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_confirm(*, payment: Payment, actor: User) -> bool:
+    """A staff member confirms an open payment by hand (money seen on the account)."""
+    if payment.status not in OPEN:
+        raise PaymentError(_("Only a pending payment can be confirmed."))
+    return payment_succeed(payment=payment, actor=actor, source="manual")
+
+
+# --- Refunds --------------------------------------------------------------------------------------
+
+
+def refund_create(
+    *, payment: Payment, actor: User | None, amount: Decimal | None = None, reason: str = ""
+) -> Refund:
+    """Return money for a paid payment, fully (amount None) or in part.
+
+    Online payments are refunded through the provider (the refund row and its key are stored first,
+    so a retry never refunds twice); cash and card payments are recorded as returned by hand.
+    Raises PaymentError (safe to show) for a wrong amount or a provider failure.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Payment.Status.SUCCEEDED:
+            raise PaymentError(_("Only a paid payment can be refunded."))
+        reserved = sum(
+            (r.amount for r in locked.refunds.filter(status=Refund.Status.PENDING)), Decimal(0)
+        )
+        available = locked.amount - locked.refunded_amount - reserved
+        amount = available if amount is None else amount
+        if amount <= 0 or amount > available:
+            raise PaymentError(
+                _("The refund must be between 0.01 and %(max)s ₽.")
+                % {"max": number_format(available, 2)}
+            )
+        refund = Refund.objects.create(
+            payment=locked, amount=amount, reason=reason[:255], created_by=actor
+        )
+    if locked.provider not in ONLINE_PROVIDERS:
+        refund_succeed(refund=refund)
+        refund.refresh_from_db()
+        return refund
+    try:
+        remote = gateways.gateway_for(locked.provider).refund_create(
+            provider_payment_id=locked.provider_payment_id or "",
+            amount=amount,
+            idempotence_key=refund.idempotence_key,
+            reason=reason,
+        )
+    except GatewayError as exc:
+        # The key is kept: the same refund may be retried; nothing is refunded twice.
+        Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.CANCELED)
+        raise PaymentError(
+            _("YooKassa did not accept the refund: %(error)s") % {"error": str(exc)[:200]}
+        ) from exc
+    Refund.objects.filter(pk=refund.pk).update(provider_refund_id=remote.id)
+    refund.provider_refund_id = remote.id
+    if remote.status == Refund.Status.SUCCEEDED:
+        refund_succeed(refund=refund)
+    elif remote.status == Refund.Status.CANCELED:
+        Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.CANCELED)
+    refund.refresh_from_db()
+    return refund
+
+
+@transaction.atomic
+def refund_succeed(*, refund: Refund) -> bool:
+    """Record a refund as done, once: the payment's refunded amount, and status refunded when full."""
+    locked_payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+    locked = Refund.objects.select_for_update().get(pk=refund.pk)
+    if locked.status == Refund.Status.SUCCEEDED:
+        return False
+    if locked_payment.refunded_amount + locked.amount > locked_payment.amount:
+        logger.error("Refund %s would exceed payment %s", locked.pk, locked_payment.pk)
+        return False
+    locked.status = Refund.Status.SUCCEEDED
+    locked.succeeded_at = timezone.now()
+    locked.save(update_fields=["status", "succeeded_at"])
+    locked_payment.refunded_amount += locked.amount
+    if locked_payment.refunded_amount == locked_payment.amount:
+        locked_payment.status = Payment.Status.REFUNDED
+    locked_payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+    staff_notify(
+        text=_("Refund of %(amount)s ₽ for payment #%(id)s is done.")
+        % {"amount": locked.amount, "id": locked_payment.pk},
+        client=locked_payment.client,
+    )
+    return True
+
+
+# --- Demo provider --------------------------------------------------------------------------------
+
+
+def demo_checkout_finish(*, provider_payment_id: str, paid: bool) -> str:
+    """The demo checkout's Pay / Cancel: the "provider" changes its state and then notifies us with
+    the same JSON YooKassa would send, handled by the same code as the real webhook."""
+    gateways.DemoGateway()  # refuses with DEBUG off
+    payment = Payment.objects.filter(
+        provider=Payment.Provider.DEMO, provider_payment_id=provider_payment_id
+    ).first()
+    if payment is None:
+        raise PaymentError(_("No such payment."))
+    status = Payment.Status.SUCCEEDED if paid else Payment.Status.CANCELED
+    if payment.metadata.get("demo_status", "pending") == "pending":
+        payment.metadata = {**payment.metadata, "demo_status": status}
+        Payment.objects.filter(pk=payment.pk).update(metadata=payment.metadata)
+    notification = {
+        "type": "notification",
+        "event": f"payment.{payment.metadata['demo_status']}",
+        "object": {
+            "id": provider_payment_id,
+            "status": payment.metadata["demo_status"],
+            "paid": paid,
+            "amount": {"value": f"{payment.amount:.2f}", "currency": "RUB"},
+            "metadata": {"payment_id": str(payment.pk)},
+        },
+    }
+    return notification_handle(data=notification)
+
+
+# --- Public pay page ------------------------------------------------------------------------------
+
+
+def pay_page_client(*, name: str, phone: str, email: str = "") -> Client:
+    """The website visitor as a client: found by phone or created, through crm's one lead service
+    (one client per phone, a lead recorded for the visit). `phone` must already be normalized."""
+    first, _sep, last = name.strip().partition(" ")
+    registration = lead_register(
+        source=Client.Source.WEBSITE,
+        channel=ClientContact.Channel.PHONE,
+        phone=phone,
+        first_name=first[:100],
+        last_name=last.strip()[:100],
+        email=email,
+    )
+    return registration.client

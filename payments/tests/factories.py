@@ -1,0 +1,41 @@
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from crm.tests.factories import ClientFactory
+from payments.models import Payment, PromoCode, Tariff
+
+
+class TariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tariff
+
+    name = factory.Sequence(lambda n: f"Программа на 12 недель #{n}")
+    description = "Персональная программа тренировок"
+    price = Decimal("4990.00")
+    duration_days = 84
+    grants_paid_program = True
+    order = factory.Sequence(lambda n: n)
+
+
+class PromoCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PromoCode
+
+    code = factory.Sequence(lambda n: f"PROMO{n}")
+    kind = PromoCode.Kind.PERCENT
+    value = Decimal("10")
+    max_uses_per_client = 1
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    client = factory.SubFactory(ClientFactory)
+    tariff = factory.SubFactory(TariffFactory)
+    amount = factory.SelfAttribute("tariff.price")
+    provider = Payment.Provider.YOOKASSA
+    provider_payment_id = factory.Sequence(lambda n: f"fake-{n:08d}")
+    created_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,41 @@
+import random
+
+import pytest
+from django.core.management import call_command
+
+from crm.models import Client
+from payments import demo
+from payments.models import Payment, PromoCode, Subscription, Tariff
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_adds_tariffs_promo_and_payments_that_match_stages(capsys):
+    call_command("seed_demo", "--clients", "120")
+    assert "Платежи:" in capsys.readouterr().out
+    assert list(Tariff.objects.values_list("name", "price")) == [
+        ("Программа на 12 недель", 4990),
+        ("3 месяца с ведением", 14990),
+        ("План питания", 1990),
+    ]
+    assert PromoCode.objects.filter(code="START10").exists()
+    paid = Payment.objects.filter(status__in=["succeeded", "refunded"]).select_related(
+        "client__stage"
+    )
+    assert paid.exists()
+    assert {p.client.stage.code for p in paid} <= {"purchased", "active", "finished"}
+    assert all(p.paid_at and p.paid_at >= p.created_at for p in paid)
+    pending = Payment.objects.filter(status="pending").select_related("client__stage")
+    assert {p.client.stage.code for p in pending} == {"deciding"}
+    assert all(p.provider == "demo" and p.confirmation_url for p in pending)
+    assert Subscription.objects.count() == Payment.objects.filter(status="succeeded").count()
+    buyers = Client.objects.filter(stage__code__in=["purchased", "active", "finished"])
+    assert not buyers.exclude(payments__status__in=["succeeded", "refunded"]).exists()
+
+
+def test_seed_is_idempotent():
+    call_command("seed_demo", "--clients", "40")
+    before = (Payment.objects.count(), Subscription.objects.count(), Tariff.objects.count())
+    clients = list(Client.objects.select_related("stage"))
+    demo.seed(clients=clients, rng=random.Random("payments"))
+    assert (Payment.objects.count(), Subscription.objects.count(), Tariff.objects.count()) == before

@@ -1,0 +1,281 @@
+import ipaddress
+import json
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from crm.access import change_required, get_client_for
+
+from . import gateways, selectors, services
+from .forms import ManualPaymentForm, PayForm, PaymentFilterForm, RefundForm
+from .gateways import GatewayError
+from .models import Payment, Tariff
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 25
+PAY_SESSION_KEY = "payments:last_payment"
+
+
+# --- Staff pages ----------------------------------------------------------------------------------
+
+
+@login_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    form = PaymentFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else selectors.PaymentFilters()
+    payments = selectors.payment_list(user=request.user, filters=filters)
+    page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "totals": selectors.payment_totals(payments),
+        "revenue": selectors.revenue_get(
+            user=request.user, date_from=filters.date_from, date_to=filters.date_to
+        ),
+    }
+    if request.htmx:
+        return render(request, "payments/payment_list.html#results", context)
+    return render(request, "payments/payment_list.html", context)
+
+
+def _payment_for(request: HttpRequest, pk: int) -> Payment:
+    return get_object_or_404(
+        selectors.payments_visible(user=request.user).select_related(
+            "client", "tariff", "promo_code", "confirmed_by", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = _payment_for(request, pk)
+    return render(
+        request,
+        "payments/payment_detail.html",
+        {
+            "payment": payment,
+            "refunds": payment.refunds.select_related("created_by"),
+            "refund_form": RefundForm(),
+        },
+    )
+
+
+@require_POST
+@change_required
+def payment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = _payment_for(request, pk)
+    try:
+        services.payment_confirm(payment=payment, actor=request.user)
+    except services.PaymentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Payment #%(id)s is confirmed.") % {"id": payment.pk})
+    return redirect("payments:payment-detail", pk=payment.pk)
+
+
+@require_POST
+@change_required
+def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.is_admin:
+        raise PermissionDenied
+    payment = _payment_for(request, pk)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("payments:payment-detail", pk=payment.pk)
+    try:
+        refund = services.refund_create(
+            payment=payment,
+            actor=request.user,
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+        )
+    except services.PaymentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Refund of %(amount)s ₽: %(status)s.")
+            % {"amount": refund.amount, "status": refund.get_status_display()},
+        )
+    return redirect("payments:payment-detail", pk=payment.pk)
+
+
+@change_required
+def payment_record(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client = get_client_for(request.user, client_pk, for_change=True)
+    form = ManualPaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = services.payment_record_manual(
+                client=client,
+                tariff=data["tariff"],
+                provider=data["provider"],
+                actor=request.user,
+                amount=data["amount"],
+                promo_code=data["promo_code"],
+                note=data["note"],
+            )
+        except services.PaymentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Payment #%(id)s is recorded.") % {"id": payment.pk})
+            return redirect("payments:payment-detail", pk=payment.pk)
+    return render(request, "payments/payment_record.html", {"client": client, "form": form})
+
+
+@login_required
+def tariff_list(request: HttpRequest) -> HttpResponse:
+    tariffs = Tariff.objects.order_by("order", "id")
+    return render(request, "payments/tariff_list.html", {"tariffs": tariffs})
+
+
+@login_required
+def promo_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.promo_codes_with_usage(), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "payments/promo_list.html", {"page": page})
+
+
+# --- YooKassa webhook -----------------------------------------------------------------------------
+
+
+def _networks(values) -> list:
+    found = []
+    for value in values:
+        try:
+            found.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            logger.error("Bad address in YOOKASSA_TRUSTED_PROXIES: %r", value)
+    return found
+
+
+def _in(ip: str, networks: list) -> bool:
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def sender_ip(request: HttpRequest) -> str:
+    """The address that sent the request. X-Forwarded-For is believed only as far as it was written
+    by our own proxies (YOOKASSA_TRUSTED_PROXIES): walking it from the right, the first address
+    that is not one of them is the sender."""
+    proxies = _networks(settings.YOOKASSA_TRUSTED_PROXIES)
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not _in(remote, proxies):
+        return remote
+    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([part for part in chain if part]):
+        if not _in(hop, proxies):
+            return hop
+    return remote
+
+
+@csrf_exempt
+@require_POST
+def yookassa_webhook(request: HttpRequest) -> HttpResponse:
+    if settings.YOOKASSA_WEBHOOK_CHECK_IP:
+        ip = sender_ip(request)
+        if not gateways.ip_is_yookassa(ip):
+            logger.warning("YooKassa webhook from a foreign address %s refused", ip)
+            return HttpResponse(status=403)
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponse("invalid json", status=400, content_type="text/plain")
+    try:
+        outcome = services.notification_handle(data=data)
+    except services.NotificationInvalid as exc:
+        return HttpResponse(str(exc)[:200], status=400, content_type="text/plain")
+    except GatewayError as exc:
+        # Not acknowledged: YooKassa retries for 24 h, and the 5-minute poll settles it anyway.
+        logger.warning("YooKassa webhook could not re-read the object: %s", exc)
+        return HttpResponse("provider unavailable", status=503, content_type="text/plain")
+    return JsonResponse({"result": outcome})
+
+
+# --- Demo provider --------------------------------------------------------------------------------
+
+
+def _demo_payment(provider_payment_id: str) -> Payment:
+    if not settings.DEBUG:
+        raise Http404
+    return get_object_or_404(
+        Payment.objects.select_related("tariff"),
+        provider=Payment.Provider.DEMO,
+        provider_payment_id=provider_payment_id,
+    )
+
+
+def demo_checkout(request: HttpRequest, provider_payment_id: str) -> HttpResponse:
+    """The demo provider's checkout: pay or cancel, then back to the return page."""
+    payment = _demo_payment(provider_payment_id)
+    if request.method == "POST":
+        paid = request.POST.get("action") == "pay"
+        try:
+            services.demo_checkout_finish(provider_payment_id=provider_payment_id, paid=paid)
+        except (services.PaymentError, GatewayError) as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(settings.YOOKASSA_RETURN_URL)
+    return render(request, "payments/demo_checkout.html", {"payment": payment})
+
+
+# --- Public pay page ------------------------------------------------------------------------------
+
+
+def pay(request: HttpRequest) -> HttpResponse:
+    """Website visitors choose a tariff, leave contacts and go to the checkout."""
+    form = PayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client = services.pay_page_client(
+                name=data["name"], phone=data["phone"], email=data["email"]
+            )
+            payment = services.payment_create(
+                client=client, tariff=data["tariff"], promo_code=data["promo_code"]
+            )
+        except services.PaymentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            request.session[PAY_SESSION_KEY] = payment.pk
+            return HttpResponseRedirect(payment.confirmation_url)
+    return render(
+        request,
+        "payments/pay.html",
+        {"form": form, "tariffs": selectors.tariffs_active(), "demo": gateways.demo_enabled()},
+    )
+
+
+def pay_return(request: HttpRequest) -> HttpResponse:
+    """Where the checkout sends the visitor back: the payment's real status, asked from the provider."""
+    payment = None
+    pk = request.session.get(PAY_SESSION_KEY)
+    if pk:
+        payment = Payment.objects.select_related("tariff").filter(pk=pk).first()
+    if payment is not None and payment.is_open:
+        try:
+            services.payment_sync(payment=payment)
+        except GatewayError:
+            logger.info("Return page could not re-read payment %s", payment.pk)
+        payment.refresh_from_db()
+    return render(request, "payments/pay_return.html", {"payment": payment})
