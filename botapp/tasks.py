@@ -67,3 +67,15 @@ def payment_start_task(
         client_id=client_id, tariff_id=tariff_id, promo_code=promo_code, request_key=request_key
     )
     return message.pk if message else None
+
+
+@shared_task(
+    name="botapp.send_document",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_document_task(client_id: int, path: str, caption: str = "") -> int | None:
+    """Contract for lower domains (progress reports): `path` is a default-storage name."""
+    message = services.document_send(client_id=client_id, path=path, caption=caption)
+    return message.pk if message else None

@@ -190,8 +190,9 @@ def report_send(
 ) -> bool:
     """Render the progress report PDF and ask the bot to send it to the client.
 
-    The PDF is written under MEDIA_ROOT/progress/reports/; the bot's task `botapp.send_document`
-    (kwargs client_id, path, caption) is enqueued after commit. Returns False, changing nothing
+    The PDF is written to default storage under progress/reports/; the bot's task
+    `botapp.send_document` (kwargs client_id, path = the storage name, caption) is enqueued after
+    commit. Returns False, changing nothing
     visible to the client, when the client has no Telegram chat or the bot cannot send documents.
     """
     from django.core.files.storage import default_storage
@@ -205,9 +206,7 @@ def report_send(
         f"progress/reports/{client.pk}/report-{timezone.now():%Y%m%d-%H%M%S}.pdf", ContentFile(pdf)
     )
     caption = _("Your progress report")
-    sent = enqueue_on_commit(
-        SEND_DOCUMENT_TASK, client_id=client.pk, path=default_storage.path(name), caption=caption
-    )
+    sent = enqueue_on_commit(SEND_DOCUMENT_TASK, client_id=client.pk, path=name, caption=caption)
     if not sent:
         default_storage.delete(name)
     return sent

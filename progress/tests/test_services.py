@@ -213,15 +213,16 @@ def test_report_send_enqueues_the_bots_document_task(settings, tmp_path, monkeyp
     assert services.report_send(client=client, comment="Молодец", actor=TrainerFactory())
     [(name, kwargs)] = enqueue.calls
     assert name == "botapp.send_document" and kwargs["client_id"] == client.pk
-    with open(kwargs["path"], "rb") as pdf:
-        assert pdf.read(5) == b"%PDF-"
+    assert kwargs["path"].startswith(f"progress/reports/{client.pk}/")  # a storage name
+    assert (tmp_path / kwargs["path"]).read_bytes().startswith(b"%PDF-")
 
 
-def test_report_send_without_bot_task_leaves_no_file(settings, tmp_path):
+def test_report_send_without_bot_task_leaves_no_file(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
     client = ClientFactory()
     save(client, "before", weight="80")
-    # botapp's send_document is not registered on this branch: nothing is sent, nothing is kept
+    # No bot installed (the task is not registered): nothing is sent, nothing is kept.
+    monkeypatch.setattr("progress.services.enqueue_on_commit", lambda name, **kwargs: False)
     assert services.report_send(client=client, comment="") is False
     assert not list(tmp_path.rglob("*.pdf"))
     assert services.report_send(client=ClientFactory(telegram_id=None), comment="") is False

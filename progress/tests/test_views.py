@@ -287,9 +287,13 @@ def test_report_download_is_a_pdf(client, trainer, client_of):
     assert response.content.startswith(b"%PDF-") and "attachment" in response["Content-Disposition"]
 
 
-def test_report_send_says_when_the_bot_cannot_send(client, trainer, client_of, media):
+def test_report_send(client, trainer, client_of, media, monkeypatch):
     ProgressJournalFactory(client=client_of)
     login(client, trainer)
+    html = client.post(url("report-send", client_of), {"comment": ""}, **HTMX).content.decode()
+    assert "Отчёт отправляется клиенту в Telegram." in html
+    assert len(list(media.rglob("*.pdf"))) == 1
+    monkeypatch.setattr("progress.services.enqueue_on_commit", lambda name, **kwargs: False)
     html = client.post(url("report-send", client_of), {"comment": ""}, **HTMX).content.decode()
     assert "Бот пока не умеет отправлять документы" in html
 
