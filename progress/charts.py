@@ -100,7 +100,7 @@ def line_chart(
         f'stroke-linejoin="round"/>'
     )
     # Label every point when they fit, otherwise the first, the last and every few in between.
-    step = max(1, -(-len(points) // 7))
+    step = max(1, -(-len(points) // 5))  # at most ~5 date labels: they fit a 360 px phone
     for i, (label, value) in enumerate(points):
         cx, cy = x(i), y(float(value))
         body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" fill="{LINE}"/>')

@@ -5,7 +5,7 @@ unique (client, period) constraint backs that up).
 """
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -43,14 +43,20 @@ def _d(value: float) -> Decimal:
     return Decimal(str(round(value, 1)))
 
 
-def series(client: Client, rng: random.Random, weeks: int) -> list[ProgressJournal]:
+def series(
+    client: Client, rng: random.Random, weeks: int, start: date | None = None
+) -> list[ProgressJournal]:
     gender = client.gender or "female"
     height = client.height_cm or (178 if gender == "male" else 165)
     weight = float(client.weight_kg or (height - 100 + rng.randint(-5, 15)))
     scale = weight / 75
     base = {k: v * (0.85 + 0.15 * scale) + rng.uniform(-3, 3) for k, v in BASE[gender].items()}
     gaining = client.goal == "muscle_gain"
-    start = (client.stage_changed_at or timezone.now()).date() - timedelta(days=7 * weeks)
+    today = timezone.localdate()
+    if start is None:
+        start = (client.stage_changed_at or timezone.now()).date() - timedelta(days=7 * weeks)
+    # Never in the future: a program that started five weeks ago has at most six entries.
+    weeks = max(1, min(weeks, (today - start).days // 7 + 1))
     rows = []
     for week in range(weeks):
         trend = week / 12
@@ -92,21 +98,22 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
         ProgressJournal.objects.filter(client__in=eligible).values_list("client_id", flat=True)
     )
     # The journal belongs to the client's latest paid program when the programs demo made one.
-    program_of: dict[int, int] = {}
-    for client_id, program_id in (
+    program_of: dict[int, tuple[int, date]] = {}
+    for client_id, program_id, assigned_at in (
         TrainingProgram.objects.filter(client__in=eligible, kind="paid")
         .order_by("client_id", "assigned_at", "id")
-        .values_list("client_id", "id")
+        .values_list("client_id", "id", "assigned_at")
     ):
-        program_of[client_id] = program_id
+        program_of[client_id] = (program_id, timezone.localdate(assigned_at))
     rows: list[ProgressJournal] = []
     for client in eligible:
         if client.pk in have:
             continue
         own = random.Random(f"progress-{client.pk}")
         weeks = own.randint(1, 12) if client.stage.code == "active" else own.randint(6, 12)
-        for entry in series(client, own, weeks):
-            entry.program_id = program_of.get(client.pk)
+        program_id, start = program_of.get(client.pk, (None, None))
+        for entry in series(client, own, weeks, start):
+            entry.program_id = program_id
             rows.append(entry)
     ProgressJournal.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)

@@ -351,7 +351,7 @@ def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics
             distinct=True,
             filter=Q(
                 progress_entries__source=ProgressJournal.Source.BOT,
-                progress_entries__updated_at__date__gte=monday,
+                progress_entries__measured_on__gte=monday,
             ),
         ),
     )

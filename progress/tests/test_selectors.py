@@ -41,10 +41,13 @@ def test_average_change_of_finished_clients_and_weekly_checkin_share(django_asse
     services.measurement_save(
         client=active[1], period="week_1", values={"weight": Decimal(80)}, source="web"
     )
-    old = ProgressJournal.objects.create(
-        client=active[2], period="week_2", weight=Decimal(80), source="bot"
+    ProgressJournal.objects.create(  # last week's check-in does not count
+        client=active[2],
+        period="week_2",
+        weight=Decimal(80),
+        source="bot",
+        measured_on=timezone.localdate() - timedelta(days=8),
     )
-    ProgressJournal.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=8))
 
     with django_assert_num_queries(3):
         result = analytics_get(user=trainer)
