@@ -530,6 +530,34 @@ def on_checkin_text(ctx: Ctx) -> None:
     _checkin_say(ctx, reply)
 
 
+def _checkin_photo_awaited(ctx: Ctx) -> bool:
+    from progress.checkin import checkin_wants_photo
+
+    message = ctx.update.message
+    return (
+        message is not None
+        and bool(message.photo)
+        and ctx.client is not None
+        and checkin_wants_photo(client=ctx.client)
+    )
+
+
+def on_checkin_photo(ctx: Ctx) -> None:
+    from progress.checkin import checkin_photo
+    from progress.services import PHOTO_MAX_BYTES
+
+    largest = ctx.update.message.photo[-1]  # Telegram lists the sizes smallest first
+    try:
+        content = tg.download_file(largest.file_id, max_bytes=PHOTO_MAX_BYTES)
+    except tg.BotError as exc:
+        logger.warning("Progress photo of client %s not downloaded: %s", ctx.client.pk, exc)
+        ctx.say("Не получилось загрузить фото. Попробуйте отправить его ещё раз.")
+        return
+    reply = checkin_photo(client=ctx.client, content=content)
+    if reply is not None:
+        _checkin_say(ctx, reply)
+
+
 def on_checkin_button(ctx: Ctx) -> None:
     from progress.checkin import checkin_answer
 
@@ -572,6 +600,7 @@ ROUTES: list[tuple[Callable[[Ctx], bool], Callable[[Ctx], None]]] = [
     (_callback("pc:"), _with_answer(on_checkin_button)),
     (_callback(""), _with_answer(on_stale_callback)),
     (_is_command("/start"), start),
+    (_checkin_photo_awaited, on_checkin_photo),
     (lambda ctx: ctx.update.message is not None and not ctx.text, unsupported),
     (_is_command("/progress"), progress_start),
     (_checkin_is_open, on_checkin_text),

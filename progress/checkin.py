@@ -1,4 +1,6 @@
-"""The bot's weekly check-in as a state machine stored in our table (CheckinSession).
+"""The bot's weekly check-in as a state machine stored in our table (CheckinSession): one question
+per metric, then the measurements are saved and the change since the start is shown, then a photo
+front / side / back (each may be skipped).
 
 The bot calls `checkin_start` for `/progress` (or the weekly prompt's button) and hands every text
 the client sends to `checkin_answer` while `checkin_open` says a check-in is under way. Both return
@@ -20,9 +22,9 @@ from crm.models import Client
 
 from .charts import fmt
 from .metrics import METRICS, change_tone, good_direction
-from .models import CheckinSession, Period, ProgressJournal
+from .models import CheckinSession, Period, ProgressJournal, ProgressPhoto
 from .selectors import client_progress_get, program_current
-from .services import measurement_save
+from .services import measurement_save, photo_add
 
 SKIP = "Пропустить"
 CANCEL = "Отменить"
@@ -120,10 +122,19 @@ def checkin_answer(*, client: Client, text: str) -> CheckinReply | None:
             return None
         answer = (text or "").strip()
         if answer.lower() in CANCEL_WORDS:
+            if session.step >= len(METRICS):  # the measurements are saved; only photos are left
+                return _close(session, "Хорошо, без фото. Замеры сохранены.")
             session.status = CheckinSession.Status.CANCELLED
             session.save(update_fields=["status", "updated_at"])
             return CheckinReply(
                 "Хорошо, замеры не сохранены. Продолжим в другой раз: /progress", []
+            )
+        if session.step >= len(METRICS):
+            if answer.lower() in SKIP_WORDS:
+                return _next_photo(session, "")
+            return CheckinReply(
+                f"Пришлите фото картинкой или нажмите «{SKIP}».\n\n{_photo_question(session)}",
+                BUTTONS,
             )
         metric = METRICS[session.step]
         if answer.lower() not in SKIP_WORDS:
@@ -149,13 +160,75 @@ def checkin_answer(*, client: Client, text: str) -> CheckinReply | None:
         return _finish(session)
 
 
+POSES = ProgressPhoto.Pose.values  # front, side, back: asked after the measurements
+POSE_NAMES = {"front": "спереди", "side": "сбоку", "back": "сзади"}
+
+
+def _pose(session: CheckinSession) -> str:
+    return POSES[session.step - len(METRICS)]
+
+
+def _photo_question(session: CheckinSession) -> str:
+    return f"Фото {POSE_NAMES[_pose(session)]}: пришлите его картинкой или пропустите."
+
+
+def _close(session: CheckinSession, text: str) -> CheckinReply:
+    session.status = CheckinSession.Status.DONE
+    session.save(update_fields=["step", "status", "updated_at"])
+    return CheckinReply(text, [], done=True)
+
+
+def _next_photo(session: CheckinSession, prefix: str) -> CheckinReply:
+    session.step += 1
+    if session.step >= len(METRICS) + len(POSES):
+        sent_photos = ProgressPhoto.objects.filter(
+            client=session.client, source="bot", created_at__gte=session.started_at
+        ).exists()
+        return _close(
+            session,
+            "Спасибо! Фото прогресса сохранены, тренер их увидит." if sent_photos else "Готово!",
+        )
+    session.save(update_fields=["step", "updated_at"])
+    return CheckinReply(f"{prefix}{_photo_question(session)}", BUTTONS)
+
+
+def checkin_wants_photo(*, client: Client) -> bool:
+    """True while the client's open check-in is at a photo question (the bot then downloads it)."""
+    return CheckinSession.objects.filter(
+        client=client, status=CheckinSession.Status.OPEN, step__gte=len(METRICS)
+    ).exists()
+
+
+def checkin_photo(*, client: Client, content: bytes) -> CheckinReply | None:
+    """Store the photo the client sent for the current pose; None when no photo is awaited.
+
+    A file that is not a JPEG/PNG/WebP image gets the reason and the same question again.
+    """
+    with transaction.atomic():
+        session = (
+            CheckinSession.objects.select_for_update()
+            .filter(client=client, status=CheckinSession.Status.OPEN, step__gte=len(METRICS))
+            .first()
+        )
+        if session is None:
+            return None
+        try:
+            photo_add(client=client, pose=_pose(session), content=content, source="bot")
+        except ValidationError as error:
+            reason = " ".join(error.messages)
+            return CheckinReply(f"{reason}\n\n{_photo_question(session)}", BUTTONS)
+        return _next_photo(session, "Фото сохранено. ")
+
+
 def _finish(session: CheckinSession) -> CheckinReply:
+    """The measurements are answered: save them, say the change, then ask for photos."""
     client = session.client
     values = {name: Decimal(value) for name, value in session.answers.items()}
-    session.status = CheckinSession.Status.DONE
     if not values:
-        session.save(update_fields=["answers", "step", "status", "updated_at"])
-        return CheckinReply("Вы пропустили все вопросы — ничего не сохранено. Вернуться: /progress")
+        session.save(update_fields=["answers", "step", "updated_at"])
+        return CheckinReply(
+            f"Замеры пропущены — ничего не сохранено.\n\n{_photo_question(session)}", BUTTONS
+        )
     try:
         entry, _created = measurement_save(
             client=client,
@@ -170,12 +243,9 @@ def _finish(session: CheckinSession) -> CheckinReply:
         session.save(update_fields=["answers", "step", "status", "updated_at"])
         return CheckinReply("Не удалось сохранить замеры. Попробуйте ещё раз: /progress")
     session.entry = entry
-    session.save(update_fields=["answers", "step", "status", "entry", "updated_at"])
-    return CheckinReply(
-        checkin_summary(client=client, program_id=session.program_id, period=session.period),
-        [],
-        done=True,
-    )
+    session.save(update_fields=["answers", "step", "entry", "updated_at"])
+    summary = checkin_summary(client=client, program_id=session.program_id, period=session.period)
+    return CheckinReply(f"{summary}\n\n{_photo_question(session)}", BUTTONS)
 
 
 def checkin_summary(*, client: Client, program_id: int | None, period: str) -> str:

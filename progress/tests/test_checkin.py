@@ -5,9 +5,18 @@ import pytest
 
 from crm.tests.factories import ClientFactory
 from progress import services
-from progress.checkin import checkin_answer, checkin_open, checkin_period, checkin_start
+from progress.checkin import (
+    checkin_answer,
+    checkin_open,
+    checkin_period,
+    checkin_photo,
+    checkin_start,
+    checkin_wants_photo,
+)
 from progress.metrics import METRICS
-from progress.models import CheckinSession, ProgressJournal
+from progress.models import CheckinSession, ProgressJournal, ProgressPhoto
+
+from .factories import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +60,7 @@ def test_walks_through_every_metric_with_skips_and_saves_the_weeks_entry(monkeyp
     # weight, chest (skipped), waist, then skip the rest
     answers = ["88,5", "Пропустить", "97 см"] + ["пропустить"] * (len(METRICS) - 3)
     reply = answer_all(client, answers)
-    assert reply.done and not checkin_open(client=client)
+    assert not reply.done and "Фото спереди" in reply.text  # saved; photos are asked next
     entry = ProgressJournal.objects.get(client=client, period="week_2")
     assert (entry.weight, entry.chest, entry.waist, entry.source) == (
         Decimal("88.5"),
@@ -61,6 +70,8 @@ def test_walks_through_every_metric_with_skips_and_saves_the_weeks_entry(monkeyp
     )
     assert "Вес, кг: 88,5 (−1,5 с начала)" in reply.text
     assert "Талия, см: 97 (−3 с начала)" in reply.text
+    reply = answer_all(client, ["Пропустить"] * 3)
+    assert reply.done and reply.text == "Готово!" and not checkin_open(client=client)
     assert [name for name, _ in sent] == ["botapp.staff_notify"]
     assert "Олег Сидоров" in sent[0][1]["text"]
 
@@ -95,6 +106,7 @@ def test_all_skipped_saves_nothing():
     checkin_start(client=client)
     reply = answer_all(client, ["-"] * len(METRICS))
     assert "ничего не сохранено" in reply.text and not ProgressJournal.objects.exists()
+    assert checkin_wants_photo(client=client)  # photos alone are still welcome
 
 
 def test_restart_replaces_the_open_checkin_and_survives_in_the_table():
@@ -141,3 +153,35 @@ def test_checkin_goes_to_the_current_paid_programs_journal():
     assert "«до»" in reply.text  # the paid program's journal starts with its own "before"
     answer_all(client, ["80"] + ["-"] * (len(METRICS) - 1))
     assert ProgressJournal.objects.get(program=paid).period == "before"
+
+
+def test_photos_front_side_back_after_the_measurements(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = ClientFactory()
+    checkin_start(client=client)
+    assert checkin_photo(client=client, content=image_bytes()) is None  # not at photos yet
+    answer_all(client, ["80"] + ["-"] * (len(METRICS) - 1))
+    assert checkin_wants_photo(client=client)
+    reply = checkin_photo(client=client, content=b"not an image")
+    assert "не изображение" in reply.text and "Фото спереди" in reply.text
+    reply = checkin_photo(client=client, content=image_bytes())
+    assert reply.text.startswith("Фото сохранено. Фото сбоку")
+    reply = checkin_answer(client=client, text="привет")
+    assert "Пришлите фото картинкой" in reply.text
+    checkin_answer(client=client, text="Пропустить")  # side
+    reply = checkin_photo(client=client, content=image_bytes("PNG"))  # back
+    assert reply.done and "Фото прогресса сохранены" in reply.text
+    assert sorted(ProgressPhoto.objects.values_list("pose", "source")) == [
+        ("back", "bot"),
+        ("front", "bot"),
+    ]
+    assert not checkin_wants_photo(client=client)
+
+
+def test_cancel_at_the_photos_keeps_the_measurements():
+    client = ClientFactory()
+    checkin_start(client=client)
+    answer_all(client, ["80"] + ["-"] * (len(METRICS) - 1))
+    reply = checkin_answer(client=client, text="Отменить")
+    assert reply.done and "Замеры сохранены" in reply.text
+    assert ProgressJournal.objects.get(client=client).weight == Decimal(80)
