@@ -635,9 +635,8 @@ def staff_command(ctx: Ctx) -> None:
         return
     payment_id = int(parts[1].lstrip("#"))
     try:
-        from payments.models import Payment
-
         from payments import services as payment_services
+        from payments.models import Payment
     except ImportError:
         ctx.say(ctx.texts.get("staff_confirm_error", id=payment_id, reason="платежи не настроены"))
         return
