@@ -33,6 +33,9 @@ class ProgressPhotoAdmin(admin.ModelAdmin):
     exclude = ("image",)
     readonly_fields = ("content_type",)
 
+    def has_add_permission(self, request) -> bool:
+        return False  # photos arrive through the progress page or the bot, which check the file
+
 
 @admin.register(CheckinSession)
 class CheckinSessionAdmin(admin.ModelAdmin):
