@@ -72,3 +72,41 @@ def test_choosing_chart_metrics_swaps_the_charts(page, login):
     page.locator("#charts input[value=chest]").check()
     page.wait_for_selector('#charts figure[data-metric="chest"]')
     assert page.csp_violations == [] and page.js_errors == []
+
+
+def test_trainer_sets_a_target_uploads_and_deletes_a_photo(page, login, settings, tmp_path):
+    from pipeline.services import stages_ensure_defaults
+
+    from .factories import image_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    stages_ensure_defaults()
+    trainer = TrainerFactory()
+    client = ClientFactory(trainer=trainer)
+    services.measurement_save(client=client, period="before", values={"weight": Decimal(80)})
+    login(trainer)
+    page.goto(f"/clients/{client.pk}/progress/")
+
+    page.locator("#targets select[name=metric]").select_option("weight")
+    page.locator("#targets input[name=value]").fill("72")
+    page.locator("#targets").get_by_role("button", name="Задать цель").click()
+    page.wait_for_selector("text=Цель сохранена.")
+    assert "80 → 72 кг" in page.locator("#targets").inner_text()
+    assert page.locator('#charts figure[data-metric="weight"] line[stroke-dasharray]').count() == 1
+
+    photo = tmp_path / "front.jpg"
+    photo.write_bytes(image_bytes())
+    page.locator("#photos select[name=pose]").select_option("front")
+    page.locator("#photos input[type=file]").set_input_files(str(photo))
+    page.locator("#photos").get_by_role("button", name="Загрузить фото").click()
+    page.locator("#photos img").scroll_into_view_if_needed()  # lazy-loaded
+    for _ in range(50):  # wait_for_function evaluates strings, which the strict CSP forbids
+        if page.evaluate("document.querySelector('#photos img').naturalWidth") == 30:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("document.querySelector('#photos img').naturalWidth") == 30
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#photos").get_by_role("button", name="Удалить").click()
+    page.wait_for_selector("text=Фото удалено.")
+    assert page.locator("#photos img").count() == 0
+    assert page.csp_violations == [] and page.js_errors == []
