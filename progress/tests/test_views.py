@@ -323,8 +323,14 @@ def test_entries_go_to_the_shown_programs_journal(client, trainer, client_of):
     )
     assert ProgressJournal.objects.get(program=new).weight == Decimal(85)
     assert ProgressJournal.objects.get(program=old).weight == Decimal(90)
-    html = client.get(url("client-progress", client_of) + f"?program={new.pk}").content.decode()
+    html = client.get(
+        url("client-progress", client_of) + f"?program={new.pk}", HTTP_HX_TARGET="journal", **HTMX
+    ).content.decode()
     assert ">85</span>" in html and ">90</span>" not in html
+    # every form of the swapped journal (entry, charts, report) now names the new program
+    assert f'name="program" value="{new.pk}"' in html
+    assert f'name="program" value="{old.pk}"' not in html
+    assert 'id="report"' in html
 
 
 def test_another_clients_program_is_refused(client, trainer, client_of):
