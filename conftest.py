@@ -72,6 +72,16 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Eager tasks run in threads (race tests) can leave Celery's process-wide "inside a task" flag
+    set (its save/restore is not thread-safe); every later `result.get()` would then fail at once."""
+    from celery.result import allow_join_result
+
+    with allow_join_result():
+        yield
+
+
 @pytest.fixture
 def live_worker(transactional_db, settings):
     """A real Celery worker process on this run's broker (Redis or the embedded one) and test database.
@@ -133,6 +143,7 @@ def live_worker(transactional_db, settings):
             except Exception:
                 if time.monotonic() > deadline:
                     raise
+                time.sleep(0.5)  # never flood the broker with probes
         yield process
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = saved

@@ -252,6 +252,22 @@ def answer_callback_query(chat_id: int, callback_query_id: str, text: str = "") 
     _call("answer_callback_query", callback_query_id=callback_query_id, text=text or None)
 
 
+def download_file(file_id: str, *, max_bytes: int) -> bytes:
+    """The bytes of a file a user sent (a photo); refuses files over `max_bytes` before downloading."""
+    file = _call("get_file", file_id=file_id)
+    if file.file_size and file.file_size > max_bytes:
+        raise DocumentTooLarge(f"{file_id} is {file.file_size} bytes")
+    try:
+        data = _get_runner().run(file.download_as_bytearray(), _timeout() * 3 + 5)
+    except (tg_error.TimedOut, tg_error.NetworkError, TimeoutError) as exc:
+        raise BotNetworkError(str(exc) or type(exc).__name__) from exc
+    except tg_error.TelegramError as exc:
+        raise BotBadRequest(str(exc)) from exc
+    if len(data) > max_bytes:
+        raise DocumentTooLarge(f"{file_id} is {len(data)} bytes")
+    return bytes(data)
+
+
 def send_document(
     chat_id: int,
     path: str,

@@ -490,6 +490,82 @@ def inbox(ctx: Ctx) -> None:
     ctx.say(ctx.texts.get("inbox_ack"))
 
 
+# --- progress check-in (the state machine lives in progress.checkin) ----------------------------------
+
+CHECKIN_BUTTONS = {"pc:skip": "Пропустить", "pc:cancel": "Отменить"}
+
+
+def _checkin_say(ctx: Ctx, reply) -> None:
+    markup = None
+    if reply.buttons:
+        by_label = {label: data for data, label in CHECKIN_BUTTONS.items()}
+        markup = tg.keyboard([[(label, by_label[label]) for label in reply.buttons]])
+    ctx.say(reply.text, markup)
+
+
+def progress_start(ctx: Ctx) -> None:
+    from progress.checkin import checkin_start
+
+    _checkin_say(ctx, checkin_start(client=ctx.client))
+
+
+def _checkin_is_open(ctx: Ctx) -> bool:
+    from progress.checkin import checkin_open
+
+    if ctx.update.message is None or not ctx.text:
+        return False
+    word = ctx.text.split(maxsplit=1)[0].split("@", 1)[0]
+    if word.startswith("/") and word not in ("/cancel", "/skip"):
+        return False  # other commands keep working during a check-in
+    return checkin_open(client=ctx.client)
+
+
+def on_checkin_text(ctx: Ctx) -> None:
+    from progress.checkin import checkin_answer
+
+    reply = checkin_answer(client=ctx.client, text=ctx.text)
+    if reply is None:  # finished by another worker a moment ago
+        inbox(ctx)
+        return
+    _checkin_say(ctx, reply)
+
+
+def _checkin_photo_awaited(ctx: Ctx) -> bool:
+    from progress.checkin import checkin_wants_photo
+
+    message = ctx.update.message
+    return (
+        message is not None
+        and bool(message.photo)
+        and ctx.client is not None
+        and checkin_wants_photo(client=ctx.client)
+    )
+
+
+def on_checkin_photo(ctx: Ctx) -> None:
+    from progress.checkin import checkin_photo
+    from progress.services import PHOTO_MAX_BYTES
+
+    largest = ctx.update.message.photo[-1]  # Telegram lists the sizes smallest first
+    try:
+        content = tg.download_file(largest.file_id, max_bytes=PHOTO_MAX_BYTES)
+    except tg.BotError as exc:
+        logger.warning("Progress photo of client %s not downloaded: %s", ctx.client.pk, exc)
+        ctx.say("Не получилось загрузить фото. Попробуйте отправить его ещё раз.")
+        return
+    reply = checkin_photo(client=ctx.client, content=content)
+    if reply is not None:
+        _checkin_say(ctx, reply)
+
+
+def on_checkin_button(ctx: Ctx) -> None:
+    from progress.checkin import checkin_answer
+
+    reply = checkin_answer(client=ctx.client, text=CHECKIN_BUTTONS.get(ctx.data, ""))
+    if reply is not None:  # None: a button of a finished check-in
+        _checkin_say(ctx, reply)
+
+
 def on_stale_callback(ctx: Ctx) -> None:
     """A button we no longer know (an old keyboard): show the menu again."""
     show_menu(ctx)
@@ -521,9 +597,13 @@ ROUTES: list[tuple[Callable[[Ctx], bool], Callable[[Ctx], None]]] = [
     (_callback("e:"), _with_answer(on_edit_answer)),
     (_callback("buy:"), _with_answer(on_buy)),
     (_callback("promo"), _with_answer(on_promo_button)),
+    (_callback("pc:"), _with_answer(on_checkin_button)),
     (_callback(""), _with_answer(on_stale_callback)),
     (_is_command("/start"), start),
+    (_checkin_photo_awaited, on_checkin_photo),
     (lambda ctx: ctx.update.message is not None and not ctx.text, unsupported),
+    (_is_command("/progress"), progress_start),
+    (_checkin_is_open, on_checkin_text),
     (_is_command("/cancel"), cancel),
     (_is_command("/menu"), show_menu),
     (_in_state(State.QUESTIONNAIRE), on_answer_text),
@@ -555,9 +635,8 @@ def staff_command(ctx: Ctx) -> None:
         return
     payment_id = int(parts[1].lstrip("#"))
     try:
-        from payments.models import Payment
-
         from payments import services as payment_services
+        from payments.models import Payment
     except ImportError:
         ctx.say(ctx.texts.get("staff_confirm_error", id=payment_id, reason="платежи не настроены"))
         return

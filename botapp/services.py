@@ -733,3 +733,22 @@ def preview_reset(*, user: User) -> None:
     except ProtectedError:
         # Payments keep their client; the old preview client just leaves the chat.
         clients.update(telegram_id=None)
+
+
+def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMessage | None:
+    """Queue a file from default storage (e.g. a progress report) for a client, once per file
+    whatever the retries. None when the client cannot be reached in Telegram."""
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None or client.telegram_id is None or client.bot_blocked_at:
+        logger.info("Client %s cannot be sent a document in Telegram", client_id)
+        return None
+    with transaction.atomic():
+        return message_queue(
+            chat_id=client.telegram_id,
+            client=client,
+            kind=OutboundMessage.Kind.DOCUMENT,
+            document=path,
+            document_name=path.rsplit("/", 1)[-1],
+            text=caption,
+            dedupe_key=f"document:{path}",
+        )

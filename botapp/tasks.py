@@ -72,3 +72,15 @@ def payment_start_task(
 @shared_task(name="botapp.outbox_sweep")
 def outbox_sweep_task() -> int:
     return services.outbox_sweep()
+
+
+@shared_task(
+    name="botapp.send_document",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_document_task(client_id: int, path: str, caption: str = "") -> int | None:
+    """Contract for lower domains (progress reports): `path` is a default-storage name."""
+    message = services.document_send(client_id=client_id, path=path, caption=caption)
+    return message.pk if message else None

@@ -226,6 +226,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# Progress: the weekly check-in prompt to active clients (weekday as cron counts: 0 = Sunday).
+PROGRESS_CHECKIN_WEEKDAY = env.int("PROGRESS_CHECKIN_WEEKDAY", default=0)
+PROGRESS_CHECKIN_HOUR = env.int("PROGRESS_CHECKIN_HOUR", default=10)
+CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
+    "task": "progress.checkin_prompt_weekly",
+    "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
+}
+
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")

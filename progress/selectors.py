@@ -1,0 +1,364 @@
+"""Reads of the progress journal: the table of changes, targets, BMI, photos, analytics."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from crm.access import scope_to_user, visible_clients
+from crm.models import Client, User
+
+from .metrics import METRICS, Metric, change_tone, good_direction
+from .models import PERIOD_ORDER, ProgressJournal, ProgressPhoto, ProgressTarget
+
+
+@dataclass(frozen=True)
+class Cell:
+    metric: Metric
+    value: Decimal | None
+    from_previous: Decimal | None = None
+    previous_tone: str = "neutral"
+    from_before: Decimal | None = None
+    before_tone: str = "neutral"
+
+
+@dataclass(frozen=True)
+class Row:
+    entry: ProgressJournal
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    metric: Metric
+    target: Decimal
+    start: Decimal | None
+    current: Decimal | None
+    remaining: Decimal | None
+    percent: int | None  # 0–100 of the way from the start to the target
+
+
+@dataclass(frozen=True)
+class Bmi:
+    value: Decimal
+    measured_on: date | None
+    category: str  # "under", "normal", "over", "obese"
+
+
+@dataclass
+class ClientProgress:
+    client: Client
+    program: object  # the TrainingProgram of this journal, or None
+    journals: list["Journal"]
+    entries: list[ProgressJournal]
+    rows: list[Row]
+    metrics: list[Metric]  # metrics with at least one value, in table order
+    first: dict[str, Decimal]  # per metric, the earliest value ("before" when there is one)
+    latest: dict[str, tuple[Decimal, ProgressJournal]]
+    first_entry: dict[str, ProgressJournal]
+    targets: list[TargetProgress]
+    bmi: Bmi | None
+    photos_by_date: list[tuple[date, list[ProgressPhoto]]] = field(default_factory=list)
+
+
+AUTO = "auto"  # the journal a page opens with: the one measured last, else the current program's
+
+
+def on_axis(entries) -> list[ProgressJournal]:
+    """Entries on the time axis: before, week 1…12, after (date breaks ties)."""
+    return sorted(entries, key=lambda e: (PERIOD_ORDER[e.period], e.measured_on, e.pk))
+
+
+def entries_for(*, client: Client, program=None) -> list[ProgressJournal]:
+    """One journal of the client (the program's, or the one outside programs), on the time axis."""
+    return on_axis(ProgressJournal.objects.filter(client=client, program=program))
+
+
+def program_current(*, client: Client):
+    """The program a new measurement belongs to: the client's latest paid program, or None."""
+    return client.programs.filter(kind="paid").order_by("-assigned_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class Journal:
+    program: object  # TrainingProgram or None
+    count: int
+
+    @property
+    def key(self) -> str:
+        return str(self.program.pk) if self.program else "none"
+
+
+def _pick_journal(programs: list, entries: list[ProgressJournal], wanted) -> object:
+    by_id = {p.pk: p for p in programs}
+    if wanted is None or (isinstance(wanted, int) and wanted in by_id):
+        return by_id.get(wanted)
+    if entries:
+        latest = max(entries, key=lambda e: (e.measured_on, e.pk))
+        return by_id.get(latest.program_id)
+    return next((p for p in programs if p.kind == "paid"), None)
+
+
+def journal_rows(*, entries: list[ProgressJournal], goal: str = "") -> list[Row]:
+    """Each entry with, per metric, the change from the previous entry that has the metric and the
+    change from "before" (or from the earliest value when there is no "before" entry)."""
+    rows: list[Row] = []
+    previous: dict[str, Decimal] = {}
+    first: dict[str, Decimal] = {}
+    for entry in entries:
+        cells = []
+        for metric in METRICS:
+            value = getattr(entry, metric.field)
+            if value is None:
+                cells.append(Cell(metric, None))
+                continue
+            direction = good_direction(metric, goal)
+            prev = previous.get(metric.field)
+            start = first.get(metric.field)
+            d_prev = value - prev if prev is not None else None
+            d_start = value - start if start is not None else None
+            cells.append(
+                Cell(
+                    metric,
+                    value,
+                    d_prev,
+                    change_tone(d_prev, direction),
+                    d_start,
+                    change_tone(d_start, direction),
+                )
+            )
+            previous[metric.field] = value
+            first.setdefault(metric.field, value)
+        rows.append(Row(entry, cells))
+    return rows
+
+
+def _bmi(client: Client, latest: dict) -> Bmi | None:
+    if not client.height_cm:
+        return None
+    if "weight" in latest:
+        weight, entry = latest["weight"]
+        measured_on = entry.measured_on
+    elif client.weight_kg:
+        weight, measured_on = client.weight_kg, None
+    else:
+        return None
+    metres = Decimal(client.height_cm) / 100
+    value = (weight / (metres * metres)).quantize(Decimal("0.1"))
+    category = (
+        "under"
+        if value < Decimal("18.5")
+        else "normal"
+        if value < 25
+        else "over"
+        if value < 30
+        else "obese"
+    )
+    return Bmi(value, measured_on, category)
+
+
+def _target_progress(metric: Metric, target: Decimal, start, current) -> TargetProgress:
+    remaining = target - current if current is not None else None
+    percent = None
+    if start is not None and current is not None:
+        if start == target:
+            percent = 100
+        else:
+            percent = round(float((current - start) / (target - start)) * 100)
+            percent = max(0, min(100, percent))
+    return TargetProgress(metric, target, start, current, remaining, percent)
+
+
+def client_progress_get(
+    *, client: Client, program: object = AUTO, with_photos: bool = True
+) -> ClientProgress:
+    """Everything the progress page and the report show for one journal of the client, in a
+    constant number of queries (4 with photos).
+
+    `program`: a TrainingProgram id, None for the measurements outside programs, or AUTO (the
+    journal measured last, else the current paid program's). An id of another client's program
+    falls back to AUTO.
+    """
+    programs = list(client.programs.order_by("-assigned_at", "-id"))
+    everything = list(ProgressJournal.objects.filter(client=client))
+    chosen = _pick_journal(programs, everything, program)
+    counts: dict = {}
+    for entry in everything:
+        counts[entry.program_id] = counts.get(entry.program_id, 0) + 1
+    journals = [Journal(p, counts.get(p.pk, 0)) for p in programs]
+    if None in counts or not programs:
+        journals.append(Journal(None, counts.get(None, 0)))
+    entries = on_axis(e for e in everything if e.program_id == (chosen.pk if chosen else None))
+    rows = journal_rows(entries=entries, goal=client.goal)
+    first: dict[str, Decimal] = {}
+    latest: dict[str, tuple[Decimal, ProgressJournal]] = {}
+    first_entry: dict[str, ProgressJournal] = {}
+    for entry in entries:
+        for metric in METRICS:
+            value = getattr(entry, metric.field)
+            if value is not None:
+                first.setdefault(metric.field, value)
+                first_entry.setdefault(metric.field, entry)
+                latest[metric.field] = (value, entry)
+    metrics = [m for m in METRICS if m.field in latest]
+    # The table shows only the metrics this client measures.
+    shown = [i for i, m in enumerate(METRICS) if m.field in latest]
+    rows = [Row(row.entry, [row.cells[i] for i in shown]) for row in rows]
+    by_field = {m.field: m for m in METRICS}
+    targets = [
+        _target_progress(
+            by_field[t.metric],
+            t.value,
+            first.get(t.metric),
+            latest[t.metric][0] if t.metric in latest else None,
+        )
+        for t in ProgressTarget.objects.filter(client=client)
+    ]
+    targets.sort(key=lambda t: METRICS.index(t.metric))
+    photos_by_date: list[tuple[date, list[ProgressPhoto]]] = []
+    if with_photos:
+        for photo in ProgressPhoto.objects.filter(client=client).order_by("-taken_on", "pose"):
+            if photos_by_date and photos_by_date[-1][0] == photo.taken_on:
+                photos_by_date[-1][1].append(photo)
+            else:
+                photos_by_date.append((photo.taken_on, [photo]))
+        pose_order = {value: index for index, value in enumerate(ProgressPhoto.Pose.values)}
+        for _day, photos in photos_by_date:
+            photos.sort(key=lambda p: pose_order[p.pose])
+    return ClientProgress(
+        client=client,
+        program=chosen,
+        journals=journals,
+        entries=entries,
+        rows=rows,
+        metrics=metrics,
+        first=first,
+        latest=latest,
+        first_entry=first_entry,
+        targets=targets,
+        bmi=_bmi(client, latest),
+        photos_by_date=photos_by_date,
+    )
+
+
+def client_summary_get(*, client: Client) -> dict:
+    """For the client page: the journal measured last — its entry count, last entry and the change
+    of weight and waist since its start (1 query)."""
+    everything = list(ProgressJournal.objects.filter(client=client))
+    if everything:
+        latest = max(everything, key=lambda e: (e.measured_on, e.pk))
+        everything = [e for e in everything if e.program_id == latest.program_id]
+    entries = on_axis(everything)
+    progress = journal_rows(entries=entries, goal=client.goal)
+    changes = {}
+    for metric in METRICS:
+        if metric.field not in ("weight", "waist"):
+            continue
+        index = METRICS.index(metric)
+        for row in reversed(progress):
+            cell = row.cells[index]
+            if cell.value is not None:
+                changes[metric] = cell
+                break
+    return {
+        "count": len(entries),
+        "last": max(entries, key=lambda e: e.measured_on) if entries else None,
+        "changes": list(changes.items()),
+    }
+
+
+def photo_get_for(*, user: User, pk: int) -> ProgressPhoto | None:
+    return (
+        scope_to_user(ProgressPhoto.objects.select_related("client"), user, client_path="client")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class MetricAverage:
+    metric: Metric
+    average: Decimal
+    clients: int
+    tone: str
+
+
+@dataclass(frozen=True)
+class ProgressAnalytics:
+    finished_clients: int
+    averages: list[MetricAverage]
+    active_clients: int
+    checked_in_this_week: int
+    week_start: date
+
+    @property
+    def checkin_share(self) -> int:
+        if not self.active_clients:
+            return 0
+        return round(self.checked_in_this_week * 100 / self.active_clients)
+
+
+def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics:
+    """Average change per metric (first to last entry) of the finished clients the user sees, and the
+    share of active clients with a check-in this week (3 queries, whatever the numbers)."""
+    today = today or timezone.localdate()
+    monday = week_start(today)
+    clients = visible_clients(user)
+    finished = clients.filter(stage__code="finished")
+    rows = (
+        ProgressJournal.objects.filter(client__in=finished)
+        .order_by()
+        .values_list(
+            "client_id", "program_id", "period", "measured_on", *[m.field for m in METRICS]
+        )
+    )
+    # One series per client and program (a repeat client has a journal per program).
+    first: dict[tuple, dict[str, Decimal]] = {}
+    last: dict[tuple, dict[str, Decimal]] = {}
+    seen: dict[tuple, int] = {}
+    ordered = sorted(rows, key=lambda r: (r[0], r[1] or 0, PERIOD_ORDER[r[2]], r[3]))
+    for client_id, program_id, _period, _on, *values in ordered:
+        key = (client_id, program_id)
+        for metric, value in zip(METRICS, values, strict=True):
+            if value is None:
+                continue
+            first.setdefault(key, {}).setdefault(metric.field, value)
+            last.setdefault(key, {})[metric.field] = value
+            seen[key, metric.field] = seen.get((key, metric.field), 0) + 1
+    averages = []
+    for metric in METRICS:
+        deltas = [
+            last[c][metric.field] - first[c][metric.field]
+            for c in first
+            if seen.get((c, metric.field), 0) >= 2  # a change needs two measurements
+        ]
+        if deltas:
+            average = (sum(deltas) / len(deltas)).quantize(Decimal("0.1"))
+            averages.append(
+                MetricAverage(metric, average, len(deltas), change_tone(average, metric.good))
+            )
+    active = clients.filter(stage__code="active")
+    counts = active.aggregate(
+        total=Count("pk", distinct=True),
+        checked=Count(
+            "pk",
+            distinct=True,
+            filter=Q(
+                progress_entries__source=ProgressJournal.Source.BOT,
+                progress_entries__measured_on__gte=monday,
+            ),
+        ),
+    )
+    return ProgressAnalytics(
+        finished_clients=finished.count(),
+        averages=averages,
+        active_clients=counts["total"],
+        checked_in_this_week=counts["checked"],
+        week_start=monday,
+    )
