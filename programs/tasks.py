@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 def program_generate_task(client_id: int, kind: str, trigger: str) -> int | None:
     """Generate the program (idempotent) and, once its PDF exists, hand it to the bot to deliver.
 
-    Until the bot's `botapp.program_deliver` task is registered, this stops at the PDF (logged).
     """
     client = Client.objects.filter(pk=client_id).first()
     if client is None:

@@ -3,7 +3,6 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from config.celery import app
 from crm.tests.factories import ClientFactory, TrainerFactory, stage
 from pipeline.models import StageMove
 from programs import services
@@ -180,13 +179,6 @@ def test_task_hands_the_program_to_the_bot(
     program = TrainingProgram.objects.get(pk=program_id)
     assert program.pdf and program.kind == "paid"
     assert bot_tasks == [("botapp.program_deliver", {"program_id": program_id})]
-
-
-def test_task_stops_at_the_pdf_until_the_bot_lands(client_answers, caplog):
-    assert app.tasks.get("botapp.program_deliver") is None or pytest.skip("bot task registered")
-    program_id = program_generate_task.delay(client_answers.pk, "free", "questionnaire").get()
-    assert TrainingProgram.objects.get(pk=program_id).pdf
-    assert "botapp.program_deliver is not registered" in caplog.text
 
 
 def test_task_for_a_deleted_client_does_nothing():

@@ -371,13 +371,3 @@ def test_send_to_the_client_through_the_bot(
         response = client.post(url, follow=True)
     assert response.status_code == 200
     assert bot_tasks == [("botapp.program_deliver", {"program_id": program.pk})]
-
-
-def test_send_without_the_bot_says_so(client, program, trainer):
-    from config.celery import app
-
-    if app.tasks.get("botapp.program_deliver"):
-        pytest.skip("the bot's delivery task is installed")
-    client.force_login(trainer)
-    response = client.post(reverse("programs:program-send", args=[program.pk]), follow=True)
-    assert "alert-error" in response.content.decode()
