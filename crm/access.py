@@ -20,24 +20,29 @@ from .models import Client, User
 M = TypeVar("M", bound=Model)
 
 
-def scope_to_user(queryset: QuerySet[M], user: User, *, client_path: str = "") -> QuerySet[M]:
+def scope_to_user(
+    queryset: QuerySet[M], user: User, *, client_path: str = "", for_analytics: bool = False
+) -> QuerySet[M]:
     """Limit any queryset to rows the user may see, through its path to Client.
 
     `client_path` is the lookup from the queryset's model to Client ("" for Client itself,
-    "client" for a model with a `client` foreign key).
+    "client" for a model with a `client` foreign key). `for_analytics` also leaves out the bot
+    preview's clients (staff trying the bot), which must not count as business.
     """
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
+    prefix = f"{client_path}__" if client_path else ""
+    if for_analytics:
+        queryset = queryset.filter(**{f"{prefix}is_preview": False})
     if not user.is_trainer:
         return queryset
-    prefix = f"{client_path}__" if client_path else ""
     return queryset.filter(
         Q(**{f"{prefix}trainer": user}) | Q(**{f"{prefix}trainer__isnull": True})
     )
 
 
-def visible_clients(user: User) -> QuerySet[Client]:
-    return scope_to_user(Client.objects.all(), user)
+def visible_clients(user: User, *, for_analytics: bool = False) -> QuerySet[Client]:
+    return scope_to_user(Client.objects.all(), user, for_analytics=for_analytics)
 
 
 def ensure_can_change(user: User) -> None:

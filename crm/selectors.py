@@ -73,7 +73,7 @@ def stale_condition(stages: list[PipelineStage], *, now: datetime | None = None)
 def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
     """Numbers for the dashboard, in a constant number of queries."""
     since = week_start()
-    clients = visible_clients(user)
+    clients = visible_clients(user, for_analytics=True)
     per_stage = dict(clients.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     all_stages = list(PipelineStage.objects.all())
     stages = [StageCount(stage=stage, clients=per_stage.get(stage.pk, 0)) for stage in all_stages]
@@ -92,7 +92,9 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
         stages=stages,
         total_clients=totals["total"],
         unstaged_clients=per_stage.get(None, 0),
-        new_leads_this_week=scope_to_user(Lead.objects, user, client_path="client")
+        new_leads_this_week=scope_to_user(
+            Lead.objects, user, client_path="client", for_analytics=True
+        )
         .filter(created_at__gte=since)
         .count(),
         new_clients_this_week=totals["new"],

@@ -118,7 +118,9 @@ def revenue_get(
 ) -> Revenue:
     """Revenue by month and by tariff (net of refunds, by payment date), the average check and the
     share of qualified leads who paid. A fixed number of queries whatever the data size."""
-    paid = payments_visible(user=user).filter(status__in=PAID)
+    paid = scope_to_user(
+        Payment.objects.all(), user, client_path="client", for_analytics=True
+    ).filter(status__in=PAID)
     if date_from:
         paid = paid.filter(paid_at__gte=_day_start(date_from))
     if date_to:
@@ -143,7 +145,7 @@ def revenue_get(
     totals = payment_totals(paid)
     # Clients who ever qualified, and how many of them paid: one query, counted by distinct ids.
     funnel = (
-        scope_to_user(Client.objects.all(), user)
+        scope_to_user(Client.objects.all(), user, for_analytics=True)
         .filter(leads__status__in=(Lead.Status.QUALIFIED, Lead.Status.CONVERTED))
         .aggregate(
             qualified=Count("pk", distinct=True),

@@ -324,15 +324,15 @@ def analytics_get(*, user: User, weeks: int = 12, period_days: int = 365) -> Ana
     """
     now = timezone.now()
     stages = list(PipelineStage.objects.all())
-    clients = visible_clients(user)
-    moves = scope_to_user(StageMove.objects.all(), user, client_path="client")
+    clients = visible_clients(user, for_analytics=True)
+    moves = scope_to_user(StageMove.objects.all(), user, client_path="client", for_analytics=True)
 
     per_stage = dict(
         clients.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
     )
 
     first_week = week_start(now) - timedelta(weeks=weeks - 1)
-    leads = scope_to_user(LeadModel.objects.all(), user, client_path="client")
+    leads = scope_to_user(LeadModel.objects.all(), user, client_path="client", for_analytics=True)
     per_week = dict(
         leads.filter(created_at__gte=first_week)
         .annotate(week=TruncWeek("created_at"))

@@ -24,9 +24,7 @@ logger = logging.getLogger(__name__)
     time_limit=240,
 )
 def program_generate_task(client_id: int, kind: str, trigger: str) -> int | None:
-    """Generate the program (idempotent) and, once its PDF exists, hand it to the bot to deliver.
-
-    """
+    """Generate the program (idempotent) and, once its PDF exists, hand it to the bot to deliver."""
     client = Client.objects.filter(pk=client_id).first()
     if client is None:
         logger.warning(

@@ -309,7 +309,7 @@ def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics
     share of active clients with a check-in this week (3 queries, whatever the numbers)."""
     today = today or timezone.localdate()
     monday = week_start(today)
-    clients = visible_clients(user)
+    clients = visible_clients(user, for_analytics=True)
     finished = clients.filter(stage__code="finished")
     rows = (
         ProgressJournal.objects.filter(client__in=finished)

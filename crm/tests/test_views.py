@@ -124,3 +124,18 @@ def test_logout_is_a_post(client):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_bot_preview_clients_stay_out_of_the_numbers(client):
+    from pipeline.selectors import analytics_get
+
+    admin = UserFactory(role=User.Role.ADMIN)
+    ClientFactory(stage=stage("consultation"))
+    ClientFactory(stage=stage("consultation"), is_preview=True)
+    client.force_login(admin)
+
+    dashboard = client.get("/").context["dashboard"]
+    counts = {row.stage.code: row.clients for row in dashboard.stages}
+    assert counts["consultation"] == 1 and dashboard.total_clients == 1
+    analytics = analytics_get(user=admin)
+    assert dict((s.code, n) for s, n in analytics.now_per_stage)["consultation"] == 1
