@@ -15,8 +15,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name", locale="ru_RU")
-    last_name = factory.Faker("last_name", locale="ru_RU")
+    # Fixed staff names: a random one could collide with a client name a test looks for.
+    first_name = "Тренер"
+    last_name = factory.Sequence(lambda n: f"Сотрудник-{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     role = User.Role.TRAINER
     password = factory.django.Password("pass12345")
