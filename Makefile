@@ -49,7 +49,7 @@ lock: $(BIN)/python
 	  echo "# refresh with: make lock"; $(BIN)/pip freeze ) > requirements.txt
 
 bench: install-dev
-	DEBUG=1 $(BIN)/python bench/pages.py
+	DEBUG=1 $(BIN)/python bench/pages.py 1000
 
 clean:
 	rm -rf $(VENV) var staticfiles
