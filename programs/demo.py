@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from crm.models import Client
 
@@ -33,8 +34,10 @@ def _program(client: Client, template: ProgramTemplate, selection: dict, *, paid
             assigned + timedelta(minutes=rng.randint(1, 30)) if code != "purchased" else None
         )
     else:
-        assigned = client.created_at + timedelta(hours=rng.randint(1, 48))
-        delivered = assigned + timedelta(seconds=rng.randint(5, 90))
+        # Within two days of the first contact, but never in the future for a fresh lead.
+        now = timezone.now()
+        assigned = min(client.created_at + timedelta(hours=rng.randint(1, 48)), now)
+        delivered = min(assigned + timedelta(seconds=rng.randint(5, 90)), now)
     facts = ProgramFacts(
         client_name=client.full_name if client.first_name else "",
         gender=template.gender,

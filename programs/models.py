@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import Client
 
@@ -132,8 +133,9 @@ class TrainingProgram(models.Model):
     """A program made for one client: structured content, its text, and the PDF sent to them."""
 
     class Kind(models.TextChoices):
-        FREE = "free", _("Free")
-        PAID = "paid", _("Paid")
+        # Context: "Paid" alone means other things elsewhere (a paid invoice, clients who paid).
+        FREE = "free", pgettext_lazy("program kind", "Free")
+        PAID = "paid", pgettext_lazy("program kind", "Paid")
 
     class FormattedBy(models.TextChoices):
         LLM = "llm", _("LLM")
