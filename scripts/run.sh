@@ -15,7 +15,8 @@ if [ ! -f var/.demo-seeded ]; then
 fi
 
 cleanup() {
-  trap - INT TERM EXIT
+  trap - INT TERM HUP EXIT
+  set +e  # the terminal may be gone (HUP): a failed echo must not skip the stopping
   echo; echo "Stopping…"
   # Celery's main process shuts its pool down itself (signalling the pool too makes it hang);
   # runserver's autoreloader has a child, so its whole group goes.
@@ -27,7 +28,7 @@ cleanup() {
   done
   kill -KILL -- "-$worker" "-$web" 2>/dev/null || true
 }
-trap cleanup INT TERM EXIT
+trap cleanup INT TERM HUP EXIT  # HUP: the terminal window was closed
 
 set -m  # each background job in its own process group, so Ctrl-C reaches its children too
 .venv/bin/celery -A config worker -B -l warning --concurrency 2 \
