@@ -224,7 +224,11 @@ def test_stage_settings_reorder_by_buttons_and_drag_and_refused_delete(
     page.wait_for_function(
         "id => document.querySelectorAll('.stage-row')[6].id === 'stage-' + id", arg=trial.pk
     )
-    page.drag_and_drop(f"#stage-{trial.pk} h2", f"#stage-{stages['consultation'].pk} h2")
+    # The drop reorders the list at once and saves in the background: wait for the save.
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and "/pipeline/stages/" in r.url
+    ):
+        page.drag_and_drop(f"#stage-{trial.pk} h2", f"#stage-{stages['consultation'].pk} h2")
     page.wait_for_function(
         "id => document.querySelectorAll('.stage-row')[1].id === 'stage-' + id", arg=trial.pk
     )
