@@ -82,21 +82,13 @@ def _celery_join_allowed():
         yield
 
 
-@pytest.fixture
-def live_worker(transactional_db, settings):
-    """A real Celery worker process on this run's broker (Redis or the embedded one) and test database.
+def start_celery_worker(queue: str, *, log_name: str = "") -> subprocess.Popen:
+    """A real Celery worker process on `queue`, using this test run's database and broker.
 
-    Tasks are sent to a queue of their own, so no other worker on the machine takes them. Use with
-    tests that commit their data (`transaction=True`), since the worker reads it over a real connection.
+    Its output goes to var/<log_name or queue>.log. The caller terminates it.
     """
     from django.db import connection
 
-    from config.celery import app, healthcheck
-    from pipeline.services import stages_ensure_defaults
-
-    stages_ensure_defaults()  # a transactional test starts from flushed tables
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(connection.settings_dict),
@@ -104,30 +96,48 @@ def live_worker(transactional_db, settings):
         "CELERY_QUEUE": queue,
         "C_FORCE_ROOT": "1",
     }
-    log = (ROOT / "var" / f"{queue}.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-P",
-            "solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (ROOT / "var" / f"{log_name or queue}.log").open("w") as log:  # the child keeps its copy
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                queue,
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture
+def live_worker(transactional_db, settings):
+    """A real Celery worker process on this run's broker (Redis or the embedded one) and test database.
+
+    Tasks are sent to a queue of their own, so no other worker on the machine takes them. Use with
+    tests that commit their data (`transaction=True`), since the worker reads it over a real connection.
+    """
+
+    from config.celery import app, healthcheck
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()  # a transactional test starts from flushed tables
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    process = start_celery_worker(queue)
+    log = ROOT / "var" / f"{queue}.log"
     saved = (app.conf.task_always_eager, app.conf.task_default_queue)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
@@ -136,7 +146,7 @@ def live_worker(transactional_db, settings):
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"Celery worker exited; see {log.name}")
+                raise RuntimeError(f"Celery worker exited; see {log}")
             try:
                 healthcheck.apply_async(queue=queue).get(timeout=5)
                 break
@@ -152,7 +162,6 @@ def live_worker(transactional_db, settings):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,14 @@
 """The bot in a real Celery worker process: webhook → broker → worker → fake Bot API over HTTP."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from botapp.models import BotChat
 from botapp.tests import factories as f
 from botapp.tests.conftest import ADMIN_CHAT, SECRET, TOKEN
 from botapp.tests.fakes import FakeBotAPI
+from conftest import start_celery_worker
 from crm.models import Client
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -36,52 +33,6 @@ def bot_env(settings, monkeypatch):
         setattr(settings, name, float(value) if name.startswith("TELEGRAM_RATE") else value)
     yield server
     server.stop()
-
-
-def database_url() -> str:
-    """The test database as a URL (the same rule as the live_worker fixture)."""
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user, password = quote(db.get("USER") or ""), quote(db.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def start_worker(queue: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_QUEUE": queue,
-        "C_FORCE_ROOT": "1",
-    }
-    log = (ROOT / "var" / f"{queue}-second.log").open("w")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-P",
-            "solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def test_worker_restart_in_the_middle_of_the_questionnaire(bot_env, live_worker, client):
@@ -122,7 +73,7 @@ def test_worker_restart_in_the_middle_of_the_questionnaire(bot_env, live_worker,
     post(f.message(USER, "Средний"))
     assert BotChat.objects.get(chat_id=USER).step == "experience"  # stored, waiting for a worker
 
-    second = start_worker(app.conf.task_default_queue)
+    second = start_celery_worker(app.conf.task_default_queue, log_name="second-worker")
     try:
         wait_text("Какая у вас цель?")
         press("q:goal:strength")
