@@ -20,7 +20,7 @@ def healthcheck() -> dict:
     return {"worker": "ok", "database": connection.vendor}
 
 
-def _import_task_modules() -> None:
+def import_task_modules() -> None:
     """Import every installed app's `tasks` module, as a worker does at start (no signals fired)."""
     from importlib import import_module
     from importlib.util import find_spec
@@ -47,7 +47,7 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
     task = app.tasks.get(task_name)
     if task is None:
         # Task modules are discovered lazily: a web process has not imported them yet.
-        _import_task_modules()
+        import_task_modules()
         task = app.tasks.get(task_name)
     if task is None:
         logging.getLogger(__name__).warning("Task %s is not registered; skipped.", task_name)
