@@ -165,3 +165,23 @@ class RefundAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(admin.ModelAdmin):
+    """The payments' status history: written by payment_transition only, never edited."""
+
+    list_display = ("payment", "from_status", "to_status", "source", "actor", "created_at")
+    list_filter = ("source", "to_status")
+    search_fields = ("=payment__id",)
+    list_select_related = ("payment", "actor")
+    readonly_fields = [f.name for f in PaymentEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -201,7 +201,8 @@ def test_admin_confirm_action(admin_client, admin_user, enqueued):
 
 
 @pytest.mark.parametrize(
-    "name", ["tariff", "payment", "promocode", "promocodeusage", "subscription", "refund"]
+    "name",
+    ["tariff", "payment", "paymentevent", "promocode", "promocodeusage", "subscription", "refund"],
 )
 def test_admin_pages_open(admin_client, name, enqueued):
     PaymentFactory()
