@@ -3,9 +3,8 @@
 # beat on the embedded defaults (SQLite + filesystem broker). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBUG="${DEBUG:-1}"
+source scripts/run-env.sh  # DEBUG, PORT and SITE_URL (from PORT unless set)
 export C_FORCE_ROOT=1  # the worker refuses to run as root otherwise; fine for a local demo
-PORT="${PORT:-8000}"
 PY=.venv/bin/python
 
 $PY manage.py migrate --no-input -v 0
