@@ -70,6 +70,21 @@ def get_client_for(user: User, pk: int, *, for_change: bool = False) -> Client:
     return client
 
 
+def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; anyone but an admin gets 403 (recorded in the audit log). For settings that
+    every trainer shares, such as the pipeline's stages."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_admin:
+            audit_denied(actor=request.user, note=_("A non-admin tried to open admin settings."))
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def change_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Login required; read_only users get 403."""
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm import charts
-from crm.access import change_required, get_client_for
+from crm.access import admin_required, get_client_for
 from crm.forms import ClientFilterForm
 
 from . import selectors, services
@@ -183,14 +183,14 @@ def _stages_response(request, context=None) -> HttpResponse:
     return render(request, "pipeline/stage_settings.html", context)
 
 
-@login_required
+@admin_required
 @require_GET
 def stage_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "pipeline/stage_settings.html", _stages_context(request))
 
 
 @require_POST
-@change_required
+@admin_required
 def stage_create(request: HttpRequest) -> HttpResponse:
     form = StageForm(request.POST, prefix="new")
     if form.is_valid():
@@ -209,7 +209,7 @@ def stage_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@change_required
+@admin_required
 def stage_update(request: HttpRequest, stage_id: int) -> HttpResponse:
     stage = get_object_or_404(PipelineStage, pk=stage_id)
     form = StageForm(request.POST, instance=stage, prefix=f"s{stage.pk}")
@@ -231,7 +231,7 @@ def stage_update(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 
 @require_POST
-@change_required
+@admin_required
 def stage_delete(request: HttpRequest, stage_id: int) -> HttpResponse:
     stage = get_object_or_404(PipelineStage, pk=stage_id)
     try:
@@ -246,7 +246,7 @@ def stage_delete(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 
 @require_POST
-@change_required
+@admin_required
 def stage_shift(request: HttpRequest, stage_id: int) -> HttpResponse:
     stage = get_object_or_404(PipelineStage, pk=stage_id)
     services.stage_shift(stage=stage, offset=-1 if request.POST.get("direction") == "up" else 1)
@@ -256,7 +256,7 @@ def stage_shift(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 
 @require_POST
-@change_required
+@admin_required
 def stage_reorder(request: HttpRequest) -> HttpResponse:
     form = ReorderForm(request.POST)
     if form.is_valid():

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from crm.tests.factories import ClientFactory, TrainerFactory
+from crm.tests.factories import AdminFactory, ClientFactory, TrainerFactory
 from pipeline.models import PipelineStage, StageMove
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -210,7 +210,7 @@ def test_stage_settings_reorder_by_buttons_and_drag_and_refused_delete(
     page, login, stages, trainer
 ):
     ClientFactory(trainer=trainer, stage=stages["first_contact"])
-    login(trainer)
+    login(AdminFactory())
     page.set_viewport_size({"width": 1280, "height": 2600})  # drag source and target both on screen
     page.goto("/pipeline/stages/")
 

@@ -10,6 +10,7 @@ from crm.tests.factories import (
     OperatorFactory,
     ReadOnlyFactory,
     TrainerFactory,
+    UserFactory,
     stage,
 )
 from pipeline.models import LostReason, PipelineStage, StageMove
@@ -237,14 +238,14 @@ def test_history_api_needs_a_login(client, own):
 
 
 def test_stage_settings_page_lists_stages_with_client_counts(client, trainer, own):
-    client.force_login(trainer)
+    client.force_login(AdminFactory())
     response = client.get(reverse("pipeline:stages"))
     rows = {row["stage"].code: row["clients"] for row in response.context["rows"]}
     assert rows["first_contact"] == 1 and len(rows) == 7
 
 
 def test_create_update_reorder_and_delete_stages_through_the_page(client, trainer):
-    client.force_login(trainer)
+    client.force_login(AdminFactory())
 
     client.post(
         reverse("pipeline:stage-create"),
@@ -282,7 +283,7 @@ def test_create_update_reorder_and_delete_stages_through_the_page(client, traine
 
 
 def test_invalid_stage_values_show_errors_and_change_nothing(client, trainer):
-    client.force_login(trainer)
+    client.force_login(AdminFactory())
     consultation = stage("consultation")
 
     response = client.post(
@@ -297,7 +298,7 @@ def test_invalid_stage_values_show_errors_and_change_nothing(client, trainer):
 
 
 def test_deleting_a_stage_with_clients_or_a_system_stage_is_refused_with_a_message(client, trainer):
-    client.force_login(trainer)
+    client.force_login(AdminFactory())
     custom = PipelineStage.objects.create(name="Пауза", order=500)
     ClientFactory(trainer=trainer, stage=custom)
 
@@ -310,11 +311,14 @@ def test_deleting_a_stage_with_clients_or_a_system_stage_is_refused_with_a_messa
     assert any("Активный клиент" in str(m) for m in system.context["messages"])
 
 
-def test_read_only_cannot_change_stages(client):
-    client.force_login(ReadOnlyFactory())
+@pytest.mark.parametrize("role", ["read_only", "trainer", "operator"])
+def test_only_admins_see_or_change_stage_settings(client, role):
+    user = UserFactory(role=role)
+    client.force_login(user)
     consultation = stage("consultation")
 
-    assert client.get(reverse("pipeline:stages")).status_code == 200
+    assert "Настройки этапов" not in client.get(reverse("pipeline:board")).content.decode()
+    assert client.get(reverse("pipeline:stages")).status_code == 403
     assert (
         client.post(
             reverse("pipeline:stage-create"), {"new-name": "X", "new-color": "#000000"}
@@ -328,10 +332,13 @@ def test_read_only_cannot_change_stages(client):
     assert client.post(reverse("pipeline:stage-shift", args=[consultation.pk])).status_code == 403
     assert client.post(reverse("pipeline:stage-reorder"), {"stage_ids": "1"}).status_code == 403
     assert not PipelineStage.objects.filter(name="X").exists()
+    assert PipelineStage.objects.get(pk=consultation.pk).order == consultation.order
+    client.force_login(AdminFactory())
+    assert "Настройки этапов" in client.get(reverse("pipeline:board")).content.decode()
 
 
 def test_unknown_stage_is_404(client, trainer):
-    client.force_login(trainer)
+    client.force_login(AdminFactory())
     assert client.post(reverse("pipeline:stage-update", args=[999999]), {}).status_code == 404
     assert client.get(reverse("pipeline:column", args=[999999]), **HTMX).status_code == 404
 
