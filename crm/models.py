@@ -220,6 +220,12 @@ class Client(models.Model):
             return f"@{self.telegram_username}"
         return self.phone or f"#{self.pk}"
 
+    def clean(self):
+        # Empty phone means "no phone" (NULL), before the constraints are validated: a cleared
+        # phone in a form is a valid edit, not a violation of client_phone_not_empty.
+        if not self.phone:
+            self.phone = None
+
     def save(self, *args, **kwargs):
         # Empty phone means "no phone": NULL keeps the unique constraint from clashing on "".
         if not self.phone:

@@ -1,17 +1,22 @@
-"""Phone numbers as people type them, turned into one international form (+79161234567), so that
-duplicates are found whatever the spelling."""
+"""Phone numbers as people type them, turned into one international form (E.164, +79161234567), so
+that duplicates are found whatever the spelling. Parsing and validation are `phonenumbers`' (Google's
+libphonenumber data), not hand-written rules."""
 
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 INVALID = "invalid_phone"
+DEFAULT_REGION = "RU"  # a number written without a country code is Russian
 
 
 def phone_normalize(raw: str) -> str:
-    """`8 (916) 123-45-67`, `+7 916 123 45 67`, `9161234567` → `+79161234567`; other countries keep
-    their code (`+375 29 …` → `+37529…`). Empty input gives "". Raises ValidationError otherwise."""
+    """`8 (916) 123-45-67`, `+7 916 123 45 67`, `9161234567` → `+79161234567` (E.164); other
+    countries keep their code (`+375 29 …` → `+37529…`). Empty input gives "". Parsed and checked
+    by `phonenumbers` (Russia by default): a number no operator can have (`+0000000000`,
+    `+70123456789`) raises ValidationError with a message to show, like any other bad input."""
     raw = (raw or "").strip()
     if not raw:
         return ""
@@ -19,19 +24,20 @@ def phone_normalize(raw: str) -> str:
         raise ValidationError(
             _("A phone may hold only digits, spaces, brackets, dashes and +."), code=INVALID
         )
-    digits = re.sub(r"\D", "", raw)
-    if not raw.startswith("+"):
-        if len(digits) == 11 and digits[0] in "78":
-            digits = "7" + digits[1:]
-        elif len(digits) == 10 and digits[0] == "9":
-            digits = "7" + digits
-    if digits.startswith("7") and len(digits) != 11:
-        raise ValidationError(_("A Russian number has 10 digits after +7."), code=INVALID)
-    if not 10 <= len(digits) <= 15:
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
         raise ValidationError(
             _("Enter the phone in international format, e.g. +79161234567."), code=INVALID
+        ) from exc
+    if number.country_code == 7 and raw.startswith("+") and len(re.sub(r"\D", "", raw)) != 11:
+        raise ValidationError(_("A Russian number has 10 digits after +7."), code=INVALID)
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("There is no such phone number: check the country code and the digits."),
+            code=INVALID,
         )
-    return "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_phone(raw: str) -> str:

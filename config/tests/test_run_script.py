@@ -16,7 +16,7 @@ PRINT_URLS = (
 def _run_env(**extra: str) -> dict[str, str]:
     """The environment scripts/run.sh gives the app, given these variables."""
     base = {k: v for k, v in os.environ.items() if k not in ("PORT", "SITE_URL", "DEBUG")}
-    script = 'source scripts/run-env.sh && env -0'
+    script = "source scripts/run-env.sh && env -0"
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=settings.BASE_DIR,

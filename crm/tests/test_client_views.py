@@ -307,6 +307,21 @@ def test_inline_profile_edit(client, trainer, own):
     assert (own.last_name, own.phone, own.source) == ("Смирнова", "+79031112233", "instagram")
 
 
+def test_clearing_the_phone_is_not_a_database_error(client, trainer, own):
+    own.phone, own.email = "+79031112233", "irina@example.com"
+    own.save()
+    client.force_login(trainer)
+    data = {"profile-first_name": "Ирина", "profile-source": "manual", "profile-phone": ""}
+    data["profile-email"] = "irina@example.com"
+
+    response = client.post(reverse("crm:client-section", args=[own.pk, "profile"]), data, **HTMX)
+
+    page = response.content.decode()
+    assert "client_phone_not_empty" not in page and "Ограничение" not in page
+    own.refresh_from_db()
+    assert own.phone is None  # no phone: NULL, which the unique constraint allows for many
+
+
 def test_inline_profile_edit_refuses_a_duplicate_phone(client, trainer, own):
     twin = ClientFactory(trainer=trainer, phone="+79035550000")
     client.force_login(trainer)
