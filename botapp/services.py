@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 from crm.models import Client, ClientContact, Lead, User
-from crm.notifications import staff_notify
+from crm.notifications import staff_notify, telegram_unreachable_reason
 from crm.services import lead_register
 from pipeline.services import stage_apply_event
 
@@ -524,10 +524,9 @@ def inbox_reply(*, client: Client, text: str, author: User) -> OutboundMessage:
         raise InboxError(
             _("A Telegram message holds at most %(max)d characters.") % {"max": tg.MAX_TEXT_CHARS}
         )
-    if client.telegram_id is None:
-        raise InboxError(_("This client has no Telegram chat with the bot."))
-    if client.bot_blocked_at:
-        raise InboxError(_("This client has blocked the bot."))
+    reason = telegram_unreachable_reason(client)
+    if reason:
+        raise InboxError(reason)
     with transaction.atomic():
         return message_queue(chat_id=client.telegram_id, client=client, text=text, author=author)
 

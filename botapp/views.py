@@ -141,7 +141,9 @@ def client_reply(request: HttpRequest, pk: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, _("The bot will deliver your message."))
+        messages.success(
+            request, _("The message is queued; the bot sends it to the client in Telegram.")
+        )
     try:
         return redirect(reverse("crm:client-detail", args=[client.pk]))
     except NoReverseMatch:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access import change_required, role_required
 from crm.models import User
+from crm.notifications import telegram_unreachable_reason
 
 from . import selectors, services
 from .forms import ExerciseForm, ProgramAssignForm, ProgramFilterForm, TemplateFilterForm
@@ -168,11 +169,15 @@ def program_pdf(request: HttpRequest, pk: int) -> FileResponse:
 @change_required
 def program_send(request: HttpRequest, pk: int) -> HttpResponse:
     program = selectors.program_get_for(request.user, pk, for_change=True)
+    reason = telegram_unreachable_reason(program.client)
+    if reason:
+        messages.error(request, reason + " " + _("Download the PDF and send it yourself."))
+        return redirect("programs:program-detail", pk=pk)
     program = services.program_ensure_pdf(program=program)
     if services.program_send(program=program):
-        messages.success(request, _("The bot will send the PDF to the client."))
+        messages.success(request, _("The PDF is queued for the client in Telegram."))
     else:
-        messages.error(request, _("Sending through the bot is not available yet."))
+        messages.error(request, _("The PDF could not be prepared; nothing was sent."))
     return redirect("programs:program-detail", pk=pk)
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import change_required, get_client_for
 from crm.models import Client
+from crm.notifications import telegram_unreachable_reason
 
 from . import selectors, services
 from .charts import client_charts
@@ -250,8 +251,8 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The comment is too long."))
-    elif not client.telegram_id:
-        messages.error(request, _("This client has no Telegram chat with the bot."))
+    elif reason := telegram_unreachable_reason(client):
+        messages.error(request, reason + " " + _("Download the PDF and send it yourself."))
     elif services.report_send(
         client=client,
         comment=form.cleaned_data["comment"],
@@ -262,7 +263,7 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, _("The report is on its way to the client in Telegram."))
     else:
-        messages.error(request, _("The bot cannot send documents yet; download the PDF instead."))
+        messages.error(request, _("The report could not be queued; download the PDF instead."))
     return _respond(request, client, "report")
 
 

@@ -37,7 +37,7 @@ def test_reply_with_htmx_returns_the_chat_section(client, trainer, fake_telegram
     person = ClientFactory(trainer=trainer)
     response = reply(client, trainer, person.pk, **{"HX-Request": "true"})
     assert response.status_code == 200
-    assert "Бот доставит ваше сообщение." in response.content.decode()
+    assert "Сообщение поставлено в очередь" in response.content.decode()
     assert OutboundMessage.objects.filter(client=person, author=trainer).count() == 1
 
 
@@ -61,6 +61,14 @@ def test_empty_or_unreachable_reply_is_refused_with_a_message(client, trainer):
     no_telegram = ClientFactory(trainer=trainer, telegram_id=None)
     response = reply(client, trainer, no_telegram.pk, **{"HX-Request": "true"})
     assert "нет чата" in response.content.decode().lower()
+    assert not OutboundMessage.objects.exists()
+
+
+def test_reply_with_the_bot_off_says_nothing_was_sent(client, trainer, settings):
+    settings.TELEGRAM_BOT_TOKEN = ""
+    person = ClientFactory(trainer=trainer)
+    page = reply(client, trainer, person.pk, **{"HX-Request": "true"}).content.decode()
+    assert "Бот выключен" in page and "в очередь" not in page
     assert not OutboundMessage.objects.exists()
 
 

@@ -363,11 +363,40 @@ def test_a_day_is_capped_and_the_reason_is_shown(client, program, trainer):
 
 
 def test_send_to_the_client_through_the_bot(
-    client, program, trainer, bot_tasks, django_capture_on_commit_callbacks
+    client, program, trainer, bot_tasks, django_capture_on_commit_callbacks, settings
 ):
+    settings.TELEGRAM_BOT_TOKEN = "123:token"
+    program.client.telegram_id = 5551234
+    program.client.save()
     client.force_login(trainer)
     url = reverse("programs:program-send", args=[program.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, follow=True)
-    assert response.status_code == 200
+    assert "PDF поставлен в очередь" in response.content.decode()
     assert bot_tasks == [("botapp.program_deliver", {"program_id": program.pk})]
+
+
+@pytest.mark.parametrize(
+    ("token", "telegram_id", "says"),
+    [("", 5551234, "Бот выключен"), ("123:token", None, "нет чата с ботом")],
+)
+def test_send_says_what_really_happened(
+    client,
+    program,
+    trainer,
+    bot_tasks,
+    django_capture_on_commit_callbacks,
+    settings,
+    token,
+    telegram_id,
+    says,
+):
+    settings.TELEGRAM_BOT_TOKEN = token
+    program.client.telegram_id = telegram_id
+    program.client.save()
+    client.force_login(trainer)
+    url = reverse("programs:program-send", args=[program.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(url, follow=True).content.decode()
+    assert says in page and "Скачайте PDF" in page and "в очередь" not in page
+    assert bot_tasks == []

@@ -287,7 +287,8 @@ def test_report_download_is_a_pdf(client, trainer, client_of):
     assert response.content.startswith(b"%PDF-") and "attachment" in response["Content-Disposition"]
 
 
-def test_report_send(client, trainer, client_of, media, monkeypatch):
+def test_report_send(client, trainer, client_of, media, monkeypatch, settings):
+    settings.TELEGRAM_BOT_TOKEN = "123:token"
     ProgressJournalFactory(client=client_of)
     login(client, trainer)
     html = client.post(url("report-send", client_of), {"comment": ""}, **HTMX).content.decode()
@@ -295,7 +296,16 @@ def test_report_send(client, trainer, client_of, media, monkeypatch):
     assert len(list(media.rglob("*.pdf"))) == 1
     monkeypatch.setattr("progress.services.enqueue_on_commit", lambda name, **kwargs: False)
     html = client.post(url("report-send", client_of), {"comment": ""}, **HTMX).content.decode()
-    assert "Бот пока не умеет отправлять документы" in html
+    assert "Отчёт не удалось поставить в очередь" in html
+
+
+def test_report_send_says_the_bot_is_off(client, trainer, client_of, media, settings):
+    settings.TELEGRAM_BOT_TOKEN = ""
+    ProgressJournalFactory(client=client_of)
+    login(client, trainer)
+    html = client.post(url("report-send", client_of), {"comment": ""}, **HTMX).content.decode()
+    assert "Бот выключен" in html and "отправляется" not in html
+    assert not list(media.rglob("*.pdf"))
 
 
 # --- analytics ---------------------------------------------------------------------------------
