@@ -59,3 +59,28 @@ def test_catalogue_is_translated_and_compiled(po: Path):
         if "\x04" not in msgid and compiled.gettext(msgid) != msgstr
     ]
     assert not stale, f"{mo} is older than {po.name}: run make messages ({stale[:3]})"
+
+
+def test_every_msgid_of_ours_resolves_to_our_translation():
+    """Django's and third-party catalogues share msgids with ours ("Home", "Email", "Search",
+    "Filter", "name", "active"…): ours must win (LOCALE_PATHS), or a client's questionnaire reads
+    «Начало» for "Home". Where two of our apps translate a msgid differently, the app listed first in
+    INSTALLED_APPS wins, which is still our own translation."""
+    from django.utils import translation
+
+    ours: dict[str, set[str]] = {}
+    for po in CATALOGUES:
+        for key, msgstr in parse_po(po).items():
+            if msgstr:
+                ours.setdefault(key, set()).add(msgstr)
+    foreign = []
+    with translation.override("ru"):
+        for key, translations in ours.items():
+            if "\x04" in key:
+                context, msgid = key.split("\x04", 1)
+                got = translation.pgettext(context, msgid)
+            else:
+                msgid, got = key, translation.gettext(key)
+            if got not in translations:
+                foreign.append((msgid, got, sorted(translations)))
+    assert not foreign, f"{len(foreign)} msgids read another catalogue: {foreign[:10]}"
