@@ -125,7 +125,9 @@ EVENTS = {
     "deciding": "payment_created",
     "purchased": "payment_succeeded",
     "active": "program_delivered",
-    "finished": "program_finished",
+    # Nothing moves a client to Завершили automatically yet (the trigger is the automations' job):
+    # the trainer does it by hand, so the demo does not invent a move the product cannot make.
+    "finished": "manual",
 }
 
 INBOUND = [
@@ -134,7 +136,7 @@ INBOUND = [
     "Можно заниматься дома без инвентаря?",
     "Спасибо, программа отличная!",
     "Подскажите, как правильно делать выпады?",
-    "Отправила замеры за неделю.",
+    "Отправляю замеры за неделю.",
     "Какая программа подойдёт для похудения?",
     "Можно перенести консультацию на вечер?",
 ]
@@ -282,7 +284,7 @@ def _related_rows(
     history, previous = [], None
     for code, at in moments:
         stage = stages[code]
-        manual = code == "inactive"
+        manual = EVENTS.get(code) == "manual" or code == "inactive"
         history.append(
             StageMove(
                 client=client,
@@ -292,7 +294,7 @@ def _related_rows(
                 to_stage_name=stage.name,
                 event="manual" if manual else EVENTS[code],
                 actor=client.trainer if manual else None,
-                notes=rng.choice(LOST_NOTES) if manual else "",
+                notes=rng.choice(LOST_NOTES) if code == "inactive" else "",
                 moved_at=at,
             )
         )
@@ -349,5 +351,14 @@ def seed_clients(*, count: int, trainers: list[User], now: datetime | None = Non
         StageMove.objects.bulk_create(history)
         ClientContact.objects.bulk_create(contacts)
         ClientAction.objects.bulk_create(actions)
+        # "Last contact" is the latest of the stage moves, messages and the trainer's actions.
+        latest = {client.pk: client.last_contact_at for client in clients}
+        for row in contacts:
+            latest[row.client.pk] = max(latest[row.client.pk], row.sent_at)
+        for row in actions:
+            latest[row.client.pk] = max(latest[row.client.pk], row.happened_at)
+        for client in clients:
+            client.last_contact_at = latest[client.pk]
+        Client.objects.bulk_update(clients, ["last_contact_at"])
         created.extend(clients)
     return created

@@ -53,7 +53,9 @@ RULES: dict[str, Rule] = {
     Event.QUESTIONNAIRE_COMPLETED: Rule(Code.CONSULTATION),
     Event.PAYMENT_CREATED: Rule(Code.DECIDING, also_from=REPEAT),
     Event.PAYMENT_SUCCEEDED: Rule(Code.PURCHASED, also_from=REPEAT),
-    Event.PROGRAM_DELIVERED: Rule(Code.ACTIVE),
+    # Only a client who paid becomes active: a paid program assigned by hand to someone who has not
+    # bought anything (consultation, deciding) does not make them a paying client.
+    Event.PROGRAM_DELIVERED: Rule(Code.ACTIVE, only_from=frozenset({Code.PURCHASED})),
     Event.PROGRAM_FINISHED: Rule(Code.FINISHED, only_from=frozenset({Code.ACTIVE})),
 }
 

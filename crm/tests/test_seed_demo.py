@@ -60,3 +60,41 @@ def test_seeded_histories_end_on_the_clients_current_stage():
         "inactive",
     }
     assert all("а" <= ch.lower() <= "я" or ch == "ё" for ch in Client.objects.first().first_name)
+
+
+def test_demo_data_does_not_contradict_itself():
+    import re
+
+    from django.db.models import Max
+
+    from crm.models import ClientAction
+    from payments.models import Payment, PromoCode
+
+    call_command("seed_demo", clients=150, stdout=open("/dev/null", "w"))
+    # A promo code shows as many uses as paid payments carry it.
+    promo = PromoCode.objects.get(code="START10")
+    used = Payment.objects.filter(promo_code=promo, status__in=["succeeded", "refunded"]).count()
+    assert used and promo.usages.count() == used
+    # The last contact is not older than the latest message or the trainer's latest action.
+    latest_message = dict(
+        ClientContact.objects.values("client")
+        .annotate(at=Max("sent_at"))
+        .values_list("client", "at")
+    )
+    latest_action = dict(
+        ClientAction.objects.values("client")
+        .annotate(at=Max("happened_at"))
+        .values_list("client", "at")
+    )
+    for pk, last_contact in Client.objects.values_list("pk", "last_contact_at"):
+        for latest in (latest_message.get(pk), latest_action.get(pk)):
+            assert latest is None or last_contact >= latest, pk
+    # A man does not write in the feminine.
+    for text in ClientContact.objects.filter(
+        client__gender="male", direction="inbound"
+    ).values_list("text", flat=True):
+        assert not re.search(r"\b\w+ла\b", text), text
+    # Nothing moves a client to Завершили automatically yet, so the demo does not pretend it does.
+    assert not StageMove.objects.filter(event="program_finished").exists()
+    finished = StageMove.objects.filter(to_stage__code="finished")
+    assert finished.exists() and set(finished.values_list("event", flat=True)) == {"manual"}

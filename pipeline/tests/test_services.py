@@ -60,6 +60,10 @@ def test_every_row_of_the_automatic_table(event, start, expected):
         (Event.PAYMENT_CREATED, "purchased"),
         (Event.PAYMENT_SUCCEEDED, "active"),
         (Event.PROGRAM_DELIVERED, "finished"),
+        # A paid program assigned by hand to someone who has not paid does not make them active.
+        (Event.PROGRAM_DELIVERED, "consultation"),
+        (Event.PROGRAM_DELIVERED, "deciding"),
+        (Event.PROGRAM_DELIVERED, "first_contact"),
         (Event.PROGRAM_FINISHED, "purchased"),  # only an active client finishes
         (Event.LEAD_CREATED, "consultation"),  # a returning client is not a new lead
         (Event.QUESTIONNAIRE_COMPLETED, "inactive"),

@@ -155,6 +155,14 @@ def test_adding_and_removing_exercises(client_answers, django_capture_on_commit_
         )
 
 
+def test_a_paid_program_assigned_by_hand_does_not_make_a_client_active():
+    client = ClientFactory(stage=stage("consultation"))  # no payment
+    services.program_mark_delivered(program=TrainingProgramFactory(client=client, kind="paid"))
+    client.refresh_from_db()
+    assert client.stage.code == "consultation"
+    assert not StageMove.objects.filter(client=client, event="program_delivered").exists()
+
+
 def test_mark_delivered_moves_a_paid_client_once():
     client = ClientFactory(stage=stage("purchased"))
     paid = TrainingProgramFactory(client=client, kind="paid")
