@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
+from audit.services import audit_denied
+
 from .models import ApiToken, token_hash
 
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -67,7 +69,10 @@ class RolePermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        return request.method in permissions.SAFE_METHODS or may_write(request)
+        if request.method in permissions.SAFE_METHODS or may_write(request):
+            return True
+        audit_denied(actor=request.user, note=_("A read-only API token or user tried to write."))
+        return False
 
 
 class AdminWritePermission(RolePermission):
@@ -78,7 +83,10 @@ class AdminWritePermission(RolePermission):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        return request.method in permissions.SAFE_METHODS or request.user.is_admin
+        if request.method in permissions.SAFE_METHODS or request.user.is_admin:
+            return True
+        audit_denied(actor=request.user, note=_("Tried to change pipeline stages through the API."))
+        return False
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import services as crm_services
-from crm.access import scope_to_user, visible_clients
+from crm.access import get_client_for, scope_to_user, visible_clients
 from crm.models import Client, ClientAction, ClientContact
 from crm.selectors import clients_filter, dashboard_get
 from payments import services as payment_services
@@ -89,10 +89,8 @@ def _int(request, name: str) -> int | None:
 def _client(request, pk) -> Client:
     if pk is None or not str(pk).isdigit() or not 0 < int(pk) < MAX_ID:
         raise Http404
-    client = get_object_or_404(
-        visible_clients(request.user).select_related("stage", "trainer"), pk=pk
-    )
-    return client
+    # The same lookup as the pages: another trainer's client is a 404 and goes to the audit log.
+    return get_client_for(request.user, int(pk))
 
 
 class ScopedByClient:
