@@ -15,11 +15,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-<<<<<<< HEAD
     path("", include("api.urls")),
-=======
     path("audit/", include("audit.urls")),
->>>>>>> main
     path("", include("progress.urls")),
     path("bot/", include("botapp.urls")),
     path("programs/", include("programs.urls")),

@@ -126,7 +126,9 @@ def test_every_object_of_another_trainer_is_404(client, trainer, foreign_objects
     foreign.refresh_from_db()
     assert foreign.notes == ""
     # Refused, and recorded as on the pages.
-    assert AuditEntry.objects.filter(actor=trainer, action="access_denied", client_id=foreign.pk).exists()
+    assert AuditEntry.objects.filter(
+        actor=trainer, action="access_denied", client_id=foreign.pk
+    ).exists()
     # Lists leave them out too.
     for url in [
         "/api/v1/clients",
