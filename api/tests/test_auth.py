@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from api.models import ApiToken, token_hash
-from audit.models import AuditEntry
+from audit.models import Action, AuditEntry
 from crm.models import Client
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +127,7 @@ def test_every_object_of_another_trainer_is_404(client, trainer, foreign_objects
     assert foreign.notes == ""
     # Refused, and recorded as on the pages.
     assert AuditEntry.objects.filter(
-        actor=trainer, action="access_denied", client_id=foreign.pk
+        actor=trainer, action=Action.ACCESS_DENIED, client_id=foreign.pk
     ).exists()
     # Lists leave them out too.
     for url in [
@@ -171,7 +171,7 @@ def test_read_only_reads_but_every_write_is_403(
         assert response.status_code == 403, (method, url)
         assert "только чтение" in response.json()["detail"] or response.json()["detail"]
     assert Client.objects.count() == 1
-    assert AuditEntry.objects.filter(action="access_denied").count() == len(writes)
+    assert AuditEntry.objects.filter(action=Action.ACCESS_DENIED).count() == len(writes)
 
 
 def test_a_read_only_users_token_is_read_only_whatever_is_asked(readonly_user):
