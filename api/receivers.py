@@ -11,7 +11,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from crm.models import Client
-from payments.models import Payment
+from payments.models import Payment, PaymentEvent
 from pipeline.models import StageMove
 from programs.models import TrainingProgram
 
@@ -59,25 +59,30 @@ def stage_changed(sender, instance: StageMove, created: bool, raw: bool = False,
     _later(WebhookEvent.CLIENT_STAGE_CHANGED, str(instance.pk), build)
 
 
-@receiver(post_save, sender=Payment, dispatch_uid="api.payment_status")
-def payment_status(sender, instance: Payment, raw: bool = False, **kwargs):
+@receiver(post_save, sender=PaymentEvent, dispatch_uid="api.payment_status")
+def payment_status(sender, instance: PaymentEvent, created: bool, raw: bool = False, **kwargs):
+    """A payment's history row (payments.services.payment_transition writes one per change)."""
     events = {
         Payment.Status.SUCCEEDED: WebhookEvent.PAYMENT_SUCCEEDED,
         Payment.Status.REFUNDED: WebhookEvent.PAYMENT_REFUNDED,
     }
-    event = events.get(instance.status)
-    if raw or event is None:
+    event = events.get(instance.to_status)
+    if raw or not created or event is None:
         return
 
     def build():
         from .serializers import PaymentSerializer
 
-        payment = Payment.objects.select_related("tariff", "client").filter(pk=instance.pk).first()
-        if payment is None or payment.status != instance.status or payment.client.is_preview:
+        payment = (
+            Payment.objects.select_related("tariff", "client")
+            .filter(pk=instance.payment_id)
+            .first()
+        )
+        if payment is None or payment.client.is_preview:
             return None
-        return PaymentSerializer(payment).data
+        return {**PaymentSerializer(payment).data, "source": instance.source}
 
-    _later(event, str(instance.pk), build)
+    _later(event, str(instance.payment_id), build)
 
 
 @receiver(post_save, sender=TrainingProgram, dispatch_uid="api.program_delivered")

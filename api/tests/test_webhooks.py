@@ -213,3 +213,31 @@ def test_send_again_from_the_admin(
 def admin_client_logged_in(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+def test_a_payment_settled_by_the_provider_is_delivered_once(
+    settings, admin_user, django_capture_on_commit_callbacks
+):
+    from payments.models import PaymentEvent
+    from payments.services import payment_transition
+    from payments.tests.factories import PaymentFactory
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    holder = {}
+    receiver = Receiver(lambda: holder["subscription"].secret)
+    holder["subscription"] = subscription_save(
+        url=receiver.url, events=[WebhookEvent.PAYMENT_SUCCEEDED], actor=admin_user
+    )
+    try:
+        payment = PaymentFactory()
+        for _ in range(2):  # a duplicated notification
+            with django_capture_on_commit_callbacks(execute=True):
+                payment_transition(
+                    payment=payment, to="succeeded", source=PaymentEvent.Source.WEBHOOK
+                )
+        assert [r["event"] for r in receiver.requests] == ["payment.succeeded"]
+        data = receiver.requests[0]["body"]["data"]
+        assert (data["id"], data["status"], data["source"]) == (payment.pk, "succeeded", "webhook")
+        assert receiver.requests[0]["signed"]
+    finally:
+        receiver.close()
