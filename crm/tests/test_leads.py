@@ -26,16 +26,25 @@ ANSWERS = {
 }
 
 
-def test_questionnaire_completion_is_one_service(django_capture_on_commit_callbacks):
+def test_questionnaire_completion_is_one_service(django_capture_on_commit_callbacks, monkeypatch):
+    from programs.tasks import program_generate_task
+
+    queued = []
+    monkeypatch.setattr(program_generate_task, "apply_async", lambda **kw: queued.append(kw))
     client = ClientFactory(stage=stage("first_contact"))
     Lead.objects.create(client=client)
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         questionnaire_complete(client=client, values=ANSWERS)
+        assert queued == []  # nothing leaves before the commit
     client.refresh_from_db()
     assert (client.goal, client.age, client.stage.code) == ("weight_loss", 31, "consultation")
     assert client.leads.get().status == Lead.Status.QUALIFIED
     assert client.stage_moves.filter(event=StageMove.Event.QUESTIONNAIRE_COMPLETED).count() == 1
-    assert len(callbacks) == 1  # the free program, queued for after commit
+    for callback in callbacks:
+        callback()
+    assert queued == [
+        {"args": (), "kwargs": {"client_id": client.pk, "kind": "free", "trigger": "questionnaire"}}
+    ]
 
 
 def test_a_bad_answer_changes_nothing(django_capture_on_commit_callbacks):
@@ -45,7 +54,7 @@ def test_a_bad_answer_changes_nothing(django_capture_on_commit_callbacks):
             questionnaire_complete(client=client, values={**ANSWERS, "goal": "fly"})
     client.refresh_from_db()
     assert client.goal == "" and client.stage.code == "first_contact"
-    assert not client.leads.exists() and callbacks == []
+    assert not client.leads.exists() and callbacks == []  # nothing queued for a failed call
 
 
 def test_moving_to_inactive_loses_the_open_lead():
