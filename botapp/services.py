@@ -100,6 +100,9 @@ def update_process(*, update_id: int) -> int:
             done += _process_one(pk)
     finally:
         _inline_flush.reset(token)
+    logger.info(
+        "bot update %s processed", update_id, extra={"update_id": update_id, "chat_id": row.chat_id}
+    )
     for chat_id in sorted(chats):
         try:
             retry_in = outbox_flush(chat_id=chat_id)

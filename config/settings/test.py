@@ -16,3 +16,4 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: a real Celery worker started by an integration test must see it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+BACKUP_DIR = VAR_DIR / "test-backups"
