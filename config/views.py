@@ -93,4 +93,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             result[name] = f"error: {exc.__class__.__name__}"
             healthy = False
     result["status"] = "ok" if healthy else "error"
-    return JsonResponse(result, status=200 if healthy else 503)
+    response = JsonResponse(result, status=200 if healthy else 503)
+    # The failing parts were logged above as warnings; Django's own "Service Unavailable" error line
+    # would page the staff chat on every probe of a load balancer.
+    response._has_been_logged = True
+    return response
