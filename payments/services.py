@@ -23,6 +23,7 @@ from crm.services import lead_register
 from pipeline.services import stage_apply_event
 
 from . import gateways
+from .extensions import purchase_fulfil
 from .gateways import GatewayError, RemotePayment
 from .models import Payment, PromoCode, PromoCodeUsage, Refund, Subscription, Tariff
 
@@ -286,6 +287,7 @@ def payment_succeed(
         )
     stage_apply_event(client=client, event="payment_succeeded", actor=actor)
     _subscription_extend(payment=locked, today=timezone.localdate(locked.paid_at))
+    purchase_fulfil(payment=locked)  # e.g. the academy's membership for this payment
     if tariff.grants_paid_program:
         enqueue_on_commit(PROGRAM_GENERATE_TASK, client.pk, "paid", f"payment:{locked.pk}")
     staff_notify(

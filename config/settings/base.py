@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "academy",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,19 @@ PROGRESS_CHECKIN_HOUR = env.int("PROGRESS_CHECKIN_HOUR", default=10)
 CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
     "task": "progress.checkin_prompt_weekly",
     "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
+}
+
+# Academy (group classes): how far ahead sessions are generated, the client's cancellation
+# deadline, the reminder before a booked class, the missed-in-a-row alert and membership reminders.
+ACADEMY_SCHEDULE_WEEKS = env.int("ACADEMY_SCHEDULE_WEEKS", default=4)
+ACADEMY_CANCEL_HOURS = env.int("ACADEMY_CANCEL_HOURS", default=3)
+ACADEMY_REMINDER_HOURS = env.int("ACADEMY_REMINDER_HOURS", default=2)
+ACADEMY_MISSED_THRESHOLD = env.int("ACADEMY_MISSED_THRESHOLD", default=2)
+ACADEMY_MEMBERSHIP_REMIND_DAYS = env.int("ACADEMY_MEMBERSHIP_REMIND_DAYS", default=3)
+ACADEMY_MAX_FREEZE_DAYS = env.int("ACADEMY_MAX_FREEZE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["academy-sessions-generate"] = {
+    "task": "academy.tasks.sessions_generate_task",
+    "schedule": crontab(hour=3, minute=30),
 }
 
 # --- Outside services ---------------------------------------------------------------------------
