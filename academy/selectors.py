@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.access import ensure_can_change
 from crm.models import Client, User
+from crm.selectors import clients_search
 
 from .models import Attendance, Booking, Membership, Session
 
@@ -162,3 +163,10 @@ def client_memberships(*, client: Client, limit: int = 10) -> list[Membership]:
         .select_related("plan__tariff")
         .order_by("-ends_on", "-id")[:limit]
     )
+
+
+def walk_in_candidates(*, clients: QuerySet[Client], query: str, limit: int = 10) -> list[Client]:
+    """Clients (of those the user may see) matching the search box, for adding a walk-in."""
+    if len(query.strip()) < 2:
+        return []
+    return list(clients_search(clients, query).order_by("last_name", "first_name", "id")[:limit])

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -584,26 +583,3 @@ def attendance_mark(
     except IntegrityError as exc:  # a second tab marked the same student at the same moment
         raise AcademyError(_("Someone else has just marked this student; reload.")) from exc
     return attendance
-
-
-def client_find_for_walk_in(
-    *, query: str, clients: QuerySet[Client], limit: int = 10
-) -> list[Client]:
-    """Clients (of those the user may see) matching a name or phone fragment, for a walk-in."""
-    query = query.strip()
-    if len(query) < 2:
-        return []
-    words = query.split()
-    qs = clients
-    for word in words:
-        qs = qs.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(phone__contains=word)
-            | Q(telegram_username__icontains=word)
-        )
-    return list(qs.order_by("last_name", "first_name", "id")[:limit])
-
-
-def validation_message(exc: ValidationError) -> str:
-    return " ".join(exc.messages)

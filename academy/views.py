@@ -123,8 +123,8 @@ def attendance_mark(request: HttpRequest, pk: int, client_id: int) -> HttpRespon
 def walk_in_search(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get_for(request.user, pk, for_change=True)
     query = request.GET.get("q", "")
-    found = services.client_find_for_walk_in(
-        query=query, clients=visible_clients(request.user, for_analytics=True)
+    found = selectors.walk_in_candidates(
+        clients=visible_clients(request.user, for_analytics=True), query=query
     )
     return render(
         request,
