@@ -573,6 +573,10 @@ def attendance_mark(
         attendance = Attendance(
             session=locked, client=client, walk_in=walk_in, session_starts_at=locked.starts_at
         )
+    if is_visit and not was_visit:
+        from .ranks import rank_start_if_missing  # ranks builds on this module
+
+        rank_start_if_missing(client=client, discipline_id=locked.discipline_id, day=day)
     attendance.status = status
     attendance.membership_id = membership_id
     attendance.marked_by = actor

@@ -15,4 +15,6 @@ urlpatterns = [
     path("sessions/<int:pk>/capacity/", views.session_capacity, name="session-capacity"),
     path("clients/<int:client_id>/memberships/", views.membership_sell, name="membership-sell"),
     path("memberships/<int:pk>/freeze/", views.membership_freeze, name="membership-freeze"),
+    path("ranks/", views.ranks_overview, name="ranks"),
+    path("gradings/<int:pk>/", views.grading_detail, name="grading-detail"),
 ]

@@ -8,19 +8,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.access import change_required, get_client_for, role_required, visible_clients
+from crm.access import (
+    change_required,
+    ensure_can_change,
+    get_client_for,
+    role_required,
+    visible_clients,
+)
 from crm.models import User
 
-from . import selectors, services
+from . import ranks, selectors, services
 from .forms import (
     CalendarFilterForm,
     CancelForm,
     CapacityForm,
     FreezeForm,
+    GradingForm,
     MembershipSellForm,
     SessionCreateForm,
 )
-from .models import Attendance, Membership
+from .models import Attendance, Discipline, Grading, GradingCandidate, Membership
 
 SCHEDULE_ROLES = (User.Role.ADMIN, User.Role.OPERATOR)
 
@@ -267,3 +274,93 @@ def membership_freeze(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Enter both dates of the freeze."))
     return redirect("crm:client-detail", pk=membership.client_id)
+
+
+@login_required
+def ranks_overview(request: HttpRequest) -> HttpResponse:
+    """Students by rank with their progress; the eligible ones can be put into a grading."""
+    disciplines = list(Discipline.objects.filter(ranks__isnull=False).distinct())
+    chosen = next(
+        (d for d in disciplines if str(d.pk) == request.GET.get("discipline")),
+        disciplines[0] if disciplines else None,
+    )
+    form = GradingForm(request.POST or None)
+    rows = ranks.ranks_with_progress(discipline=chosen, user=request.user) if chosen else []
+    if request.method == "POST" and chosen:
+        ensure_can_change(request.user)
+        allowed = {row.current.client_id: row.current.client for row in rows}
+        picked = [
+            allowed[int(pk)]
+            for pk in request.POST.getlist("client")
+            if pk.isdigit() and int(pk) in allowed
+        ]
+        if form.is_valid():
+            try:
+                grading = ranks.grading_create(
+                    discipline=chosen,
+                    held_on=form.cleaned_data["held_on"],
+                    clients=picked,
+                    examiner=request.user,
+                    notes=form.cleaned_data["notes"],
+                )
+            except services.AcademyError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Grading planned; the candidates have been invited."))
+                return redirect("academy:grading-detail", pk=grading.pk)
+    only_eligible = request.GET.get("eligible") == "1"
+    return render(
+        request,
+        "academy/ranks.html",
+        {
+            "disciplines": disciplines,
+            "chosen": chosen,
+            "rows": [r for r in rows if r.eligible] if only_eligible else rows,
+            "eligible_count": sum(r.eligible for r in rows),
+            "only_eligible": only_eligible,
+            "form": form,
+            "gradings": Grading.objects.filter(discipline=chosen).order_by("-held_on")[:10]
+            if chosen
+            else [],
+        },
+    )
+
+
+def _grading_for(user: User, pk: int) -> Grading:
+    grading = get_object_or_404(Grading.objects.select_related("discipline", "examiner"), pk=pk)
+    if user.is_trainer and grading.examiner_id != user.pk:
+        raise Http404
+    return grading
+
+
+@login_required
+def grading_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    grading = _grading_for(request.user, pk)
+    candidates = list(
+        grading.candidates.select_related("client", "target_rank").order_by("client__last_name")
+    )
+    error = ""
+    if request.method == "POST":
+        ensure_can_change(request.user)
+        results = {
+            c.pk: (request.POST.get(f"result-{c.pk}", ""), request.POST.get(f"notes-{c.pk}", ""))
+            for c in candidates
+        }
+        try:
+            promoted = ranks.grading_record(grading=grading, results=results, actor=request.user)
+        except services.AcademyError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Results saved: %(count)s promoted.") % {"count": promoted})
+            return redirect("academy:grading-detail", pk=grading.pk)
+    return render(
+        request,
+        "academy/grading_detail.html",
+        {
+            "grading": grading,
+            "candidates": candidates,
+            "error": error,
+            "results": GradingCandidate.Result.choices[1:],
+            "can_change": request.user.can_change,
+        },
+    )
