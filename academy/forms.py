@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -139,3 +139,39 @@ class GradingForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ReportFilterForm(forms.Form):
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    discipline = forms.ModelChoiceField(
+        label=_("Discipline"), queryset=Discipline.objects.all(), required=False
+    )
+    trainer = forms.ModelChoiceField(
+        label=_("Trainer"), queryset=User.objects.none(), required=False
+    )
+
+    MAX_DAYS = 366
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.is_trainer:
+            del self.fields["trainer"]
+        else:
+            self.fields["trainer"].queryset = trainers()
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(weeks=8) + timedelta(days=1)
+        if start > end:
+            raise forms.ValidationError(_("The start of the period must be before its end."))
+        if (end - start).days >= self.MAX_DAYS:
+            raise forms.ValidationError(_("Choose a period of at most a year."))
+        data["start"], data["end"] = start, end
+        return data

@@ -17,4 +17,5 @@ urlpatterns = [
     path("memberships/<int:pk>/freeze/", views.membership_freeze, name="membership-freeze"),
     path("ranks/", views.ranks_overview, name="ranks"),
     path("gradings/<int:pk>/", views.grading_detail, name="grading-detail"),
+    path("reports/", views.reports_page, name="reports"),
 ]

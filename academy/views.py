@@ -17,7 +17,7 @@ from crm.access import (
 )
 from crm.models import User
 
-from . import ranks, selectors, services
+from . import ranks, reports, selectors, services
 from .forms import (
     CalendarFilterForm,
     CancelForm,
@@ -25,6 +25,7 @@ from .forms import (
     FreezeForm,
     GradingForm,
     MembershipSellForm,
+    ReportFilterForm,
     SessionCreateForm,
 )
 from .models import Attendance, Discipline, Grading, GradingCandidate, Membership
@@ -362,5 +363,46 @@ def grading_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "error": error,
             "results": GradingCandidate.Result.choices[1:],
             "can_change": request.user.can_change,
+        },
+    )
+
+
+@login_required
+@require_GET
+def reports_page(request: HttpRequest) -> HttpResponse:
+    """Attendance by class and week, per student, active members by day, membership sales."""
+    form = ReportFilterForm(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return render(request, "academy/reports.html", {"form": form})
+    if not request.GET:
+        form = ReportFilterForm({}, user=request.user)
+        form.is_valid()
+    data = form.cleaned_data
+    f = reports.filters_for(
+        user=request.user,
+        start=data["start"],
+        end=data["end"],
+        discipline_id=data["discipline"].pk if data.get("discipline") else None,
+        trainer_id=data["trainer"].pk if data.get("trainer") else None,
+    )
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    by_day = reports.active_members_by_day(f)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "academy/reports.html",
+        {
+            "form": form,
+            "filters": f,
+            "by_class": reports.attendance_by_class(f),
+            "students": reports.attendance_by_student(f, page=page),
+            "members_by_day": by_day,
+            "members_max": max((n for _d, n in by_day), default=0),
+            "sales": reports.membership_sales_by_month(f),
+            "query": query.urlencode(),
         },
     )
