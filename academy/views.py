@@ -392,11 +392,12 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     by_day = reports.active_members_by_day(f)
     query = request.GET.copy()
     query.pop("page", None)
+    shown = {**data, "discipline": data.get("discipline"), "trainer": data.get("trainer")}
     return render(
         request,
         "academy/reports.html",
         {
-            "form": form,
+            "form": ReportFilterForm(initial=shown, user=request.user),
             "filters": f,
             "by_class": reports.attendance_by_class(f),
             "students": reports.attendance_by_student(f, page=page),
