@@ -170,3 +170,57 @@ def walk_in_candidates(*, clients: QuerySet[Client], query: str, limit: int = 10
     if len(query.strip()) < 2:
         return []
     return list(clients_search(clients, query).order_by("last_name", "first_name", "id")[:limit])
+
+
+@dataclass
+class ClientSession:
+    session: Session
+    booking_status: str = ""  # "", booked, waitlisted
+    waitlist_position: int = 0
+
+
+def client_week(
+    *, client: Client, now: datetime | None = None, days: int = 7, limit: int = 40
+) -> list[ClientSession]:
+    """The coming `days` of scheduled sessions with the client's booking on each (three queries)."""
+    now = now or timezone.now()
+    sessions = list(
+        Session.objects.filter(
+            status=Session.Status.SCHEDULED,
+            starts_at__gt=now,
+            starts_at__lt=now + timedelta(days=days),
+        )
+        .select_related("hall", "trainer")
+        .order_by("starts_at", "id")[:limit]
+    )
+    mine = {
+        b.session_id: b
+        for b in Booking.objects.filter(
+            client=client,
+            session__in=[s.pk for s in sessions],
+            status__in=[Booking.Status.BOOKED, Booking.Status.WAITLISTED],
+        )
+    }
+    waiting = [b for b in mine.values() if b.status == Booking.Status.WAITLISTED]
+    positions = {}
+    if waiting:
+        ahead = (
+            Booking.objects.filter(
+                session__in=[b.session_id for b in waiting], status=Booking.Status.WAITLISTED
+            )
+            .values_list("session_id", "queued_at", "id")
+            .order_by("session_id", "queued_at", "id")
+        )
+        for session_id, queued_at, pk in ahead:
+            positions.setdefault(session_id, 0)
+            booking = mine[session_id]
+            if (queued_at, pk) <= (booking.queued_at, booking.pk):
+                positions[session_id] += 1
+    return [
+        ClientSession(
+            session=s,
+            booking_status=mine[s.pk].status if s.pk in mine else "",
+            waitlist_position=positions.get(s.pk, 0),
+        )
+        for s in sessions
+    ]
