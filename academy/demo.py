@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.models import Client, User
-from payments.models import Payment, Tariff
+from payments.models import Payment, Subscription, Tariff
 
 from . import ranks, services
 from .models import (
@@ -35,6 +35,7 @@ from .models import (
 )
 
 STUDENTS = 120
+BOUGHT_STAGES = {"purchased", "active", "finished"}
 HISTORY_DAYS = 61
 KIDS_LADDER = [
     ("белый", "#f5f5f5", 4, 16, 2),
@@ -233,7 +234,12 @@ def _past_sessions(groups: list[TrainingGroup], *, first: date, now: datetime) -
 
 
 def _memberships(
-    students: list[Client], plans: list[MembershipPlan], rng: random.Random, today: date
+    students: list[Client],
+    plans: list[MembershipPlan],
+    rng: random.Random,
+    today: date,
+    *,
+    lapsed: set[int],
 ) -> dict[int, list[Membership]]:
     """Two consecutive monthly memberships per student (the first one over), a few lapsed."""
     unlimited, visits = plans[0], plans[1]
@@ -243,7 +249,7 @@ def _memberships(
         offset = rng.randint(0, 12)
         first_start = today - timedelta(days=HISTORY_DAYS - offset)
         rows.append((client, plan, first_start, 1))
-        if rng.random() < 0.9:  # renewed
+        if client.pk not in lapsed and rng.random() < 0.9:  # renewed
             rows.append((client, plan, first_start + timedelta(days=plan.duration_days), 2))
     payments = [
         Payment(
@@ -285,9 +291,32 @@ def _memberships(
         )
     Membership.objects.bulk_create(memberships)
     by_client: dict[int, list[Membership]] = {}
-    for membership in Membership.objects.filter(client__in=students).order_by("starts_on"):
+    for membership in (
+        Membership.objects.filter(client__in=students).select_related("plan").order_by("starts_on")
+    ):
         by_client.setdefault(membership.client_id, []).append(membership)
     return by_client
+
+
+def _subscriptions(memberships: dict[int, list[Membership]]) -> int:
+    """The payments subscription each paid membership extends, as `payment_succeed` keeps it."""
+    rows = []
+    for items in memberships.values():
+        by_plan: dict[int, list[Membership]] = {}
+        for membership in items:
+            by_plan.setdefault(membership.plan_id, []).append(membership)
+        for same in by_plan.values():
+            rows.append(
+                Subscription(
+                    client_id=same[0].client_id,
+                    tariff_id=same[0].plan.tariff_id,
+                    starts_on=same[0].starts_on,
+                    ends_on=same[-1].ends_on,
+                    last_payment_id=same[-1].payment_id,
+                )
+            )
+    Subscription.objects.bulk_create(rows)
+    return len(rows)
 
 
 def _attendance(
@@ -443,7 +472,13 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
         return 0
     now = timezone.now()
     today = timezone.localdate()
-    students = sorted(rng.sample(clients, min(STUDENTS, len(clients))), key=lambda c: c.pk)
+    # Members are clients who bought (a membership is a purchase); inactive clients fill up the
+    # number as lapsed members whose only membership ran out. Stages are left as they are.
+    bought = [c for c in clients if c.stage and c.stage.code in BOUGHT_STAGES]
+    inactive = [c for c in clients if c.stage and c.stage.code == "inactive"]
+    chosen = rng.sample(bought, min(STUDENTS, len(bought)))
+    lapsed = rng.sample(inactive, min(STUDENTS - len(chosen), len(inactive)))
+    students = sorted(chosen + lapsed, key=lambda c: c.pk)
     plans = _plans()
     groups = _groups(trainers)
     by_title = {g.title: g for g in groups}
@@ -466,9 +501,10 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
         group.regulars.add(*regulars[group.pk])
     rows = len(plans) + len(groups)
     sessions = _past_sessions(groups, first=today - timedelta(days=HISTORY_DAYS), now=now)
-    memberships = _memberships(students, plans, rng, today)
+    memberships = _memberships(students, plans, rng, today, lapsed={c.pk for c in lapsed})
     rows += len(sessions) + sum(len(m) for m in memberships.values())
     rows += _attendance(sessions, regulars, memberships, rng)
+    rows += _subscriptions(memberships)
     rows += _ranks(by_discipline, rng, today)
     rows += services.sessions_generate()
     rows += _bookings(groups, regulars, rng, now)

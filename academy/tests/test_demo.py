@@ -13,22 +13,28 @@ from academy.models import (
     TrainingGroup,
 )
 from crm.demo import ensure_demo_users
-from crm.tests.factories import ClientFactory
+from crm.tests.factories import ClientFactory, stage
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_academy_is_realistic_consistent_and_seeded_once():
     ensure_demo_users()
-    clients = ClientFactory.create_batch(130)
+    clients = [
+        *ClientFactory.create_batch(100, stage=stage("active")),
+        *ClientFactory.create_batch(30, stage=stage("inactive")),
+        *ClientFactory.create_batch(10, stage=stage("deciding")),
+    ]
 
     first = demo.seed(clients=clients, rng=random.Random("academy"))
     again = demo.seed(clients=clients, rng=random.Random("academy"))
 
     assert first > 1000 and again == 0
     assert Discipline.objects.count() == 3 and TrainingGroup.objects.count() == 8
-    students = Attendance.objects.values("client").distinct().count()
-    assert 100 <= students <= 120
+    students = Membership.objects.values("client").distinct().count()
+    assert students == 120
+    assert not Membership.objects.filter(client__stage__code="deciding").exists()
+    assert Attendance.objects.values("client").distinct().count() >= 100
     assert Attendance.objects.filter(status="absent").exists()
     # Two months of history and a coming week with bookings.
     oldest = Session.objects.order_by("starts_at").first().starts_at
