@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -167,44 +167,52 @@ class StudentsPage:
 
 
 def attendance_by_student(f: Filters, *, page: int = 1) -> StudentsPage:
-    """Per student: visits, late, no-shows, excused, streaks; most visits first. Two queries: the
-    range's marks (bounded by the range) and the names of the page's students."""
-    stats: dict[int, StudentRow] = {}
+    """Per student: visits, late, no-shows, excused, streaks; most visits first, paginated. The counts
+    are one SQL aggregate; streaks are read from the marks of the page's students only."""
+    visited = Q(status__in=Attendance.VISITED)
+    totals = (
+        _attendance(f)
+        .values("client_id")
+        .annotate(
+            visits=Count("id", filter=visited),
+            late=Count("id", filter=Q(status=Attendance.Status.LATE)),
+            absent=Count("id", filter=Q(status=Attendance.Status.ABSENT)),
+            excused=Count("id", filter=Q(status=Attendance.Status.EXCUSED)),
+            last_visit=Max("session_starts_at", filter=visited),
+        )
+        .order_by("-visits", "absent", "client_id")
+    )
+    total = totals.count()
+    pages = max(1, -(-total // STUDENTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = [
+        StudentRow(client=None, **values)
+        for values in totals[(page - 1) * STUDENTS_PER_PAGE : page * STUDENTS_PER_PAGE]
+    ]
+    by_id = {row.client_id: row for row in rows}
     marks = (
         _attendance(f)
-        .values_list("client_id", "status", "session_starts_at")
+        .filter(client_id__in=list(by_id))
+        .values_list("client_id", "status")
         .order_by("client_id", "session_starts_at", "id")
     )
-    run = 0
-    previous = None
-    for client_id, status, starts in marks:
-        row = stats.get(client_id)
-        if row is None:
-            row = stats[client_id] = StudentRow(client=None, client_id=client_id)
+    run, previous = 0, None
+    for client_id, status in marks:
+        row = by_id[client_id]
         if previous != client_id:
             run, previous = 0, client_id
         if status in Attendance.VISITED:
-            row.visits += 1
-            row.late += status == Attendance.Status.LATE
             run += 1
             row.longest_streak = max(row.longest_streak, run)
             row.missed_in_a_row = 0
-            row.last_visit = starts
         elif status == Attendance.Status.ABSENT:
-            row.absent += 1
             run = 0
             row.missed_in_a_row += 1
-        else:
-            row.excused += 1
         row.current_streak = run
-    ordered = sorted(stats.values(), key=lambda r: (-r.visits, r.absent, r.client_id))
-    pages = max(1, -(-len(ordered) // STUDENTS_PER_PAGE))
-    page = min(max(page, 1), pages)
-    shown = ordered[(page - 1) * STUDENTS_PER_PAGE : page * STUDENTS_PER_PAGE]
-    clients = Client.objects.in_bulk([r.client_id for r in shown])
-    for row in shown:
+    clients = Client.objects.in_bulk(list(by_id))
+    for row in rows:
         row.client = clients.get(row.client_id)
-    return StudentsPage(rows=shown, page=page, pages=pages, total=len(ordered))
+    return StudentsPage(rows=rows, page=page, pages=pages, total=total)
 
 
 def active_members_by_day(f: Filters) -> list[tuple[date, int]]:
