@@ -84,7 +84,9 @@ def test_a_full_class_puts_the_client_on_the_waitlist_and_a_cancellation_promote
     people, django_capture_on_commit_callbacks
 ):
     anna, boris = people
-    session = SessionFactory(title="Соревновательная", starts_at=NOW + timedelta(days=2), capacity=1)
+    session = SessionFactory(
+        title="Соревновательная", starts_at=NOW + timedelta(days=2), capacity=1
+    )
     for user_id in (ANNA, BORIS):
         MembershipFactory(client=_client(user_id))
 
