@@ -18,6 +18,7 @@ from crm.models import Client, ClientContact, Lead, User
 from crm.notifications import staff_notify
 from pipeline.services import stage_apply_event
 
+from . import after_sale
 from . import client as tg
 from . import questionnaire as q
 from .models import BotChat, FaqEntry, OutboundMessage, TelegramUpdate
@@ -598,12 +599,15 @@ ROUTES: list[tuple[Callable[[Ctx], bool], Callable[[Ctx], None]]] = [
     (_callback("buy:"), _with_answer(on_buy)),
     (_callback("promo"), _with_answer(on_promo_button)),
     (_callback("pc:"), _with_answer(on_checkin_button)),
+    (_callback("nps:"), _with_answer(after_sale.on_nps)),
+    (_callback("auto:"), _with_answer(after_sale.on_auto_button)),
     (_callback(""), _with_answer(on_stale_callback)),
     (_is_command("/start"), start),
     (_checkin_photo_awaited, on_checkin_photo),
     (lambda ctx: ctx.update.message is not None and not ctx.text, unsupported),
     (_is_command("/progress"), progress_start),
     (_checkin_is_open, on_checkin_text),
+    (after_sale.nps_comment_is_awaited, after_sale.on_nps_comment),
     (_is_command("/cancel"), cancel),
     (_is_command("/menu"), show_menu),
     (_in_state(State.QUESTIONNAIRE), on_answer_text),

@@ -752,3 +752,52 @@ def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMe
             text=caption,
             dedupe_key=f"document:{path}",
         )
+
+
+# --- automations (the rules engine hands its messages to the outbox) ---------------------------------
+
+
+def automation_send(*, run_ids: list[int]) -> int:
+    """Queue the messages of these automation runs, once each whatever the redeliveries (the
+    dedupe key `auto:<run>`), and link each run to its outbox row. Returns how many were queued."""
+    from automations.models import Run
+
+    queued = 0
+    with transaction.atomic():
+        runs = list(
+            Run.objects.select_for_update(of=("self",))
+            .filter(pk__in=run_ids, status=Run.Status.DONE, outbound_message__isnull=True)
+            .exclude(text="")
+            .select_related("client")
+        )
+        for run in runs:
+            client = run.client
+            if client.telegram_id is None or client.bot_blocked_at:
+                Run.objects.filter(pk=run.pk).update(
+                    reason="клиент заблокировал бота" if client.bot_blocked_at else "нет чата"
+                )
+                continue
+            message = message_queue(
+                chat_id=client.telegram_id,
+                client=client,
+                text=run.text,
+                reply_markup=run.reply_markup,
+                dedupe_key=f"auto:{run.pk}",
+            )
+            Run.objects.filter(pk=run.pk).update(outbound_message=message)
+            queued += 1
+    return queued
+
+
+def trainer_notify_send(
+    *, user_id: int | None, text: str, client_id: int | None = None
+) -> OutboundMessage | None:
+    """A note for one staff member: to their own Telegram chat when they linked it, otherwise to
+    the staff chat. None (and a log line) when neither is set."""
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None or user.telegram_chat_id is None:
+        return staff_notify_send(text=text, client_id=client_id)
+    if client_id is not None:
+        text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
+    with transaction.atomic():
+        return message_queue(chat_id=user.telegram_chat_id, text=text)

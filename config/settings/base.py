@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "automations",
 ]
 
 MIDDLEWARE = [
@@ -226,12 +227,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# Progress: the weekly check-in prompt to active clients (weekday as cron counts: 0 = Sunday).
-PROGRESS_CHECKIN_WEEKDAY = env.int("PROGRESS_CHECKIN_WEEKDAY", default=0)
-PROGRESS_CHECKIN_HOUR = env.int("PROGRESS_CHECKIN_HOUR", default=10)
-CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
-    "task": "progress.checkin_prompt_weekly",
-    "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
+# Automations (rules engine): every rule that is on is evaluated every 5 minutes. The weekly check-in
+# prompt is one of its rules. Quiet hours (local time, "21-9"; empty = none) postpone messages.
+QUIET_HOURS = env.str("QUIET_HOURS", default="21-9")
+CELERY_BEAT_SCHEDULE["automations-run"] = {
+    "task": "automations.engine_run",
+    "schedule": 300,
 }
 
 # --- Outside services ---------------------------------------------------------------------------
