@@ -6,12 +6,16 @@ rule has already fired for. The same query serves the engine, "who would receive
 the live preview.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import (
     Case,
     CharField,
+    Count,
+    DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -25,7 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from crm.models import Client
+from crm.models import Client, ClientContact
 from payments.models import Payment, Subscription
 from pipeline.models import StageMove
 from programs.models import TrainingProgram
@@ -200,15 +204,17 @@ def rule_candidates(
     now: datetime | None = None,
     client_ids: list[int] | None = None,
     include_fired: bool = False,
+    since: datetime | None = None,
 ) -> QuerySet:
     """Rows (`cid`, `occ`) the rule would fire for now, conditions applied; preview clients never.
 
-    `include_fired` keeps occurrences already fired (for the preview of an edited rule).
+    `include_fired` keeps occurrences already fired; `since` replaces the rule's horizon (the
+    editor's "who matches now" looks at every current occurrence).
     """
     now = now or timezone.now()
     if rule.trigger in (Trigger.STAGE_ENTERED, Trigger.STAGE_STUCK) and not rule.stage_id:
-        return Client.objects.none()
-    queryset, prefix = TRIGGERS[rule.trigger](rule, now, rule_since(rule))
+        return Client.objects.none().values_list("pk", "pk")
+    queryset, prefix = TRIGGERS[rule.trigger](rule, now, since or rule_since(rule))
     queryset = queryset.filter(**{f"{prefix}is_preview": False})
     if rule.if_stage_id:
         queryset = queryset.filter(**{f"{prefix}stage_id": rule.if_stage_id})
@@ -230,3 +236,86 @@ def rule_candidates(
         )
         queryset = queryset.exclude(Exists(fired))
     return queryset.order_by().values_list("cid", "occ")
+
+
+# --- pages --------------------------------------------------------------------------------------------
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
+OUTCOME_WINDOW = timedelta(days=7)
+STATS_PERIOD = timedelta(days=90)
+
+
+@dataclass
+class Audience:
+    count: int = 0
+    clients: list = field(default_factory=list)
+
+
+def rule_audience(*, rule: Rule, clients: QuerySet, limit: int = 20) -> Audience:
+    """Clients the (maybe unsaved) rule matches now — trigger and conditions, not yet fired for
+    this occurrence — among `clients`: how many, and the first `limit` of them. Two queries."""
+    rows = rule_candidates(rule, since=LONG_AGO).filter(cid__in=clients.values("pk"))
+    ids = rows.values_list("cid", flat=True)
+    count = rows.count()
+    shown = list(
+        Client.objects.filter(pk__in=list(ids[: limit * 2])).order_by("first_name", "pk")[:limit]
+    )
+    return Audience(count=count, clients=shown)
+
+
+@dataclass
+class RuleStats:
+    sent: int = 0
+    answered: int = 0
+    paid: int = 0
+
+
+def _within_week() -> ExpressionWrapper:
+    return ExpressionWrapper(F("done_at") + OUTCOME_WINDOW, output_field=DateTimeField())
+
+
+def _outcomes(runs: QuerySet) -> QuerySet:
+    answered = ClientContact.objects.filter(
+        client=OuterRef("client_id"),
+        direction=ClientContact.Direction.INBOUND,
+        sent_at__gte=OuterRef("done_at"),
+        sent_at__lte=OuterRef("week_end"),
+    )
+    paid = Payment.objects.filter(
+        client=OuterRef("client_id"),
+        status=Payment.Status.SUCCEEDED,
+        paid_at__gte=OuterRef("done_at"),
+        paid_at__lte=OuterRef("week_end"),
+    )
+    return runs.annotate(week_end=_within_week()).annotate(
+        was_answered=Exists(answered), was_paid=Exists(paid)
+    )
+
+
+def rule_stats(*, runs: QuerySet, now: datetime | None = None) -> dict[int, RuleStats]:
+    """Per rule, over the last 90 days: messages sent, clients who answered (wrote or pressed a
+    button) and who paid within 7 days of the message. One query."""
+    now = now or timezone.now()
+    sent = _outcomes(runs.filter(outbound_message__status="sent", done_at__gte=now - STATS_PERIOD))
+    rows = sent.values("rule_id").annotate(
+        sent=Count("pk"),
+        answered=Count("pk", filter=Q(was_answered=True)),
+        paid=Count("pk", filter=Q(was_paid=True)),
+    )
+    return {
+        row["rule_id"]: RuleStats(sent=row["sent"], answered=row["answered"], paid=row["paid"])
+        for row in rows.order_by()
+    }
+
+
+def runs_with_outcome(*, run_ids: list[int]) -> list[Run]:
+    """A page of the log with what happened after each message. One query."""
+    runs = Run.objects.filter(pk__in=run_ids).exclude(done_at=None)
+    found = {
+        run.pk: run for run in _outcomes(runs).select_related("rule", "client", "outbound_message")
+    }
+    rest = Run.objects.filter(pk__in=set(run_ids) - set(found)).select_related(
+        "rule", "client", "outbound_message"
+    )
+    found.update({run.pk: run for run in rest})
+    return [found[pk] for pk in run_ids if pk in found]

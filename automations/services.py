@@ -250,6 +250,15 @@ def _markup(rule: Rule, run: Run, tariffs: list[Tariff]) -> dict | None:
     return {"inline_keyboard": rows} if rows else None
 
 
+def rule_render_for(*, rule: Rule, client: Client, now: datetime) -> tuple[str, dict | None]:
+    """The rule's message and buttons as this client would get them now (the editor's preview)."""
+    context = _Context.load({client.pk}, now)
+    tariffs = list(rule.offer_tariffs.all()) if rule.pk else []
+    tariffs = tariffs or list(Tariff.objects.filter(is_active=True).order_by("order", "id"))
+    preview = Run(pk=0, rule=rule, client=client)
+    return template_render(rule.message, context.values(client)), _markup(rule, preview, tariffs)
+
+
 def _message_skip_reason(client: Client) -> str:
     if client.is_preview:
         return _("bot preview client")

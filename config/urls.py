@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("progress.urls")),
     path("bot/", include("botapp.urls")),
+    path("automations/", include("automations.urls")),
     path("programs/", include("programs.urls")),
     path("", include("payments.urls")),
     path("", include("crm.urls")),
