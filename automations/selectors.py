@@ -319,3 +319,69 @@ def runs_with_outcome(*, run_ids: list[int]) -> list[Run]:
     )
     found.update({run.pk: run for run in rest})
     return [found[pk] for pk in run_ids if pk in found]
+
+
+# --- NPS ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NpsRow:
+    label: str
+    answers: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+
+    @property
+    def nps(self) -> int | None:
+        """Net Promoter Score: % promoters (9–10) − % detractors (0–6), −100…100."""
+        if not self.answers:
+            return None
+        return round(100 * (self.promoters - self.detractors) / self.answers)
+
+
+def _nps_counts() -> dict:
+    return {
+        "answers": Count("pk"),
+        "promoters": Count("pk", filter=Q(score__gte=9)),
+        "passives": Count("pk", filter=Q(score__in=[7, 8])),
+        "detractors": Count("pk", filter=Q(score__lte=6)),
+    }
+
+
+@dataclass
+class NpsReport:
+    total: NpsRow
+    by_trainer: list[NpsRow]
+    by_month: list[NpsRow]
+
+
+def nps_report(*, responses: QuerySet, months: int = 12) -> NpsReport:
+    """NPS overall, by trainer (at the time of the answer) and by month (the last `months`).
+    Three aggregate queries, whatever the number of answers."""
+    from django.contrib.auth import get_user_model
+    from django.db.models.functions import TruncMonth
+
+    responses = responses.filter(client__is_preview=False).order_by()
+    total = NpsRow(label="", **responses.aggregate(**_nps_counts()))
+    names = {
+        user.pk: str(user)
+        for user in get_user_model().objects.filter(
+            pk__in=responses.values("trainer_id").distinct()
+        )
+    }
+    by_trainer = [
+        NpsRow(label=names.get(row.pop("trainer_id"), "—"), **row)
+        for row in responses.values("trainer_id").annotate(**_nps_counts())
+    ]
+    by_trainer.sort(key=lambda row: -row.answers)
+    start = (timezone.localdate().replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+    by_month = [
+        NpsRow(label=row.pop("month").strftime("%m.%Y"), **row)
+        for row in responses.filter(created_at__date__gte=start)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(**_nps_counts())
+        .order_by("month")
+    ]
+    return NpsReport(total=total, by_trainer=by_trainer, by_month=by_month)

@@ -89,6 +89,15 @@ def rule_save(*, rule: Rule, tariffs: list[Tariff] | None = None) -> Rule:
     return rule
 
 
+def rules_ensure_defaults() -> int:
+    """Recreate any missing shipped rule (the data migration's job, again for flushed tables)."""
+    from pipeline.models import PipelineStage
+
+    from .defaults import create_default_rules
+
+    return create_default_rules(Rule, PipelineStage)
+
+
 @transaction.atomic
 def rule_toggle(*, rule: Rule, on: bool) -> Rule:
     """Switch a rule on or off (on: from now, occurrences from before do not fire)."""

@@ -16,7 +16,7 @@ from crm.models import User
 
 from . import selectors, services
 from .forms import RuleForm
-from .models import Rule, Run
+from .models import NpsResponse, Rule, Run
 from .templating import VARIABLES
 
 EDITORS = (User.Role.ADMIN, User.Role.TRAINER)
@@ -151,4 +151,13 @@ def run_log(request: HttpRequest) -> HttpResponse:
             "rule_id": rule_id,
             "status": status,
         },
+    )
+
+
+@login_required
+@require_GET
+def nps_analytics(request: HttpRequest) -> HttpResponse:
+    responses = scope_to_user(NpsResponse.objects.all(), request.user, client_path="client")
+    return render(
+        request, "automations/nps.html", {"report": selectors.nps_report(responses=responses)}
     )

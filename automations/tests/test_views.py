@@ -93,3 +93,40 @@ def test_log_is_scoped_to_the_trainers_clients(client, trainer):
     Run.objects.create(rule=rule, client=other, occurrence="a", status="done", text="Чужой текст")
     body = client.get("/automations/log/").content.decode()
     assert "Мой текст" in body and "Чужой текст" not in body
+
+
+def test_nps_analytics_by_trainer_and_month(client, trainer):
+    from automations.models import NpsResponse
+
+    other = TrainerFactory(first_name="Олег", last_name="Другой")
+    for score, owner in ((10, trainer), (9, trainer), (3, trainer), (8, other)):
+        person = ClientFactory(trainer=owner)
+        NpsResponse.objects.create(client=person, score=score, trainer=owner)
+    body = client.get("/automations/nps/").content.decode()
+    # The trainer sees their own clients only: 2 promoters, 1 detractor of 3 → NPS 33.
+    assert 'data-testid="nps-total">33<' in body
+    assert "Олег" not in body
+
+
+def test_client_page_shows_nps_and_automation_messages(client, trainer):
+    from automations.models import NpsResponse
+
+    person = ClientFactory(trainer=trainer)
+    NpsResponse.objects.create(client=person, score=4, comment="Мало внимания", trainer=trainer)
+    rule = RuleFactory(name="Мотивация")
+    Run.objects.create(
+        rule=rule,
+        client=person,
+        occurrence="x",
+        status="done",
+        text="Вперёд!",
+        done_at=timezone.now(),
+    )
+    body = client.get(f"/clients/{person.pk}/").content.decode()
+    assert "4/10" in body and "Мало внимания" in body
+    assert "Автоматизация: Мотивация" in body
+
+
+def test_other_trainers_client_page_is_404(client, trainer):
+    person = ClientFactory(trainer=TrainerFactory())
+    assert client.get(f"/clients/{person.pk}/").status_code == 404
