@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, ProtectedError, Q
+from django.db.models import CharField, F, OuterRef, ProtectedError, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -36,6 +37,7 @@ _inline_flush: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 
 UPDATE_TASK = "botapp.update_process"
 FLUSH_TASK = "botapp.outbox_flush"
+DRAIN_TASK = "botapp.outbox_drain"
 MAX_SEND_ATTEMPTS = 5
 MAX_INLINE_WAIT = 3.0  # wait for a rate-limit slot in the task up to this; longer: retry later
 LEASE_SECONDS = 120
@@ -759,34 +761,61 @@ def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMe
 
 def automation_send(*, run_ids: list[int]) -> int:
     """Queue the messages of these automation runs, once each whatever the redeliveries (the
-    dedupe key `auto:<run>`), and link each run to its outbox row. Returns how many were queued."""
+    unique dedupe key `auto:<run>`), link each run to its outbox row, and hand the chats to one
+    drain task. Returns how many were queued. A few queries per batch, not per message."""
     from automations.models import Run
 
-    queued = 0
     with transaction.atomic():
         runs = list(
-            Run.objects.select_for_update(of=("self",))
-            .filter(pk__in=run_ids, status=Run.Status.DONE, outbound_message__isnull=True)
+            Run.objects.filter(
+                pk__in=run_ids, status=Run.Status.DONE, outbound_message__isnull=True
+            )
             .exclude(text="")
             .select_related("client")
         )
-        for run in runs:
-            client = run.client
-            if client.telegram_id is None or client.bot_blocked_at:
-                Run.objects.filter(pk=run.pk).update(
-                    reason="клиент заблокировал бота" if client.bot_blocked_at else "нет чата"
+        reachable = [r for r in runs if r.client.telegram_id and not r.client.bot_blocked_at]
+        OutboundMessage.objects.bulk_create(
+            [
+                OutboundMessage(
+                    chat_id=run.client.telegram_id,
+                    client=run.client,
+                    text=run.text,
+                    reply_markup=run.reply_markup,
+                    dedupe_key=f"auto:{run.pk}",
                 )
-                continue
-            message = message_queue(
-                chat_id=client.telegram_id,
-                client=client,
-                text=run.text,
-                reply_markup=run.reply_markup,
-                dedupe_key=f"auto:{run.pk}",
+                for run in reachable
+            ],
+            ignore_conflicts=True,  # a redelivered batch: the first copy stands
+        )
+        Run.objects.filter(pk__in=[run.pk for run in reachable]).update(
+            outbound_message=Subquery(
+                OutboundMessage.objects.filter(
+                    dedupe_key=Concat(
+                        Value("auto:"), Cast(OuterRef("pk"), output_field=CharField())
+                    )
+                ).values("pk")[:1]
             )
-            Run.objects.filter(pk=run.pk).update(outbound_message=message)
-            queued += 1
-    return queued
+        )
+        unreachable = [run.pk for run in runs if run not in reachable]
+        Run.objects.filter(pk__in=unreachable).update(reason="клиента нельзя достичь в Telegram")
+        chats = sorted({run.client.telegram_id for run in reachable})
+        if chats:
+            enqueue_on_commit(DRAIN_TASK, chat_ids=chats)
+    return len(reachable)
+
+
+def outbox_drain(*, chat_ids: list[int]) -> int:
+    """Send the queues of many chats one after another (a broadcast). One sender walking the
+    chats keeps to the shared global rate, where thousands of flush tasks would race for slots and
+    give them up. A chat that must wait (flood control, another worker on it) gets its own flush
+    task later. Returns how many chats were handed over for later."""
+    later = 0
+    for chat_id in chat_ids:
+        retry_in = outbox_flush(chat_id=chat_id)
+        if retry_in is not None:
+            enqueue_flush_later(chat_id=chat_id, seconds=retry_in)
+            later += 1
+    return later
 
 
 def trainer_notify_send(

@@ -97,6 +97,11 @@ def automation_send_task(run_ids: list[int]) -> int:
     return services.automation_send(run_ids=run_ids)
 
 
+@shared_task(name="botapp.outbox_drain")
+def outbox_drain_task(chat_ids: list[int]) -> int:
+    return services.outbox_drain(chat_ids=chat_ids)
+
+
 @shared_task(name="botapp.trainer_notify")
 def trainer_notify_task(user_id: int | None, text: str, client_id: int | None = None) -> int | None:
     message = services.trainer_notify_send(user_id=user_id, text=text, client_id=client_id)
