@@ -1,11 +1,14 @@
-"""Bot handlers for the automations' buttons: the NPS scale, "start a check-in", "write to the
-trainer", and the comment after a score. The engine and NPS live in `automations`; these only parse
-the press and call its services."""
+"""Buttons of the automations' messages: the NPS scale, "record measurements", "write to the
+trainer", and the comment after a score. The engine and NPS live in `automations`; these parse the
+press and call its services."""
 
 from automations.models import Run
 from automations.services import NpsError, nps_comment, nps_comment_awaited, nps_record
+from config.celery import enqueue_on_commit
 
-from .services import message_queue
+from .. import callbacks as cb
+from ..context import Ctx
+from . import checkin
 
 NPS_THANKS = (
     "Спасибо за оценку — {score}! Если хотите, напишите одним сообщением, что понравилось или что "
@@ -13,16 +16,15 @@ NPS_THANKS = (
 )
 COMMENT_THANKS = "Спасибо! Передал ваш отзыв тренеру."
 WRITE_TO_TRAINER = "Напишите сообщение сюда — тренер ответит в этом чате."
+TRAINER_TASK = "botapp.trainer_notify"
 
 
-def on_nps(ctx) -> None:
+def on_nps(ctx: Ctx) -> None:
     """`nps:<run>:<score>`: store the score (a second press changes it) and fire the NPS rules."""
-    try:
-        _prefix, run_id, score = ctx.data.split(":")
-        run_id, score = int(run_id), int(score)
-    except ValueError:
+    run_id, score = cb.nps_parse(ctx.data)
+    if score is None:
         return
-    run = Run.objects.filter(pk=run_id, client=ctx.client).first()
+    run = Run.objects.filter(pk=run_id, client=ctx.client).first() if run_id else None
     try:
         nps_record(client=ctx.client, score=score, run=run)
     except NpsError as error:
@@ -35,22 +37,20 @@ def on_nps(ctx) -> None:
     ctx.say(NPS_THANKS.format(score=score))
 
 
-def nps_comment_is_awaited(ctx) -> bool:
+def comment_awaited(ctx: Ctx) -> bool:
     if ctx.update.message is None or not ctx.text or ctx.text.startswith("/"):
         return False
     return nps_comment_awaited(client=ctx.client) is not None
 
 
-def on_nps_comment(ctx) -> None:
-    from config.celery import enqueue_on_commit
-
+def on_comment(ctx: Ctx) -> None:
     response = nps_comment_awaited(client=ctx.client)
     if response is None:
         return
     nps_comment(response=response, text=ctx.text)
     if not ctx.client.is_preview:
         enqueue_on_commit(
-            "botapp.trainer_notify",
+            TRAINER_TASK,
             user_id=ctx.client.trainer_id,
             text=f"Отзыв {ctx.client.full_name} (NPS {response.score}): {response.comment}",
             client_id=ctx.client.pk,
@@ -58,11 +58,9 @@ def on_nps_comment(ctx) -> None:
     ctx.say(COMMENT_THANKS)
 
 
-def on_auto_button(ctx) -> None:
-    """`auto:checkin` starts the weekly check-in; `auto:trainer` invites a message to the trainer."""
-    if ctx.data == "auto:checkin":
-        from .handlers import progress_start
+def on_checkin(ctx: Ctx) -> None:
+    checkin.start(ctx)
 
-        progress_start(ctx)
-        return
-    message_queue(chat_id=ctx.chat_id, client=ctx.client, text=WRITE_TO_TRAINER)
+
+def on_write_to_trainer(ctx: Ctx) -> None:
+    ctx.say(WRITE_TO_TRAINER)
