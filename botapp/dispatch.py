@@ -20,7 +20,7 @@ from crm.models import ClientContact
 from . import callbacks as cb
 from . import client as tg
 from .context import Ctx
-from .handlers import after_sale, buying, checkin, menu, questionnaire, staff
+from .handlers import after_sale, buying, checkin, menu, questionnaire, staff, staff_link
 from .models import BotChat, OutboundMessage, TelegramUpdate
 from .services import _admin_chat_id, chat_lock, client_from_telegram, contact_record, message_queue
 from .services import update_process as _update_process
@@ -64,6 +64,9 @@ def dispatch(row: TelegramUpdate) -> None:
         return
     if chat.type != "private":
         return  # the bot talks to clients one to one
+    if staff_link.is_link(ctx):  # a staff member, not a lead: no client is registered
+        staff_link.link(ctx)
+        return
     source = ""
     if update.message and ctx.text.startswith("/start"):
         parts = ctx.text.split(maxsplit=1)

@@ -27,7 +27,7 @@ from pipeline.services import stage_apply_event
 
 from . import client as tg
 from . import ratelimit
-from .models import BotChat, OutboundMessage, TelegramUpdate
+from .models import BotChat, OutboundMessage, StaffLink, TelegramUpdate
 from .replies import back_markup, money, pay_markup, tariffs_message
 from .texts import Texts
 
@@ -485,16 +485,31 @@ def _mark_sent(message: OutboundMessage, telegram_message_id: int | None) -> Non
 
 
 def staff_notify_send(*, text: str, client_id: int | None = None) -> OutboundMessage | None:
-    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID); None (and a log line) if unset."""
+    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID) and, for a client whose trainer
+    linked their own Telegram, to that trainer personally. Returns the staff chat's message (None,
+    with a log line, when the staff chat is not set)."""
     chat_id = _admin_chat_id()
-    if chat_id is None:
+    if chat_id is None and client_id is None:
         logger.info("TELEGRAM_ADMIN_CHAT_ID is not set; staff note not sent: %s", text)
         return None
+    personal = None
     if client_id is not None:
-        client = Client.objects.filter(pk=client_id).only("pk").first()
+        client = (
+            Client.objects.filter(pk=client_id)
+            .select_related("trainer")
+            .only("pk", "trainer__telegram_chat_id", "trainer__is_active")
+            .first()
+        )
         if client is not None:
             text = f"{text}\n{settings.SITE_URL}/clients/{client.pk}/"
+            trainer = client.trainer
+            if trainer and trainer.is_active and trainer.telegram_chat_id not in (None, chat_id):
+                personal = trainer.telegram_chat_id
     with transaction.atomic():
+        if personal is not None:  # the client's own trainer hears about it personally too
+            message_queue(chat_id=personal, text=text)
+        if chat_id is None:
+            return None
         return message_queue(chat_id=chat_id, text=text)
 
 
@@ -728,3 +743,64 @@ def trainer_notify_send(
         text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
     with transaction.atomic():
         return message_queue(chat_id=user.telegram_chat_id, text=text)
+
+
+# --- staff link their own Telegram ---------------------------------------------------------------------
+
+STAFF_LINK_PREFIX = "staff_"
+STAFF_LINK_HOURS = 24
+
+
+def staff_link_create(*, user: User) -> StaffLink:
+    """A fresh one-time link for this staff member (earlier unused ones stop working)."""
+    import secrets
+
+    with transaction.atomic():
+        StaffLink.objects.filter(user=user, used_at__isnull=True).delete()
+        return StaffLink.objects.create(user=user, token=secrets.token_urlsafe(18)[:24])
+
+
+def staff_link_claim(*, token: str, chat_id: int) -> User | None:
+    """Tie the chat that sent `/start staff_<token>` to the link's staff member. None when the
+    token is unknown, used or older than a day (nothing changes then). One chat belongs to one
+    staff member: anyone else linked to it is unlinked."""
+
+    cutoff = timezone.now() - timedelta(hours=STAFF_LINK_HOURS)
+    with transaction.atomic():
+        link = (
+            StaffLink.objects.select_for_update()
+            .filter(token=token, used_at__isnull=True, created_at__gte=cutoff)
+            .select_related("user")
+            .first()
+        )
+        if link is None or not link.user.is_active:
+            return None
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        User.objects.filter(telegram_chat_id=chat_id).exclude(pk=link.user_id).update(
+            telegram_chat_id=None
+        )
+        User.objects.filter(pk=link.user_id).update(telegram_chat_id=chat_id)
+        link.user.telegram_chat_id = chat_id
+        return link.user
+
+
+def staff_link_remove(*, user: User) -> None:
+    """Stop personal notifications to this staff member's Telegram."""
+    User.objects.filter(pk=user.pk).update(telegram_chat_id=None)
+    user.telegram_chat_id = None
+
+
+def bot_username() -> str:
+    """The bot's @username for t.me links; "" when the bot is off or Telegram cannot be reached."""
+    from django.core.cache import cache
+
+    cached = cache.get("botapp:username")
+    if cached is not None:
+        return cached
+    try:
+        username = tg.get_me().get("username") or ""
+    except tg.BotError:
+        return ""
+    cache.set("botapp:username", username, 3600)
+    return username
