@@ -43,6 +43,14 @@ EDIT = "e:"
 BUY = "buy:"
 CHECKIN = "pc:"
 NPS = "nps:"  # nps:<automation run id>:<score 0–10> (built by `automations.services._markup`)
+SCHEDULE = "sch:"
+
+
+class Schedule(StrEnum):
+    WEEK = "sch:w"
+    SESSION = "sch:s:"
+    BOOK = "sch:b:"
+    CANCEL = "sch:c:"
 
 
 def faq(entry_id: int) -> str:
@@ -59,6 +67,10 @@ def edit(step: str) -> str:
 
 def buy(tariff_id: int) -> str:
     return f"{BUY}{tariff_id}"
+
+
+def schedule(action: Schedule, session_id: int) -> str:
+    return f"{action}{session_id}"
 
 
 def payload(data: str, prefix: str) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("bot/", include("botapp.urls")),
     path("automations/", include("automations.urls")),
     path("programs/", include("programs.urls")),
+    path("academy/", include("academy.urls")),
     path("", include("payments.urls")),
     path("", include("crm.urls")),
     path("", include("pipeline.urls")),
