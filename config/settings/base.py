@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "payments",
     "botapp",
     "ops",
+    "automations",
     "academy",
     "rest_framework",
     "drf_spectacular",
@@ -242,12 +243,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# Progress: the weekly check-in prompt to active clients (weekday as cron counts: 0 = Sunday).
-PROGRESS_CHECKIN_WEEKDAY = env.int("PROGRESS_CHECKIN_WEEKDAY", default=0)
-PROGRESS_CHECKIN_HOUR = env.int("PROGRESS_CHECKIN_HOUR", default=10)
-CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
-    "task": "progress.checkin_prompt_weekly",
-    "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
+# Automations (rules engine): every rule that is on is evaluated every 5 minutes. The weekly check-in
+# prompt is one of its rules. Quiet hours (local time, "21-9"; empty = none) postpone messages.
+QUIET_HOURS = env.str("QUIET_HOURS", default="21-9")
+CELERY_BEAT_SCHEDULE["automations-run"] = {
+    "task": "automations.engine_run",
+    "schedule": 300,
 }
 
 # Academy (group classes): how far ahead sessions are generated, the client's cancellation
@@ -466,6 +467,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProgramKindEnum": "programs.models.TrainingProgram.Kind",
         "ActionKindEnum": "crm.models.ClientAction.Kind",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "SessionStatusEnum": "academy.models.Session.Status",
+        "BookingStatusEnum": "academy.models.Booking.Status",
+        "AttendanceStatusEnum": "academy.models.Attendance.Status",
     },
 }
 # Requests per token (or signed-in user) per period: "120/min", "5000/hour"…
