@@ -14,5 +14,7 @@ urlpatterns = [
     path("clients/<int:pk>/actions/", views.client_action, name="client-action"),
     path("clients/<int:pk>/next-contact/", views.client_next_contact, name="client-next-contact"),
     path("clients/<int:pk>/follow-up/", views.client_follow_up, name="client-follow-up"),
-    path("api/website/contact-form/", contact_form.website_contact_form, name="website-contact-form"),
+    path(
+        "api/website/contact-form/", contact_form.website_contact_form, name="website-contact-form"
+    ),
 ]
