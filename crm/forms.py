@@ -211,3 +211,51 @@ class NextContactForm(forms.Form):
         if value and value < timezone.now() - timedelta(minutes=5):
             raise forms.ValidationError(_("The next contact cannot be in the past."))
         return value
+
+
+class QuickLeadForm(forms.Form):
+    """The "+" in the top bar: a name, a phone or @username, where they came from."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=201,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("Anna Petrova")}),
+    )
+    contact = forms.CharField(
+        label=_("Phone or @username"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "+7 916 … / @anna"}),
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), choices=Client.Source.choices, initial=Client.Source.MANUAL
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        contact = (cleaned.get("contact") or "").strip()
+        cleaned["phone"], cleaned["telegram_username"] = "", ""
+        if contact.startswith("@") or (contact and any(ch.isalpha() for ch in contact)):
+            username = contact.lstrip("@")
+            if not username.replace("_", "").isalnum() or not username.isascii():
+                self.add_error("contact", _("A Telegram username has Latin letters, digits and _."))
+            cleaned["telegram_username"] = username
+        elif contact:
+            try:
+                cleaned["phone"] = phone_normalize(contact)
+            except forms.ValidationError as error:
+                self.add_error("contact", error)
+        if not self.errors and not (cleaned.get("name", "").strip() or contact):
+            raise forms.ValidationError(_("Give at least a name, a phone or a Telegram username."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        first, _sep, last = self.cleaned_data["name"].strip().partition(" ")
+        return {
+            "first_name": first,
+            "last_name": last.strip(),
+            "phone": self.cleaned_data["phone"],
+            "telegram_username": self.cleaned_data["telegram_username"],
+            "source": self.cleaned_data["source"],
+        }

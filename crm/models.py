@@ -67,6 +67,23 @@ class User(AbstractUser):
         return self.is_superuser or self.role != self.Role.READ_ONLY
 
 
+SEARCH_FIELDS = ("first_name", "last_name", "telegram_username", "email", "phone")
+
+
+def search_fold(text: str) -> str:
+    """Text as the search compares it: lower case, ё read as е (people type either)."""
+    return (text or "").lower().replace("ё", "е")
+
+
+class ClientQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(): fill the search text here so imports and demo data are found.
+        objs = list(objs)
+        for obj in objs:
+            obj.search_text = obj.build_search_text()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Client(models.Model):
     """A person on the client journey, from the first lead to a finished program."""
 
@@ -176,8 +193,13 @@ class Client(models.Model):
     bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
     # A staff member talking to the bot on the preview page, not a real lead: kept out of analytics.
     is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
+    # Name, @username, e-mail and phone digits, folded (see `search_fold`), kept by save(): one
+    # column the search box matches on every database (SQLite folds only ASCII case by itself).
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("client")
@@ -220,10 +242,21 @@ class Client(models.Model):
             return f"@{self.telegram_username}"
         return self.phone or f"#{self.pk}"
 
+    def build_search_text(self) -> str:
+        digits = "".join(ch for ch in self.phone or "" if ch.isdigit())
+        username = f"@{self.telegram_username}" if self.telegram_username else ""
+        return search_fold(
+            " ".join([self.first_name, self.last_name, username, self.email, digits])
+        )
+
     def save(self, *args, **kwargs):
         # Empty phone means "no phone": NULL keeps the unique constraint from clashing on "".
         if not self.phone:
             self.phone = None
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(SEARCH_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
 

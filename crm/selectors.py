@@ -1,5 +1,6 @@
 """Reads that pages rely on; each takes the user and applies the ownership rule."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,7 +11,7 @@ from pipeline.models import PipelineStage, StageMove
 
 from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
-from .models import Client, ClientContact, Lead, User
+from .models import Client, ClientContact, Lead, User, search_fold
 from .phones import phone_search_digits
 
 UNASSIGNED = "none"  # the trainer filter's value for clients without a trainer
@@ -109,26 +110,20 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
 # --- Client list ----------------------------------------------------------------------------------
 
 
-def _name_variants(word: str) -> set[str]:
-    # SQLite's LIKE folds case for ASCII only; trying the usual spellings finds "ирина" in "Ирина".
-    return {word, word.lower(), word.capitalize(), word.upper()}
-
-
 def clients_search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
-    """Match by name words, phone digits or @username (the same box everywhere)."""
+    """Match by name words, phone digits in any format, @username or e-mail (ё = е, any case).
+
+    A query that looks like a phone ("8 (916) 123-45", "+7 916…") is one run of digits; otherwise
+    every word must appear in the client's folded search text (see `Client.build_search_text`).
+    """
     text = text.strip()
     if not text:
         return queryset
-    if text.startswith("@"):
-        return queryset.filter(telegram_username__istartswith=text[1:])
     digits = phone_search_digits(text)
-    if digits and len(digits) >= 3 and not any(ch.isalpha() for ch in text):
-        return queryset.filter(phone__contains=digits)
-    for word in text.split():
-        match = Q(telegram_username__istartswith=word.lstrip("@"))
-        for variant in _name_variants(word):
-            match |= Q(first_name__contains=variant) | Q(last_name__contains=variant)
-        queryset = queryset.filter(match)
+    if len(digits) >= 3 and re.fullmatch(r"[\d\s()+\-.]+", text):
+        return queryset.filter(search_text__contains=digits)
+    for word in search_fold(text).split():
+        queryset = queryset.filter(search_text__contains=word)
     return queryset
 
 

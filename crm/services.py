@@ -299,3 +299,20 @@ def client_action_log(
             locked.next_contact_at,
         )
     return action
+
+
+class LeadTakenError(ValidationError):
+    """Another trainer took the lead first."""
+
+
+@transaction.atomic
+def client_take(*, client: Client, user: User) -> Client:
+    """A trainer takes an unassigned lead. Two trainers clicking at once: the first one wins,
+    the other gets LeadTakenError and nothing changes."""
+    taken = Client.objects.filter(pk=client.pk, trainer__isnull=True).update(
+        trainer=user, updated_at=timezone.now()
+    )
+    if not taken:
+        raise LeadTakenError(_("This lead already has a trainer."))
+    client.trainer = user
+    return client

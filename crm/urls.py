@@ -14,5 +14,8 @@ urlpatterns = [
     path("clients/<int:pk>/actions/", views.client_action, name="client-action"),
     path("clients/<int:pk>/next-contact/", views.client_next_contact, name="client-next-contact"),
     path("clients/<int:pk>/follow-up/", views.client_follow_up, name="client-follow-up"),
+    path("clients/<int:pk>/take/", views.client_take, name="client-take"),
+    path("leads/new/", views.lead_quick_add, name="lead-quick-add"),
+    path("search/", views.search, name="search"),
     path("api/website/contact-form/", api.website_contact_form, name="website-contact-form"),
 ]

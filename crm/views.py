@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,8 +24,10 @@ from .forms import (
     ClientQuestionnaireForm,
     FollowUpForm,
     NextContactForm,
+    QuickLeadForm,
 )
 from .models import Client, ClientAction
+from .search import MIN_LENGTH, search_everything
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
@@ -308,3 +311,71 @@ def client_next_contact(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, error)
         return redirect("crm:client-detail", pk=pk)
     return _after_change(request, client, "next-contact-block", next_contact_form=form)
+
+
+# --- Top bar: search and quick add ------------------------------------------------------------------
+
+SEARCH_DROPDOWN_LIMIT = 5
+SEARCH_PAGE_LIMIT = 20
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The top bar's search: a dropdown as you type (htmx), a full page at /search/?q=."""
+    text = request.GET.get("q", "").strip()
+    dropdown = bool(request.htmx) and request.htmx.target == "search-results"
+    limit = SEARCH_DROPDOWN_LIMIT if dropdown else SEARCH_PAGE_LIMIT
+    context = {
+        "q": text,
+        "groups": search_everything(user=request.user, text=text, limit=limit),
+        "too_short": 0 < len(text) < MIN_LENGTH,
+    }
+    if dropdown:
+        return render(request, "crm/search.html#results", context)
+    return render(request, "crm/search.html", context)
+
+
+@change_required
+def lead_quick_add(request: HttpRequest) -> HttpResponse:
+    """A lead in three fields from anywhere; a duplicate links to the client we already have."""
+    form = QuickLeadForm(request.POST or None)
+    duplicates: list = []
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.client_create(actor=request.user, **form.service_kwargs())
+        except services.ClientDuplicateError as error:
+            duplicates = _duplicates_for(request.user, error.existing)
+            form.add_error(None, error.messages[0])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, _("Lead %(name)s added.") % {"name": created})
+                return redirect("crm:client-detail", pk=created.pk)
+            form = QuickLeadForm()
+    context = {"form": form, "duplicates": duplicates, "created": created}
+    if request.htmx:
+        return render(request, "crm/lead_quick_add.html#form", context)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "crm/lead_quick_add.html", context, status=status)
+
+
+@require_POST
+@change_required
+def client_take(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Take this lead": an unassigned client becomes the current trainer's."""
+    if not request.user.is_trainer:
+        raise PermissionDenied
+    client = get_client_for(request.user, pk, for_change=True)
+    try:
+        services.client_take(client=client, user=request.user)
+    except services.LeadTakenError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("%(name)s is your client now.") % {"name": client})
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("crm:client-detail", pk=pk)

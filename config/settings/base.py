@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "ui",
 ]
 
 MIDDLEWARE = [
