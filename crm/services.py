@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_diff, audit_record, audit_snapshot
 from pipeline.models import StageMove
 from pipeline.services import stage_apply_event
 
@@ -242,6 +243,12 @@ def client_create(
     except IntegrityError as error:  # a concurrent create with the same phone won the race
         raise ClientDuplicateError(client_duplicates(phone=data["phone"])) from error
     Lead.objects.create(client=client, source=client.source)
+    audit_record(
+        actor=actor,
+        action=Action.CLIENT_CREATE,
+        obj=client,
+        changes=audit_diff({}, audit_snapshot(client, PROFILE_FIELDS)),
+    )
     stage_apply_event(
         client=client,
         event=StageMove.Event.LEAD_CREATED,
@@ -268,7 +275,7 @@ def client_update(*, client: Client, data: dict[str, Any], actor: User | None = 
     """Change profile or questionnaire fields (see PROFILE_FIELDS and QUESTIONNAIRE_FIELDS). The
     stage is not among them: it moves only through the pipeline service. Raises ValidationError
     (nothing saved) for invalid values, ClientDuplicateError when the phone or Telegram username
-    belongs to another client."""
+    belongs to another client. The changed fields (before → after) go to the audit log."""
     allowed = set(PROFILE_FIELDS) | set(QUESTIONNAIRE_FIELDS)
     unknown = set(data) - allowed
     if unknown:
@@ -276,10 +283,14 @@ def client_update(*, client: Client, data: dict[str, Any], actor: User | None = 
     data = _clean_identity(data, exclude_pk=client.pk)
     locked = Client.objects.select_for_update().get(pk=client.pk)
     previous_trainer_id = locked.trainer_id
+    before = audit_snapshot(locked, list(data))
     for name, value in data.items():
         setattr(locked, name, value)
     locked.full_clean(validate_unique=False)
     locked.save()
+    changes = audit_diff(before, audit_snapshot(locked, list(data)))
+    if changes:
+        audit_record(actor=actor, action=Action.CLIENT_UPDATE, obj=locked, changes=changes)
     if locked.trainer_id and locked.trainer_id != previous_trainer_id and locked.trainer != actor:
         _notify_assigned(client=locked, trainer=locked.trainer, actor=actor)
     for name in data:
