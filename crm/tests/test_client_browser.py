@@ -18,12 +18,12 @@ def test_client_list_search_sort_and_create_with_duplicate_link(page, login):
     login(trainer)
     page.goto("/clients/")
 
-    page.fill("input[name=q]", "анна")
+    page.fill("main input[name=q]", "анна")
     page.wait_for_function(
         "() => !document.querySelector('#client-results').textContent.includes('Абрамов')"
     )
     assert "Анна Яковлева" in page.locator("#client-results").inner_text()
-    page.fill("input[name=q]", "")
+    page.fill("main input[name=q]", "")
     page.wait_for_function(
         "() => document.querySelector('#client-results').textContent.includes('Абрамов')"
     )
