@@ -68,9 +68,7 @@ def client_set_next_contact(
         task_create(
             client=client, due_at=next_contact_at, kind=Task.Kind.FOLLOW_UP, created_by=actor
         )
-    client.next_contact_at = Client.objects.values_list("next_contact_at", flat=True).get(
-        pk=client.pk
-    )
+    client.next_contact_at = _next_contact_refresh(client.pk)
     return client
 
 
