@@ -109,27 +109,25 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @change_required
 def attendance_mark(request: HttpRequest, pk: int, client_id: int) -> HttpResponse:
     session = selectors.session_get_for(request.user, pk, for_change=True)
-    context = _roll_context(request, session)
-    row = next((r for r in context["roll"].rows if r.client.pk == client_id), None)
-    if row is None:
+    student = selectors.roll_member(session=session, client_id=client_id)
+    if student is None:
         raise Http404
     error = ""
     try:
         services.attendance_mark(
             session=session,
-            client=row.client,
+            client=student,
             status=request.POST.get("status", ""),
             actor=request.user,
         )
     except services.AcademyError as exc:
         error = str(exc)
-    else:
-        context = _roll_context(request, session)
-        row = next(r for r in context["roll"].rows if r.client.pk == client_id)
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("academy:session-detail", pk=session.pk)
+    context = _roll_context(request, session)
+    row = next(r for r in context["roll"].rows if r.client.pk == student.pk)
     return render(
         request, "academy/session_detail.html#roll-tap", {**context, "row": row, "error": error}
     )
