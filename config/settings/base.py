@@ -377,6 +377,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProgramKindEnum": "programs.models.TrainingProgram.Kind",
         "ActionKindEnum": "crm.models.ClientAction.Kind",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "SessionStatusEnum": "academy.models.Session.Status",
+        "BookingStatusEnum": "academy.models.Booking.Status",
+        "AttendanceStatusEnum": "academy.models.Attendance.Status",
     },
 }
 # Requests per token (or signed-in user) per period: "120/min", "5000/hour"…
