@@ -104,6 +104,9 @@ def update_process(*, update_id: int, handle: Callable[[TelegramUpdate], None]) 
             done += _process_one(pk, handle)
     finally:
         _inline_flush.reset(token)
+    logger.info(
+        "bot update %s processed", update_id, extra={"update_id": update_id, "chat_id": row.chat_id}
+    )
     for chat_id in sorted(chats):
         try:
             retry_in = outbox_flush(chat_id=chat_id)
