@@ -1,12 +1,18 @@
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlparse
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import WebsiteSettings
+from .models import SocialPost, WebsiteSettings
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_POST_IMAGE_BYTES = 10 * 1024 * 1024
+TELEGRAM_TEXT_MAX = 4096
+TELEGRAM_CAPTION_MAX = 1024
 
 
 class WebsiteSettingsForm(forms.ModelForm):
@@ -100,3 +106,98 @@ class WebsiteSettingsForm(forms.ModelForm):
             site.save()
             self.save_m2m()
         return site
+
+
+class SocialPostForm(forms.ModelForm):
+    button_url = forms.URLField(
+        label=SocialPost._meta.get_field("button_url").verbose_name,
+        help_text=SocialPost._meta.get_field("button_url").help_text,
+        required=False,
+        assume_scheme="https",
+    )
+
+    class Meta:
+        model = SocialPost
+        fields = ["title", "text", "image", "button_text", "button_url", "to_telegram", "to_vk"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 8, "maxlength": TELEGRAM_TEXT_MAX})}
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and getattr(image, "size", 0) > MAX_POST_IMAGE_BYTES:
+            raise ValidationError(_("The image is larger than 10 MB."))
+        return image
+
+    def clean(self):
+        cleaned = super().clean()
+        text = (cleaned.get("text") or "").strip()
+        cleaned["text"] = text
+        if not text:
+            self.add_error("text", _("Write the post's text."))
+        elif len(text) > TELEGRAM_TEXT_MAX:
+            self.add_error(
+                "text", _("At most %(n)d characters (Telegram's limit).") % {"n": TELEGRAM_TEXT_MAX}
+            )
+        elif (
+            cleaned.get("image") and cleaned.get("to_telegram") and len(text) > TELEGRAM_CAPTION_MAX
+        ):
+            self.add_error(
+                "text",
+                _("With an image Telegram takes at most %(n)d characters of text.")
+                % {"n": TELEGRAM_CAPTION_MAX},
+            )
+        if not cleaned.get("to_telegram") and not cleaned.get("to_vk"):
+            raise ValidationError(_("Choose at least one network."))
+        return cleaned
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label=_("Publish at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
+    )
+
+    def clean_publish_at(self):
+        value = self.cleaned_data["publish_at"]
+        if value < timezone.now() - timedelta(minutes=5):
+            raise ValidationError(_("This time has passed. Choose a time from now on."))
+        return value
+
+
+class AdSpendForm(forms.Form):
+    """Entering a month again replaces its amount (saved through `adspend_set`)."""
+
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=64,
+        help_text=_("As in the bot link: vk_ads, instagram, post_12…"),
+    )
+    month = forms.DateField(
+        label=_("Month"),
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d", "%m.%Y"],
+    )
+    amount = forms.DecimalField(
+        label=_("Spent, RUB"), max_digits=12, decimal_places=2, min_value=Decimal("0")
+    )
+
+    def clean_source(self) -> str:
+        return self.cleaned_data["source"].strip()
+
+    def clean_month(self):
+        return self.cleaned_data["month"].replace(day=1)
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if start > end:
+                raise ValidationError(_("The period starts after it ends."))
+            if (end - start).days > 366:
+                raise ValidationError(_("Choose a period of at most a year."))
+        return cleaned

@@ -1,23 +1,28 @@
 import json
 import logging
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.access import role_required
 from crm.models import User
 
-from . import chat
-from .forms import WebsiteSettingsForm
+from . import attribution, chat, posts
+from .forms import AdSpendForm, PeriodForm, ScheduleForm, SocialPostForm, WebsiteSettingsForm
+from .models import AdSpend, SocialPost
 from .selectors import bot_deep_link, website_settings_get
 
 logger = logging.getLogger(__name__)
@@ -191,3 +196,194 @@ def chat_message(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _error(" ".join(exc.messages), 400, origin)
     return _cors(JsonResponse({"session": visitor_id, "reply": result.reply}), origin)
+
+
+# --- social posts -------------------------------------------------------------------------------------
+
+POSTS_PAGE = 25
+admin_only = role_required(User.Role.ADMIN)
+
+
+@admin_only
+def post_list(request: HttpRequest) -> HttpResponse:
+    found = SocialPost.objects.prefetch_related("publications").order_by(
+        F("publish_at").desc(nulls_first=True), "-id"
+    )
+    status = request.GET.get("status", "")
+    if status in SocialPost.Status.values:
+        found = found.filter(status=status)
+    page = Paginator(found, POSTS_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "marketing/post_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": SocialPost.Status.choices,
+            "query": f"status={status}" if status else "",
+        },
+    )
+
+
+def _post_form_page(request: HttpRequest, post: SocialPost | None) -> HttpResponse:
+    form = SocialPostForm(request.POST or None, request.FILES or None, instance=post)
+    if request.method == "POST":
+        if form.is_valid():
+            saved = form.save(commit=False)
+            if saved.author_id is None:
+                saved.author = request.user
+            saved.save()
+            messages.success(request, _("The post is saved as a draft. Check the preview."))
+            return redirect("marketing:post-detail", pk=saved.pk)
+        messages.error(request, _("Please correct the errors below."))
+    return render(
+        request,
+        "marketing/post_form.html",
+        {"form": form, "post": post},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@admin_only
+def post_create(request: HttpRequest) -> HttpResponse:
+    return _post_form_page(request, None)
+
+
+def _post(pk: int) -> SocialPost:
+    return get_object_or_404(SocialPost, pk=pk)
+
+
+@admin_only
+def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(pk)
+    if post.status != SocialPost.Status.DRAFT:
+        messages.error(request, _("Only a draft can be changed. Return the post to draft first."))
+        return redirect("marketing:post-detail", pk=post.pk)
+    return _post_form_page(request, post)
+
+
+@admin_only
+def post_detail(
+    request: HttpRequest, pk: int, schedule_form: ScheduleForm | None = None
+) -> HttpResponse:
+    post = _post(pk)
+    return render(
+        request,
+        "marketing/post_detail.html",
+        {
+            "post": post,
+            "publications": post.publications.all(),
+            "button": posts.post_button(post),
+            "deep_link": bot_deep_link(start=post.start_payload),
+            "schedule_form": schedule_form
+            or ScheduleForm(
+                initial={"publish_at": timezone.localtime().replace(second=0, microsecond=0)}
+            ),
+            "missing": posts.networks_missing(post),
+        },
+        status=422 if schedule_form is not None else 200,
+    )
+
+
+def _post_action(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+    post = _post(pk)
+    try:
+        action(post)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("marketing:post-detail", pk=post.pk)
+
+
+@require_POST
+@admin_only
+def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        return post_detail(request, pk, schedule_form=form)
+    return _post_action(
+        request,
+        pk,
+        lambda post: posts.post_schedule(post=post, publish_at=form.cleaned_data["publish_at"]),
+        _(
+            "The post is scheduled. It goes out at the first check (every 10 minutes) after that time."
+        ),
+    )
+
+
+@require_POST
+@admin_only
+def post_unschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    return _post_action(
+        request, pk, lambda post: posts.post_unschedule(post=post), _("The post is a draft again.")
+    )
+
+
+@require_POST
+@admin_only
+def post_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    return _post_action(
+        request,
+        pk,
+        lambda post: posts.post_retry(post=post),
+        _("The failed networks will be tried again at the next check."),
+    )
+
+
+@require_POST
+@admin_only
+def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(pk)
+    if post.status != SocialPost.Status.DRAFT:
+        messages.error(request, _("Only a draft can be deleted."))
+        return redirect("marketing:post-detail", pk=post.pk)
+    post.delete()
+    messages.success(request, _("The draft is deleted."))
+    return redirect("marketing:post-list")
+
+
+@admin_only
+def post_image(request: HttpRequest, pk: int) -> FileResponse:
+    post = _post(pk)
+    if not post.image:
+        raise Http404
+    try:
+        return FileResponse(post.image.open("rb"))
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+
+
+# --- attribution ---------------------------------------------------------------------------------------
+
+
+@admin_only
+def analytics(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    default = {"date_from": (today - timedelta(days=89)).isoformat(), "date_to": today.isoformat()}
+    period = PeriodForm(request.GET if "date_from" in request.GET else default)
+    if not period.is_valid():
+        period_values = {"date_from": today - timedelta(days=89), "date_to": today}
+    else:
+        period_values = period.cleaned_data
+    spend_form = AdSpendForm(request.POST or None)
+    if request.method == "POST":
+        if spend_form.is_valid():
+            attribution.adspend_set(**spend_form.cleaned_data)
+            messages.success(request, _("Ad spend saved."))
+            return redirect(f"{request.path}?{request.GET.urlencode()}")
+        messages.error(request, _("Please correct the errors below."))
+    report = attribution.attribution_report(
+        date_from=period_values["date_from"], date_to=period_values["date_to"]
+    )
+    return render(
+        request,
+        "marketing/analytics.html",
+        {
+            "period": period,
+            "report": report,
+            "spend_form": spend_form,
+            "spends": AdSpend.objects.filter(month__gte=report.date_from.replace(day=1))[:50],
+        },
+        status=422 if request.method == "POST" else 200,
+    )

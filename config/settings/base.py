@@ -291,6 +291,11 @@ CHAT_LLM_TIMEOUT = env.float("CHAT_LLM_TIMEOUT", default=12.0)
 CHAT_MAX_CHARS = env.int("CHAT_MAX_CHARS", default=1000)
 CHAT_RATE_PER_ADDRESS = env.int("CHAT_RATE_PER_ADDRESS", default=60)  # messages per hour
 CHAT_RATE_PER_VISITOR = env.int("CHAT_RATE_PER_VISITOR", default=20)  # messages per 10 minutes
+# Scheduled social posts go out at the first check after their time.
+CELERY_BEAT_SCHEDULE["marketing-posts-publish"] = {
+    "task": "marketing.posts_publish_due",
+    "schedule": 600,
+}
 
 # Timeout in seconds for every call to an outside service.
 EXTERNAL_HTTP_TIMEOUT = env.float("EXTERNAL_HTTP_TIMEOUT", default=15.0)

@@ -1,6 +1,6 @@
 import pytest
 
-from botapp.tests.conftest import _fresh_rate_limits, fake_telegram  # noqa: F401
+from botapp.tests.conftest import _fresh_rate_limits, fake_telegram, post_update, yookassa  # noqa: F401
 from programs.tests.servers import LocalServer, json_response
 
 SITE = "https://trainer.example.com"
@@ -61,3 +61,23 @@ def site(db, settings):
     row.contacts = "+7 900 000-00-00, trainer@example.com"
     row.save()
     return row
+
+
+CHANNEL = "-1009876543210"
+
+
+@pytest.fixture
+def vk(settings):
+    from .fake_vk import GROUP, FakeVK
+
+    with FakeVK() as server:
+        settings.VK_API_BASE_URL = f"{server.url}/method"
+        settings.VK_ACCESS_TOKEN = "vk-token"
+        settings.VK_GROUP_ID = str(GROUP)
+        yield server
+
+
+@pytest.fixture
+def channel(fake_telegram, settings):  # noqa: F811 (the fixture imported above)
+    settings.TELEGRAM_CHANNEL_ID = CHANNEL
+    return fake_telegram

@@ -43,6 +43,9 @@ def trainer_site(live_server):
 def test_visitor_chats_through_the_widget_on_another_site_and_becomes_a_lead(
     page, trainer_site, llm, settings
 ):
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()  # a transactional test starts from flushed tables
     site = website_settings_get()
     site.widget_enabled = True
     site.allowed_origins = trainer_site.url
