@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.access import role_required
 from crm.models import User
 
-from . import attribution, chat, posts
+from . import attribution, chat, posts, services
 from .forms import AdSpendForm, PeriodForm, ScheduleForm, SocialPostForm, WebsiteSettingsForm
 from .models import AdSpend, SocialPost
 from .selectors import bot_deep_link, website_settings_get
@@ -39,7 +39,7 @@ def website_settings(request: HttpRequest) -> HttpResponse:
     form = WebsiteSettingsForm(request.POST or None, request.FILES or None, instance=site)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
+            services.website_settings_update(form=form, actor=request.user)
             messages.success(request, _("Website settings saved."))
             return redirect("marketing:website-settings")
         messages.error(request, _("Please correct the errors below."))

@@ -92,3 +92,51 @@ def test_widget_on_a_site_that_is_not_allowed_shows_an_error(page, trainer_site,
     page.wait_for_selector(".fcw-error")
     assert "Привет" in page.get_by_role("textbox").input_value()  # nothing typed is lost
     assert not ChatMessage.objects.exists()
+
+
+def test_admin_writes_previews_and_schedules_a_post_that_goes_out_once(
+    page, login, channel, vk, tmp_path
+):
+    import io
+
+    from PIL import Image
+
+    from crm.tests.factories import AdminFactory
+    from marketing import posts
+    from marketing.models import SocialPost
+
+    site = website_settings_get()
+    site.bot_username = "trainer_test_bot"
+    site.save()
+    image = tmp_path / "autumn.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "orange").save(buffer, format="PNG")
+    image.write_bytes(buffer.getvalue())
+
+    login(AdminFactory())
+    page.goto("/marketing/posts/")
+    page.get_by_role("link", name="Новый пост").click()
+    page.get_by_label("Название").fill("Осенний марафон")
+    page.get_by_label("Текст", exact=True).fill("Неделя тренировок <b>бесплатно</b>")
+    page.get_by_label("Картинка").set_input_files(str(image))
+    page.get_by_label("Текст кнопки").fill("Хочу программу")
+    page.get_by_role("button", name="Сохранить и посмотреть").click()
+
+    preview = page.locator("#post-preview")
+    assert "Неделя тренировок <b>бесплатно</b>" in preview.inner_text()
+    post = SocialPost.objects.get()
+    assert preview.locator(".post-button").get_attribute("href") == (
+        f"https://t.me/trainer_test_bot?start=post_{post.pk}"
+    )
+    assert preview.locator("img").evaluate("img => img.naturalWidth") == 16
+    page.get_by_role("button", name="Запланировать").click()
+    assert page.locator("#post-status").inner_text() == "Запланирован"
+
+    posts.posts_publish_due()  # what beat runs every 10 minutes
+    posts.posts_publish_due()
+    page.reload()
+    assert page.locator("#post-status").inner_text() == "Опубликован"
+    links = page.locator("#publications a")
+    assert links.count() == 2 and "vk.com/wall-" in links.nth(1).inner_text()
+    assert len(channel.sent("sendPhoto")) == 1 and len(vk.posts) == 1
+    assert page.csp_violations == [] and page.js_errors == []

@@ -110,3 +110,14 @@ def test_widget_js_when_off_draws_nothing(site, client):
     site.widget_enabled = False
     site.save()
     assert '"enabled": false' in client.get("/widget.js").content.decode()
+
+
+def test_settings_changes_are_audited_without_the_key(db, client):
+    from audit.models import AuditEntry
+
+    client.force_login(AdminFactory())
+    client.post(URL, _data())
+    entry = AuditEntry.objects.get(action="website.settings")
+    assert entry.changes["llm_api_key"] == ["", "***"]
+    assert entry.changes["bot_username"][1] == "anna_fit_bot"
+    assert "sk-secret" not in str(entry.changes)
