@@ -134,6 +134,8 @@ def _send(publication: PostPublication) -> tuple[str, str]:
     button = post_button(post)
     if publication.network == Network.TELEGRAM:
         channel = settings.TELEGRAM_CHANNEL_ID
+        if not channel:
+            raise telegram.BotDisabled(_("TELEGRAM_CHANNEL_ID is not set."))
         wait = ratelimit.reserve(channel)  # the same limiter as every bot message
         if wait:
             time.sleep(wait)
@@ -142,6 +144,8 @@ def _send(publication: PostPublication) -> tuple[str, str]:
             channel, post.text, photo=_image(post), reply_markup=markup
         )
         return str(message_id), link
+    if not vk.is_configured():
+        raise vk.VkError(_("VK_ACCESS_TOKEN and VK_GROUP_ID are not set."), retry=False)
     text = f"{post.text}\n\n{button[0]}: {button[1]}" if button else post.text
     result = vk.wall_post(
         text=text,

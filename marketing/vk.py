@@ -31,7 +31,8 @@ class VkPost:
 
 
 def is_configured() -> bool:
-    return bool(settings.VK_ACCESS_TOKEN and settings.VK_GROUP_ID)
+    group = settings.VK_GROUP_ID.strip().lstrip("-")
+    return bool(settings.VK_ACCESS_TOKEN and group.isdigit())
 
 
 def _group() -> int:

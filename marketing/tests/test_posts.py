@@ -210,3 +210,17 @@ def test_text_post_without_image_or_button(site, channel, vk, db, run_job):
     [message] = [c for c in channel.sent("sendMessage") if c.chat_id == int(CHANNEL)]
     assert message.params["text"] == "Просто текст" and message.markup is None
     assert vk.posts[0]["message"] == "Просто текст" and "attachments" not in vk.posts[0]
+
+
+def test_networks_unconfigured_after_scheduling_fail_with_a_reason(
+    post, channel, vk, settings, run_job
+):
+    posts.post_schedule(post=post, publish_at=NOON)
+    settings.VK_GROUP_ID = ""
+    settings.TELEGRAM_CHANNEL_ID = ""
+    with time_machine.travel(NOON, tick=False):
+        run_job()
+    errors = dict(post.publications.values_list("network", "error"))
+    assert "VK_GROUP_ID" in errors["vk"] and "TELEGRAM_CHANNEL_ID" in errors["telegram"]
+    assert SocialPost.objects.get(pk=post.pk).status == "failed"
+    assert set(post.publications.values_list("next_attempt_at", flat=True)) == {None}
