@@ -4,11 +4,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from botapp.tests.journey import TelegramUser
+from botapp.tests.test_questionnaire import answer_all
 from crm.models import Lead
 from crm.tests.factories import AdminFactory, ClientFactory, LeadFactory
 from marketing.attribution import (
@@ -36,10 +38,14 @@ def test_lead_from_a_post_link_is_attributed_through_to_revenue(
     lead = Lead.objects.get(client__telegram_id=USER)
     assert lead.source == f"post_{post.pk}"
 
-    started = timezone.now()
-    funnel_questionnaire_started(client=lead.client, at=started)
-    funnel_questionnaire_completed(client=lead.client, at=started + timedelta(minutes=4))
-    funnel_questionnaire_completed(client=lead.client, at=started + timedelta(minutes=9))  # replay
+    # The questionnaire through the bot, four minutes from the first question to "all correct".
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        anna.press("🎁 Бесплатная программа")
+    answer_all(anna)
+    with time_machine.travel(start + timedelta(minutes=4), tick=False):
+        anna.press("✅ Всё верно")
+    funnel_questionnaire_completed(client=lead.client)  # a replay changes nothing
 
     anna.press("💳 Цены и тарифы")
     anna.press("Купить «12 недель»")
