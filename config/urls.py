@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("progress.urls")),
     path("bot/", include("botapp.urls")),
     path("programs/", include("programs.urls")),
+    path("academy/", include("academy.urls")),
     path("", include("payments.urls")),
     path("", include("crm.urls")),
     path("", include("pipeline.urls")),

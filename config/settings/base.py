@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "payments",
     "botapp",
     "marketing",
+    "academy",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -247,6 +248,39 @@ CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
     "task": "progress.checkin_prompt_weekly",
     "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
 }
+
+# Academy (group classes): how far ahead sessions are generated, the client's cancellation
+# deadline, the reminder before a booked class, the missed-in-a-row alert and membership reminders.
+ACADEMY_SCHEDULE_WEEKS = env.int("ACADEMY_SCHEDULE_WEEKS", default=4)
+ACADEMY_CANCEL_HOURS = env.int("ACADEMY_CANCEL_HOURS", default=3)
+ACADEMY_REMINDER_HOURS = env.int("ACADEMY_REMINDER_HOURS", default=2)
+ACADEMY_MISSED_THRESHOLD = env.int("ACADEMY_MISSED_THRESHOLD", default=2)
+ACADEMY_MEMBERSHIP_REMIND_DAYS = env.int("ACADEMY_MEMBERSHIP_REMIND_DAYS", default=3)
+ACADEMY_MAX_FREEZE_DAYS = env.int("ACADEMY_MAX_FREEZE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "academy-sessions-generate": {
+            "task": "academy.tasks.sessions_generate_task",
+            "schedule": crontab(hour=3, minute=30),
+        },
+        "academy-booking-reminders": {
+            "task": "academy.tasks.booking_reminders_task",
+            "schedule": 600,
+        },
+        "academy-missed-streaks": {
+            "task": "academy.tasks.missed_streaks_task",
+            "schedule": crontab(minute=20),
+        },
+        "academy-membership-ending": {
+            "task": "academy.tasks.membership_ending_task",
+            "schedule": crontab(hour=11, minute=0),
+        },
+        "academy-memberships-expire": {
+            "task": "academy.tasks.memberships_expire_task",
+            "schedule": crontab(hour=0, minute=15),
+        },
+    }
+)
 
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
