@@ -128,6 +128,10 @@ def test_admin_writes_previews_and_schedules_a_post_that_goes_out_once(
     assert preview.locator(".post-button").get_attribute("href") == (
         f"https://t.me/trainer_test_bot?start=post_{post.pk}"
     )
+    page.wait_for_function(
+        "() => { const img = document.querySelector('#post-preview img');"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )
     assert preview.locator("img").evaluate("img => img.naturalWidth") == 16
     page.get_by_role("button", name="Запланировать").click()
     assert page.locator("#post-status").inner_text() == "Запланирован"
