@@ -8,6 +8,28 @@ app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# What a client waits for in the chat (the answer to their message, a payment link, a reply queued
+# to their chat) goes to the urgent queue; staff notes, reports and PDF rendering to the default one.
+# A worker consumes both (CELERY_TASK_QUEUES) and takes from them in turn, so a pile of staff
+# notifications never stands between a client and the bot's answer.
+URGENT_TASKS = {"botapp.update_process", "botapp.payment_start"}
+
+
+def urgent_queue() -> str:
+    return f"{app.conf.task_default_queue}.urgent"
+
+
+def route_task(name, args, kwargs, options, task=None, **extra):
+    from django.conf import settings
+
+    if name in URGENT_TASKS:
+        return {"queue": urgent_queue()}
+    if name == "botapp.outbox_flush":
+        chat_id = (kwargs or {}).get("chat_id", args[0] if args else None)
+        if str(chat_id) != str(settings.TELEGRAM_ADMIN_CHAT_ID):
+            return {"queue": urgent_queue()}
+    return None
+
 
 @app.task(name="config.healthcheck")
 def healthcheck() -> dict:
