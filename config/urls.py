@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
     path("", include("progress.urls")),
     path("bot/", include("botapp.urls")),
     path("programs/", include("programs.urls")),

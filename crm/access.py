@@ -12,8 +12,10 @@ from typing import TypeVar
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from audit.services import audit_denied
 
 from .models import Client, User
 
@@ -45,16 +47,27 @@ def visible_clients(user: User, *, for_analytics: bool = False) -> QuerySet[Clie
     return scope_to_user(Client.objects.all(), user, for_analytics=for_analytics)
 
 
-def ensure_can_change(user: User) -> None:
+def ensure_can_change(user: User, *, client: Client | None = None) -> None:
+    """403 for a user who may not change anything (read_only); the attempt goes to the audit log."""
     if not user.can_change:
+        audit_denied(actor=user, client=client, note=_("A read-only user tried to make a change."))
         raise PermissionDenied
 
 
 def get_client_for(user: User, pk: int, *, for_change: bool = False) -> Client:
-    """The client with this id if the user may see it (404 otherwise); 403 for a change by read_only."""
+    """The client with this id if the user may see it (404 otherwise); 403 for a change by read_only.
+
+    Asking for a client that exists but belongs to another trainer is recorded in the audit log
+    (one extra query, on the refused path only)."""
     if for_change:
         ensure_can_change(user)
-    return get_object_or_404(visible_clients(user).select_related("stage", "trainer"), pk=pk)
+    client = visible_clients(user).select_related("stage", "trainer").filter(pk=pk).first()
+    if client is None:
+        other = Client.objects.filter(pk=pk).first() if user.is_authenticated else None
+        if other is not None:
+            audit_denied(actor=user, client=other, note=_("Asked for another trainer's client."))
+        raise Http404
+    return client
 
 
 def change_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -77,6 +90,7 @@ def role_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not (request.user.is_superuser or request.user.role in roles):
+                audit_denied(actor=request.user, note=_("Opened a page the role does not allow."))
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_diff, audit_record, audit_snapshot
 from pipeline.models import StageMove
 from pipeline.services import stage_apply_event
 
@@ -228,6 +229,12 @@ def client_create(
     except IntegrityError as error:  # a concurrent create with the same phone won the race
         raise ClientDuplicateError(client_duplicates(phone=data["phone"])) from error
     Lead.objects.create(client=client, source=client.source)
+    audit_record(
+        actor=actor,
+        action=Action.CLIENT_CREATE,
+        obj=client,
+        changes=audit_diff({}, audit_snapshot(client, PROFILE_FIELDS)),
+    )
     stage_apply_event(
         client=client,
         event=StageMove.Event.LEAD_CREATED,
@@ -238,21 +245,25 @@ def client_create(
 
 
 @transaction.atomic
-def client_update(*, client: Client, data: dict[str, Any]) -> Client:
+def client_update(*, client: Client, data: dict[str, Any], actor: User | None = None) -> Client:
     """Change profile or questionnaire fields (see PROFILE_FIELDS and QUESTIONNAIRE_FIELDS). The
     stage is not among them: it moves only through the pipeline service. Raises ValidationError
     (nothing saved) for invalid values, ClientDuplicateError when the phone or Telegram username
-    belongs to another client."""
+    belongs to another client. The changed fields (before → after) go to the audit log."""
     allowed = set(PROFILE_FIELDS) | set(QUESTIONNAIRE_FIELDS)
     unknown = set(data) - allowed
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
     data = _clean_identity(data, exclude_pk=client.pk)
     locked = Client.objects.select_for_update().get(pk=client.pk)
+    before = audit_snapshot(locked, list(data))
     for name, value in data.items():
         setattr(locked, name, value)
     locked.full_clean(validate_unique=False)
     locked.save()
+    changes = audit_diff(before, audit_snapshot(locked, list(data)))
+    if changes:
+        audit_record(actor=actor, action=Action.CLIENT_UPDATE, obj=locked, changes=changes)
     for name in data:
         setattr(client, name, getattr(locked, name))
     client.updated_at = locked.updated_at

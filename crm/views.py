@@ -200,7 +200,9 @@ def client_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.client_update(client=get_client_for(request.user, pk), data=data)
+            services.client_update(
+                client=get_client_for(request.user, pk), data=data, actor=request.user
+            )
         except services.ClientDuplicateError as error:
             form.add_error(None, error.messages[0])
             form.duplicates = _duplicates_for(request.user, error.existing)

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_record
 from crm.models import Client, User
 
 from .defaults import create_default_lost_reasons, create_default_stages
@@ -104,6 +105,14 @@ def _record_move(
     previous = client.stage
     Client.objects.filter(pk=client.pk).update(stage=stage, stage_changed_at=now, updated_at=now)
     client.stage, client.stage_changed_at = stage, now
+    if actor is not None:  # a staff member's move; the bot's automatic ones are in the history
+        audit_record(
+            actor=actor,
+            action=Action.CLIENT_STAGE,
+            obj=client,
+            changes={"stage": [previous.name if previous else None, stage.name]},
+            note=notes,
+        )
     return StageMove.objects.create(
         client=client,
         from_stage=previous,
