@@ -18,6 +18,9 @@ class TelegramUpdate(models.Model):
     source = models.CharField(_("source"), max_length=8, choices=Source, default=Source.WEBHOOK)
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Tries that ended in a database error; after a few the update is given up (and the chat's
+    # later updates go on) instead of blocking the chat for ever.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

@@ -38,6 +38,7 @@ _inline_flush: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 UPDATE_TASK = "botapp.update_process"
 FLUSH_TASK = "botapp.outbox_flush"
 MAX_SEND_ATTEMPTS = 5
+MAX_UPDATE_ATTEMPTS = 4  # tries of one update that end in a database error
 MAX_INLINE_WAIT = 1.0  # wait for a rate-limit slot in the task up to this; longer: come back later
 LEASE_SECONDS = 60  # a chat's lease, renewed before every send (see _claim_seconds)
 SEND_BATCH = 20  # messages one flush sends before it lets other chats' work run
@@ -167,6 +168,10 @@ def outbox_flush_started(*, chat_id: int) -> None:
 def _process_one(pk: int) -> int:
     from .handlers import dispatch
 
+    # Counted in its own transaction, so a try that fails still counts.
+    TelegramUpdate.objects.filter(pk=pk, processed_at__isnull=True).update(
+        attempts=F("attempts") + 1
+    )
     with transaction.atomic():
         row = TelegramUpdate.objects.select_for_update().get(pk=pk)
         if row.processed_at is not None:
@@ -174,8 +179,12 @@ def _process_one(pk: int) -> int:
         try:
             with transaction.atomic():
                 dispatch(row)
-        except DatabaseError:
-            raise  # the database hiccuped: the task retries the whole update
+        except DatabaseError as exc:
+            if row.attempts < MAX_UPDATE_ATTEMPTS:
+                raise  # the database hiccuped: the task retries the whole update
+            # The same error every time: give the update up, so the chat's next ones go on.
+            logger.exception("Update %s given up after %s tries", row.update_id, row.attempts)
+            row.error = f"gave up after {row.attempts} tries: {type(exc).__name__}: {exc}"[:2000]
         except Exception as exc:
             logger.exception("Update %s failed", row.update_id)
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
