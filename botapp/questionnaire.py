@@ -1,7 +1,9 @@
 """The questionnaire: its questions, the answers' validation and how answers land on the client."""
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from crm.numbers import parse_plain_decimal
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,8 @@ def validate(question: Question, raw: str) -> str:
                 return value
         if not question.maximum:
             raise AnswerError("err_choice")
-    try:
-        number = Decimal(raw.replace(",", ".")) if len(raw) <= 12 else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+    number = parse_plain_decimal(raw) if len(raw) <= 12 else None
+    if number is None:
         raise AnswerError("err_number", example=question.example)
     if not question.decimals and number != number.to_integral_value():
         raise AnswerError("err_number", example=question.example)
