@@ -118,6 +118,24 @@ def update_process(*, update_id: int) -> int:
     return done
 
 
+def updates_reconcile(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Hand to the worker again every chat with an update stored but not processed (its task was
+    lost with a worker, or never reached the broker). Returns how many chats."""
+    from config.celery import app
+
+    cutoff = timezone.now() - older_than
+    stale = TelegramUpdate.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    # The newest stale update of each chat: processing it runs the chat's earlier ones first.
+    latest: dict[int | None, int] = {}
+    for chat_id, update_id in stale.order_by("pk").values_list("chat_id", "update_id")[:5000]:
+        latest[chat_id if chat_id is not None else -update_id] = update_id
+    for update_id in latest.values():
+        app.tasks[UPDATE_TASK].apply_async(kwargs={"update_id": update_id})
+    if latest:
+        logger.warning("Re-queued %s stored but unprocessed Telegram update(s)", len(latest))
+    return len(latest)
+
+
 def outbox_sweep(*, older_than: timedelta = timedelta(seconds=60)) -> int:
     """Hand to a flush task every chat with messages left pending (a worker died between commit and
     send) or stuck "sending" past their claim (a worker died mid-send). Returns how many chats."""

@@ -71,6 +71,11 @@ def payment_start_task(
     return message.pk if message else None
 
 
+@shared_task(name="botapp.updates_reconcile")
+def updates_reconcile_task() -> int:
+    return services.updates_reconcile()
+
+
 @shared_task(name="botapp.outbox_sweep")
 def outbox_sweep_task() -> int:
     return services.outbox_sweep()

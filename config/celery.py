@@ -56,15 +56,18 @@ def import_task_modules() -> None:
 
 
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
-    """Enqueue a task by its registered name once the current transaction commits.
+    """Enqueue a task by its registered name once the current transaction commits — durably: the
+    promise is a `followups.FollowUp` row written in this transaction, so a broker that is down at
+    commit delays the task but never loses it (see `followups.services`).
 
     This is how a lower domain triggers work in a higher one without importing it (for example
     `payments` asking `botapp` to send a message). Returns False, with a log line, when no such task
     is registered, so a feature whose app is not installed degrades visibly instead of failing.
+    Arguments must be JSON.
     """
     import logging
 
-    from django.db import transaction
+    from followups.services import followup_schedule
 
     task = app.tasks.get(task_name)
     if task is None:
@@ -74,5 +77,5 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
     if task is None:
         logging.getLogger(__name__).warning("Task %s is not registered; skipped.", task_name)
         return False
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
+    followup_schedule(task_name, *args, **kwargs)
     return True

@@ -173,3 +173,29 @@ def test_clients_answers_are_routed_past_staff_work(settings):
     assert route_task("botapp.outbox_flush", (), {"chat_id": 4242}, {}) == urgent
     assert route_task("botapp.outbox_flush", (), {"chat_id": ADMIN_CHAT}, {}) is None
     assert route_task("botapp.staff_notify", ("note",), {}, {}) is None
+
+
+def test_stored_but_unprocessed_updates_are_handled_by_the_reconcile_job(fake_telegram):
+    from botapp.models import TelegramUpdate
+    from botapp.tests import factories as f
+
+    old = timezone.now() - timedelta(minutes=5)
+    for text in ("/start", "/help"):
+        payload = f.message(906, text)
+        TelegramUpdate.objects.create(
+            update_id=payload["update_id"],
+            chat_id=906,
+            kind="message",
+            payload=payload,
+            received_at=old,
+        )
+    fresh = f.message(907, "/start")
+    TelegramUpdate.objects.create(
+        update_id=fresh["update_id"], chat_id=907, kind="message", payload=fresh
+    )
+
+    assert services.updates_reconcile() == 1  # one chat, its two updates in order
+
+    assert not TelegramUpdate.objects.filter(chat_id=906, processed_at__isnull=True).exists()
+    assert TelegramUpdate.objects.get(chat_id=907).processed_at is None  # its task may yet come
+    assert fake_telegram.sent("sendMessage", chat_id=906)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "followups",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +245,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Settle online payments whose webhook never came.
     "payments-check-pending": {
         "task": "payments.tasks.payments_check_pending_task",
+        "schedule": 300,
+    },
+    # Follow-ups the broker could not take at commit (it was down): handed over once it is back.
+    "followups-relay": {
+        "task": "followups.relay",
+        "schedule": 60,
+    },
+    # Telegram updates stored but never processed (their task was lost with a worker).
+    "botapp-updates-reconcile": {
+        "task": "botapp.updates_reconcile",
         "schedule": 300,
     },
     # Bot messages left pending by a worker that died between commit and send.
