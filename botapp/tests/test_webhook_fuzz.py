@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botapp import services
+from botapp.dispatch import update_process
 from botapp.models import TelegramUpdate
 from botapp.tests.conftest import SECRET
 
@@ -108,7 +109,7 @@ def test_webhook_never_answers_500(client, settings, body):
 def test_what_the_webhook_stores_is_processed_without_an_error_escaping(client, settings, body):
     assert post(client, settings, body).status_code in (200, 400)
     for row in TelegramUpdate.objects.filter(processed_at__isnull=True):
-        services.update_process(update_id=row.update_id)  # no exception escapes
+        update_process(update_id=row.update_id)  # no exception escapes
         row.refresh_from_db()
         assert row.processed_at is not None
 
@@ -139,12 +140,10 @@ def test_huge_ids_nan_and_infinity_are_refused(post_update, fake_telegram):
     assert not TelegramUpdate.objects.exists()
 
 
-def test_an_update_failing_on_the_database_every_time_stops_blocking_its_chat(
-    fake_telegram, monkeypatch
-):
+def test_an_update_failing_on_the_database_every_time_stops_blocking_its_chat(fake_telegram):
     from django.db import DatabaseError
 
-    from botapp import handlers
+    from botapp.dispatch import dispatch
     from botapp.tests import factories as f
 
     first = TelegramUpdate.objects.create(
@@ -153,18 +152,16 @@ def test_an_update_failing_on_the_database_every_time_stops_blocking_its_chat(
     later = TelegramUpdate.objects.create(
         update_id=2, chat_id=904, kind="message", payload=f.message(904, "/start")
     )
-    real = handlers.dispatch
 
     def broken(row):
         if row.pk == first.pk:
             raise DatabaseError("value too long for type character varying(32)")
-        return real(row)
+        return dispatch(row)
 
-    monkeypatch.setattr(handlers, "dispatch", broken)
     for _ in range(services.MAX_UPDATE_ATTEMPTS - 1):
         with pytest.raises(DatabaseError):
-            services.update_process(update_id=later.update_id)  # the task retries it
-    assert services.update_process(update_id=later.update_id) == 2
+            services.update_process(update_id=later.update_id, handle=broken)  # the task retries
+    assert services.update_process(update_id=later.update_id, handle=broken) == 2
 
     first.refresh_from_db(), later.refresh_from_db()
     assert first.processed_at and "gave up after 4 tries" in first.error
