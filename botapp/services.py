@@ -174,7 +174,14 @@ def enqueue_flush_later(*, chat_id: int, seconds: float, force: bool = False) ->
     )
     if not claimed and not force:
         return False
-    app.tasks[FLUSH_TASK].apply_async(kwargs={"chat_id": chat_id}, countdown=math.ceil(seconds))
+    try:
+        app.tasks[FLUSH_TASK].apply_async(kwargs={"chat_id": chat_id}, countdown=math.ceil(seconds))
+    except Exception:
+        # Not scheduled after all (the broker is down): the next request may schedule it.
+        BotChat.objects.filter(chat_id=chat_id, outbox_flush_due_at=due).update(
+            outbox_flush_due_at=None
+        )
+        raise
     return True
 
 
