@@ -10,12 +10,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from academy.services import AcademyError
 from crm.services import ClientDuplicateError
 from payments.services import PaymentError
 from pipeline.services import StageError
 from programs.services import ProgramError
 
-DOMAIN_ERRORS = (StageError, PaymentError, ProgramError)
+DOMAIN_ERRORS = (StageError, PaymentError, ProgramError, AcademyError)
 
 
 def _django_errors(error: DjangoValidationError) -> dict:

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import academy, views
 from .profile import token_create, token_revoke, tokens
 
 router = SimpleRouter(trailing_slash=False)
@@ -14,6 +14,9 @@ router.register("progress", views.ProgressViewSet, basename="progress")
 router.register("actions", views.ActionViewSet, basename="action")
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("academy/sessions", academy.SessionViewSet, basename="academy-session")
+router.register("academy/bookings", academy.BookingViewSet, basename="academy-booking")
+router.register("academy/attendance", academy.AttendanceViewSet, basename="academy-attendance")
 
 app_name = "api"
 

@@ -341,8 +341,9 @@ def document_open(path: str):
     return open(path, "rb") if os.path.isabs(path) else default_storage.open(path, "rb")
 
 
-def get_me() -> dict:
-    return _call("get_me").to_dict()
+def get_me(*, wait: float | None = None) -> dict:
+    """The bot's own account; `wait` bounds the call (health checks must not hang)."""
+    return _call("get_me", wait=wait).to_dict()
 
 
 def set_webhook(url: str, secret_token: str) -> bool:

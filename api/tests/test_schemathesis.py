@@ -45,7 +45,7 @@ def test_api_conforms_to_its_schema(api_schema):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=10,
+            max_examples=8,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=True,
