@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('botapp', '0002_default_texts'),
+        ('botapp', '0003_staff_link'),
     ]
 
     operations = [
