@@ -637,7 +637,8 @@ def _finish(
 
 def _dead_letter(message: OutboundMessage, error: str, pks: list[int] | None = None) -> None:
     """Give up on a message that keeps failing; the chat's next messages go on, the staff are told."""
-    logger.error("Message %s to %s is a dead letter: %s", message.pk, message.chat_id, error)
+    # A warning: the staff are told below, once (an error would reach the staff chat twice).
+    logger.warning("Message %s to %s is a dead letter: %s", message.pk, message.chat_id, error)
     _finish(message, Status.DEAD, error, pks)
     _notify_failure(message, error)
 
