@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("crm.urls")),
     path("", include("pipeline.urls")),
+    path("", include("marketing.urls")),
 ]
