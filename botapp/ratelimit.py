@@ -58,9 +58,14 @@ def _key(name: str) -> str:
     return f"tg-rate:{name}"
 
 
-def chat_limits(chat_id: int) -> tuple[float, int]:
-    """(seconds between messages, burst) for a chat: groups (negative ids) get ~20 a minute."""
-    if chat_id < 0:
+def chat_limits(chat_id: int | str) -> tuple[float, int]:
+    """(seconds between messages, burst) for a chat: groups and channels (negative ids, "@name")
+    get ~20 a minute."""
+    try:
+        is_group = int(chat_id) < 0
+    except (TypeError, ValueError):
+        is_group = True  # a channel's @username
+    if is_group:
         return 60.0 / settings.TELEGRAM_RATE_PER_GROUP_MINUTE, 1
     return 1.0 / settings.TELEGRAM_RATE_PER_CHAT, settings.TELEGRAM_BURST_PER_CHAT
 
@@ -101,7 +106,7 @@ def _reserve_db(chat_key: str, interval: float, allowance: float, max_wait: floa
     return True, start
 
 
-def try_reserve(chat_id: int, *, max_wait: float) -> tuple[bool, float]:
+def try_reserve(chat_id: int | str, *, max_wait: float) -> tuple[bool, float]:
     """Take the chat's and the global sending slot if the send can start within `max_wait` seconds.
 
     Returns (True, seconds to wait before sending) — or (False, seconds after which to ask again),
@@ -114,12 +119,12 @@ def try_reserve(chat_id: int, *, max_wait: float) -> tuple[bool, float]:
     return taken, max(0.0, start - time.time())
 
 
-def reserve(chat_id: int) -> float:
+def reserve(chat_id: int | str) -> float:
     """Take the next sending slot for this chat, however far; returns seconds to wait (≥ 0)."""
     return try_reserve(chat_id, max_wait=math.inf)[1]
 
 
-def hold(chat_id: int, seconds: float) -> None:
+def hold(chat_id: int | str, seconds: float) -> None:
     """Telegram said 429 `retry_after`: nobody sends to this chat before then."""
     # The stored time runs a burst ahead of the first allowed send: push it that much further.
     interval, burst = chat_limits(chat_id)
