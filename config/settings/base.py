@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "payments",
     "botapp",
     "followups",
+    "ui",
     "marketing",
     "ops",
     "automations",

@@ -8,7 +8,7 @@ import crm.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0004_merge_20261122_0933'),
+        ('crm', '0006_tasks_notifications'),
     ]
 
     operations = [
