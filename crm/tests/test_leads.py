@@ -42,8 +42,8 @@ def test_questionnaire_completion_is_one_service(django_capture_on_commit_callba
     assert client.stage_moves.filter(event=StageMove.Event.QUESTIONNAIRE_COMPLETED).count() == 1
     for callback in callbacks:
         callback()
-    assert queued == [
-        {"args": (), "kwargs": {"client_id": client.pk, "kind": "free", "trigger": "questionnaire"}}
+    assert [call["kwargs"] for call in queued] == [
+        {"client_id": client.pk, "kind": "free", "trigger": "questionnaire"}
     ]
 
 
