@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("crm.urls")),
     path("", include("pipeline.urls")),
+    path("", include("desk.urls")),
 ]

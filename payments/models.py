@@ -119,6 +119,9 @@ class Payment(models.Model):
         MANUAL = "manual", _("Manual")
         CASH = "cash", _("Cash")
         CARD = "card", _("Card (terminal)")
+        TRANSFER = "transfer", _("Transfer (SBP)")
+        BALANCE = "balance", _("From the client's balance")
+        DEBT = "debt", _("On credit (debt)")
         DEMO = "demo", _("Demo provider")
 
     client = models.ForeignKey(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_record
 from config.celery import enqueue_on_commit
 from crm.models import Client, ClientContact, User
 from crm.notifications import client_message, staff_notify
@@ -475,7 +476,14 @@ def _refund_notification(provider_refund_id: str) -> str:
 # --- Manual payments ------------------------------------------------------------------------------
 
 
-MANUAL_PROVIDERS = (Payment.Provider.CASH, Payment.Provider.CARD, Payment.Provider.MANUAL)
+MANUAL_PROVIDERS = (
+    Payment.Provider.CASH,
+    Payment.Provider.CARD,
+    Payment.Provider.TRANSFER,
+    Payment.Provider.MANUAL,
+)
+# Paid from the client's ledger: only desk.services calls these, with the ledger entry alongside.
+DESK_PROVIDERS = (Payment.Provider.BALANCE, Payment.Provider.DEBT)
 
 
 @transaction.atomic
@@ -488,13 +496,15 @@ def payment_record_manual(
     amount: Decimal | None = None,
     promo_code: str = "",
     note: str = "",
+    desk: bool = False,
 ) -> Payment:
     """Record money taken in person (cash, card terminal, transfer) and settle it at once.
 
     `amount` defaults to the tariff's price after the promo code. Raises PaymentError for a bad
-    provider, amount or promo code.
+    provider, amount or promo code. With `desk=True` (desk.services only) the provider may also be
+    the client's balance or a debt.
     """
-    if provider not in MANUAL_PROVIDERS:
+    if provider not in MANUAL_PROVIDERS + (DESK_PROVIDERS if desk else ()):
         raise PaymentError(_("Choose cash, card or another manual method."))
     promo = None
     if promo_code.strip():
@@ -514,6 +524,18 @@ def payment_record_manual(
     )
     payment.full_clean()
     payment.save()
+    audit_record(
+        actor=actor,
+        action=Action.PAYMENT_RECORD,
+        obj=payment,
+        client=client,
+        changes={
+            "tariff": [None, tariff.name],
+            "amount": [None, amount],
+            "provider": [None, payment.get_provider_display()],
+        },
+        note=note,
+    )
     payment_succeed(payment=payment, actor=actor, source="manual")
     payment.refresh_from_db()
     return payment
@@ -523,7 +545,17 @@ def payment_confirm(*, payment: Payment, actor: User) -> bool:
     """A staff member confirms an open payment by hand (money seen on the account)."""
     if payment.status not in OPEN:
         raise PaymentError(_("Only a pending payment can be confirmed."))
-    return payment_succeed(payment=payment, actor=actor, source="manual")
+    with transaction.atomic():
+        confirmed = payment_succeed(payment=payment, actor=actor, source="manual")
+        if confirmed:
+            audit_record(
+                actor=actor,
+                action=Action.PAYMENT_CONFIRM,
+                obj=payment,
+                client=payment.client,
+                changes={"status": [Payment.Status.PENDING.label, Payment.Status.SUCCEEDED.label]},
+            )
+    return confirmed
 
 
 # --- Refunds --------------------------------------------------------------------------------------
@@ -563,6 +595,15 @@ def refund_create(
             refund = Refund.objects.create(
                 payment=locked, amount=amount, reason=reason[:255], created_by=actor
             )
+            if actor is not None:
+                audit_record(
+                    actor=actor,
+                    action=Action.PAYMENT_REFUND,
+                    obj=locked,
+                    client=locked.client,
+                    changes={"refund": [None, amount]},
+                    note=reason,
+                )
     if locked.provider not in ONLINE_PROVIDERS:
         refund_succeed(refund=refund)
         refund.refresh_from_db()

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "desk"
+
+urlpatterns = [
+    path("shifts/", views.shift_list, name="shift-list"),
+    path("shifts/open/", views.shift_open, name="shift-open"),
+    path("shifts/<int:pk>/", views.shift_detail, name="shift-detail"),
+    path("shifts/<int:pk>/close/", views.shift_close, name="shift-close"),
+    path("desk/clients/<int:pk>/top-up/", views.ledger_top_up, name="ledger-top-up"),
+    path("desk/clients/<int:pk>/refund/", views.ledger_refund, name="ledger-refund"),
+    path("desk/clients/<int:pk>/repay/", views.ledger_repay, name="ledger-repay"),
+    path("desk/clients/<int:pk>/write-off/", views.ledger_write_off, name="ledger-write-off"),
+    path("desk/clients/<int:pk>/sell/", views.ledger_sell, name="ledger-sell"),
+]
