@@ -11,13 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Client, User
-from payments.models import Payment, Tariff
+from payments.models import Payment, Subscription, Tariff
 
 from .models import ZERO, ClientAccount, LedgerEntry, Method, Shift
 from .services import ledger_totals, shift_expected
 
 DAYS = 14
 OPERATOR = "demo-operator"
+BOUGHT = {"purchased", "active", "finished"}
 
 
 def _at(day, hour: int, minute: int) -> datetime:
@@ -33,6 +34,8 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
     if operator is None or not clients or not tariffs or operator.shifts.exists():
         return 0
     regulars = rng.sample(clients, min(40, len(clients)))
+    # Sales on credit only to clients who bought (their stage says so), each with its subscription.
+    buyers = [c for c in regulars if c.stage and c.stage.code in BOUGHT]
     today = timezone.localdate()
     rows = 0
     for back in range(DAYS, -1, -1):
@@ -44,7 +47,8 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
             at = _at(day, 9 + n, rng.randint(0, 59))
             roll = rng.random()
             method = rng.choice([Method.CASH, Method.CASH, Method.CARD, Method.TRANSFER])
-            if roll < 0.25:
+            if roll < 0.25 and buyers:
+                client = rng.choice(buyers)
                 tariff = rng.choice(tariffs)
                 payment = Payment.objects.create(
                     client=client,
@@ -67,6 +71,13 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
                     actor=operator,
                     reason=tariff.name,
                     created_at=at,
+                )
+                Subscription.objects.create(
+                    client=client,
+                    tariff=tariff,
+                    starts_on=day,
+                    ends_on=day + timedelta(days=tariff.duration_days - 1),
+                    last_payment=payment,
                 )
                 debts[client.pk] = debts.get(client.pk, ZERO) + tariff.price
             elif roll < 0.35 and debts:

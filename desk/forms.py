@@ -84,3 +84,19 @@ class ShiftCloseForm(forms.Form):
             Method.CARD: self.cleaned_data["counted_card"],
             Method.TRANSFER: self.cleaned_data["counted_transfer"],
         }
+
+
+class ReportForm(forms.Form):
+    period = forms.ChoiceField(
+        label=_("Period"),
+        required=False,
+        choices=[("day", _("Today")), ("week", _("Last 7 days")), ("custom", _("Dates"))],
+    )
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    chart_title = _("Income by day")
+    active_title = _("Active clients by day")

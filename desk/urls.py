@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "desk"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path("desk/clients/<int:pk>/repay/", views.ledger_repay, name="ledger-repay"),
     path("desk/clients/<int:pk>/write-off/", views.ledger_write_off, name="ledger-write-off"),
     path("desk/clients/<int:pk>/sell/", views.ledger_sell, name="ledger-sell"),
+    path("reports/", report_views.report_page, name="reports"),
+    path("reports/export.xlsx", report_views.report_export, name="report-export"),
+    path("reports/payments.xlsx", report_views.payments_export, name="payments-export"),
+    path("reports/ledger.xlsx", report_views.ledger_export, name="ledger-export"),
+    path("reports/shifts.xlsx", report_views.shifts_export, name="shifts-export"),
+    path("clients/export.xlsx", report_views.client_export, name="client-export"),
 ]
