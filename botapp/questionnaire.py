@@ -1,15 +1,21 @@
-"""The questionnaire: its questions, the answers' validation and how answers land on the client."""
+"""The questionnaire: its questions, the answers' validation and how answers land on the client.
+
+The choices and names come from crm's vocabulary (the `Client` fields' choices and names, translated
+by crm's catalogue), so the bot, the client card and program selection key off the same values."""
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from django.utils.text import capfirst
+
+from crm.models import Client
 
 
 @dataclass(frozen=True)
 class Question:
     step: str  # also the text key "q_<step>"
-    field: str  # crm.Client field the answer is saved to
-    label: str  # the question's name in the summary
-    choices: tuple[tuple[str, str], ...] = ()  # (value, button label)
+    field: str  # crm.Client field the answer is saved to; its name and choices label the question
+    numbers: bool = False  # answered by buttons 1…maximum, or typed
     minimum: int = 0
     maximum: int = 0
     decimals: bool = False
@@ -17,70 +23,38 @@ class Question:
     columns: int = 2
 
     @property
+    def label(self) -> str:
+        """The question's name in the summary: the client field's (translated) name."""
+        return capfirst(str(Client._meta.get_field(self.field).verbose_name))
+
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        """(value, button label): the field's vocabulary, or the numbers for a numeric choice."""
+        if self.numbers:
+            return tuple((str(n), str(n)) for n in range(self.minimum, self.maximum + 1))
+        return tuple(
+            (value, str(label)) for value, label in Client._meta.get_field(self.field).choices or ()
+        )
+
+    @property
     def is_choice(self) -> bool:
         return bool(self.choices) and not self.maximum
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("gender", "gender", "Пол", (("male", "Мужской"), ("female", "Женский"))),
-    Question("age", "age", "Возраст", minimum=10, maximum=100, example="30"),
-    Question(
-        "experience",
-        "experience",
-        "Опыт",
-        (("beginner", "Новичок"), ("intermediate", "Средний"), ("advanced", "Продвинутый")),
-        columns=1,
-    ),
-    Question(
-        "goal",
-        "goal",
-        "Цель",
-        (
-            ("weight_loss", "Похудение"),
-            ("muscle_gain", "Набор массы"),
-            ("toning", "Тонус"),
-            ("strength", "Сила"),
-        ),
-    ),
-    Question("height", "height_cm", "Рост, см", minimum=100, maximum=250, example="175"),
-    Question(
-        "weight", "weight_kg", "Вес, кг", minimum=30, maximum=300, decimals=True, example="72.5"
-    ),
-    Question(
-        "lifestyle",
-        "lifestyle",
-        "Образ жизни",
-        (
-            ("sedentary", "Сидячий"),
-            ("light", "Лёгкая активность"),
-            ("moderate", "Умеренная активность"),
-            ("active", "Высокая активность"),
-        ),
-        columns=1,
-    ),
-    Question(
-        "location",
-        "location",
-        "Где тренируетесь",
-        (("gym", "Спортзал"), ("home", "Дома"), ("outdoors", "На улице")),
-        columns=3,
-    ),
-    Question(
-        "equipment",
-        "equipment",
-        "Оборудование",
-        (
-            ("none", "Без оборудования"),
-            ("dumbbells", "Гантели"),
-            ("bands", "Резинки"),
-            ("full_gym", "Полный зал"),
-        ),
-    ),
+    Question("gender", "gender"),
+    Question("age", "age", minimum=10, maximum=100, example="30"),
+    Question("experience", "experience", columns=1),
+    Question("goal", "goal"),
+    Question("height", "height_cm", minimum=100, maximum=250, example="175"),
+    Question("weight", "weight_kg", minimum=30, maximum=300, decimals=True, example="72.5"),
+    Question("lifestyle", "lifestyle", columns=1),
+    Question("location", "location", columns=3),
+    Question("equipment", "equipment"),
     Question(
         "training_days",
         "training_days_per_week",
-        "Тренировок в неделю",
-        tuple((str(n), str(n)) for n in range(1, 8)),
+        numbers=True,
         minimum=1,
         maximum=7,
         example="3",

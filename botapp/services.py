@@ -10,11 +10,12 @@ sent after, so a retried task never sends it twice.
 import contextvars
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, ProtectedError, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -26,6 +27,7 @@ from pipeline.services import stage_apply_event
 from . import client as tg
 from . import ratelimit
 from .models import BotChat, OutboundMessage, TelegramUpdate
+from .replies import back_markup, money, pay_markup, tariffs_message
 from .texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -75,8 +77,8 @@ def update_store(
     return row
 
 
-def update_process(*, update_id: int) -> int:
-    """Run the handlers for this update — first for any earlier unprocessed update of the same chat,
+def update_process(*, update_id: int, handle: Callable[[TelegramUpdate], None]) -> int:
+    """Run `handle` (the dispatcher, passed in by the layer above) for this update — first for any earlier unprocessed update of the same chat,
     so a chat's updates are handled in the order they arrived. Each update is processed once:
     its row is locked and marked processed in the handler's own transaction. Returns how many ran.
 
@@ -97,7 +99,7 @@ def update_process(*, update_id: int) -> int:
     done = 0
     try:
         for pk in backlog.order_by("pk").values_list("pk", flat=True):
-            done += _process_one(pk)
+            done += _process_one(pk, handle)
     finally:
         _inline_flush.reset(token)
     for chat_id in sorted(chats):
@@ -132,16 +134,14 @@ def enqueue_flush_later(*, chat_id: int, seconds: float) -> None:
     task.apply_async(kwargs={"chat_id": chat_id}, countdown=max(1, round(seconds)))
 
 
-def _process_one(pk: int) -> int:
-    from .handlers import dispatch
-
+def _process_one(pk: int, handle: Callable[[TelegramUpdate], None]) -> int:
     with transaction.atomic():
         row = TelegramUpdate.objects.select_for_update().get(pk=pk)
         if row.processed_at is not None:
             return 0
         try:
             with transaction.atomic():
-                dispatch(row)
+                handle(row)
         except DatabaseError:
             raise  # the database hiccuped: the task retries the whole update
         except Exception as exc:
@@ -549,8 +549,6 @@ def program_deliver(*, program_id: int) -> OutboundMessage | None:
     """
     from programs.models import TrainingProgram
 
-    from .handlers import tariffs_message
-
     with transaction.atomic():
         program = (
             TrainingProgram.objects.select_for_update().select_related("client").get(pk=program_id)
@@ -564,7 +562,7 @@ def program_deliver(*, program_id: int) -> OutboundMessage | None:
                 text=texts.get(
                     "staff_failure",
                     name=client.full_name,
-                    error="программа не доставлена в Telegram",
+                    error=texts.get("staff_not_delivered"),
                 ),
                 client=client,
             )
@@ -576,7 +574,7 @@ def program_deliver(*, program_id: int) -> OutboundMessage | None:
         if size > tg.MAX_DOCUMENT_BYTES:
             staff_notify(
                 text=texts.get(
-                    "staff_failure", name=client.full_name, error="PDF больше 50 МБ, не отправлен"
+                    "staff_failure", name=client.full_name, error=texts.get("staff_too_big")
                 ),
                 client=client,
             )
@@ -589,7 +587,7 @@ def program_deliver(*, program_id: int) -> OutboundMessage | None:
             client=client,
             kind=OutboundMessage.Kind.DOCUMENT,
             document=_file_path(program.pdf),
-            document_name=("Бесплатная программа.pdf" if is_free else "Программа на 12 недель.pdf"),
+            document_name=texts.get("program_free_file" if is_free else "program_paid_file"),
             text=texts.get("program_free_caption" if is_free else "program_paid_caption"),
             dedupe_key=key,
         )
@@ -608,9 +606,7 @@ def payment_start(
     same payment (payments' idempotence) and sends no second message (`request_key`).
     """
     from payments.models import Tariff
-    from payments.services import PaymentError, payment_create
-
-    from .handlers import back_markup, money
+    from payments.services import PaymentError, Source, payment_create
 
     client = Client.objects.get(pk=client_id)
     tariff = Tariff.objects.get(pk=tariff_id)
@@ -618,13 +614,15 @@ def payment_start(
     if client.telegram_id is None:
         return None
     try:
-        payment = payment_create(client=client, tariff=tariff, promo_code=promo_code, actor=None)
+        payment = payment_create(
+            client=client, tariff=tariff, promo_code=promo_code, actor=None, source=Source.BOT
+        )
     except PaymentError as error:
         text, markup = texts.get("pay_error", reason=str(error)), back_markup(texts)
     else:
         url = payment.confirmation_url or ""
         text = texts.get("pay_link", amount=money(payment.amount), url=url)
-        markup = tg.keyboard([[("💳 Оплатить", url)]]) if url.startswith("http") else None
+        markup = pay_markup(texts, url) if url.startswith("http") else None
     with transaction.atomic():
         return message_queue(
             chat_id=client.telegram_id,
@@ -633,106 +631,6 @@ def payment_start(
             reply_markup=markup,
             dedupe_key=f"{request_key}"[:64],
         )
-
-
-# --- the bot preview (staff chatting with the bot as a client would) --------------------------------
-
-
-def _preview_update_id() -> int:
-    # Real update ids are positive; preview ones are negative and random, so they never collide.
-    import secrets
-
-    return -(secrets.randbits(62) + 1)
-
-
-def _preview_identity(user: User) -> dict:
-    chat_id = tg.preview_chat_id(user.pk)
-    return {
-        "id": chat_id,
-        "is_bot": False,
-        "first_name": user.first_name or user.username,
-        "last_name": user.last_name or "",
-        "username": f"preview_{user.username}"[:32],
-    }
-
-
-def _preview_run(user: User, payload: dict) -> None:
-    """Store the synthetic update and handle it now, as the worker would, then send the replies."""
-    row = update_store(payload=payload, source=TelegramUpdate.Source.PREVIEW)
-    if row is not None:
-        update_process(update_id=row.update_id)
-    outbox_flush(chat_id=tg.preview_chat_id(user.pk))
-
-
-def preview_send(*, user: User, text: str) -> None:
-    """The staff member typed `text` in the preview chat."""
-    from .models import PreviewMessage
-
-    identity = _preview_identity(user)
-    bubble = PreviewMessage.objects.create(chat_id=identity["id"], from_bot=False, text=text)
-    payload = {
-        "update_id": _preview_update_id(),
-        "message": {
-            "message_id": bubble.pk,
-            "date": int(timezone.now().timestamp()),
-            "chat": {"id": identity["id"], "type": "private", "first_name": identity["first_name"]},
-            "from": identity,
-            "text": text,
-        },
-    }
-    if text.startswith("/"):
-        command = text.split(maxsplit=1)[0]
-        payload["message"]["entities"] = [
-            {"type": "bot_command", "offset": 0, "length": len(command)}
-        ]
-    _preview_run(user, payload)
-
-
-def preview_press(*, user: User, message_id: int, data: str) -> bool:
-    """The staff member pressed a button of the bot's message; False if there is no such button."""
-    from .models import PreviewMessage
-
-    identity = _preview_identity(user)
-    message = PreviewMessage.objects.filter(chat_id=identity["id"], pk=message_id).first()
-    buttons = (message.reply_markup or {}).get("inline_keyboard", []) if message else []
-    if not any(button.get("callback_data") == data for row in buttons for button in row):
-        return False
-    payload = {
-        "update_id": _preview_update_id(),
-        "callback_query": {
-            "id": f"preview-{message_id}-{int(time.time() * 1000)}",
-            "from": identity,
-            "chat_instance": str(identity["id"]),
-            "data": data,
-            "message": {
-                "message_id": message.pk,
-                "date": int(message.created_at.timestamp()),
-                "chat": {"id": identity["id"], "type": "private"},
-                "text": message.text,
-                "reply_markup": message.reply_markup,
-            },
-        },
-    }
-    _preview_run(user, payload)
-    return True
-
-
-@transaction.atomic
-def preview_reset(*, user: User) -> None:
-    """Forget the staff member's preview client and chat, to walk the journey again from /start."""
-    from .models import PreviewMessage
-
-    chat_id = tg.preview_chat_id(user.pk)
-    PreviewMessage.objects.filter(chat_id=chat_id).delete()
-    OutboundMessage.objects.filter(chat_id=chat_id).delete()
-    BotChat.objects.filter(chat_id=chat_id).delete()
-    clients = Client.objects.filter(telegram_id=chat_id, is_preview=True)
-    try:
-        with transaction.atomic():
-            clients.delete()
-    except ProtectedError:
-        # Payments keep their client; the old preview client just leaves the chat.
-        clients.update(telegram_id=None)
 
 
 def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMessage | None:

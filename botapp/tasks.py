@@ -6,7 +6,7 @@ The names are a contract: other domains enqueue them by name (`crm.notifications
 from celery import shared_task
 from django.db import DatabaseError
 
-from . import services
+from . import dispatch, services
 
 
 @shared_task(
@@ -17,7 +17,7 @@ from . import services
     max_retries=5,
 )
 def update_process_task(self, update_id: int) -> int:
-    return services.update_process(update_id=update_id)
+    return dispatch.update_process(update_id=update_id)
 
 
 @shared_task(name="botapp.outbox_flush", bind=True, max_retries=100)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.access import change_required, get_client_for
 
+from . import preview as bot_preview
 from . import selectors, services
 from .client import bot_enabled, document_open, document_size, preview_chat_id
 from .forms import PreviewPressForm, PreviewSendForm, ReplyForm
@@ -76,7 +77,7 @@ def _preview_done(request: HttpRequest) -> HttpResponse:
 def preview_send(request: HttpRequest) -> HttpResponse:
     form = PreviewSendForm(request.POST)
     if form.is_valid():
-        services.preview_send(user=request.user, text=form.cleaned_data["text"])
+        bot_preview.preview_send(user=request.user, text=form.cleaned_data["text"])
     else:
         messages.error(request, _("Type a message first (at most 4096 characters)."))
     return _preview_done(request)
@@ -86,7 +87,7 @@ def preview_send(request: HttpRequest) -> HttpResponse:
 @change_required
 def preview_press(request: HttpRequest) -> HttpResponse:
     form = PreviewPressForm(request.POST)
-    if not form.is_valid() or not services.preview_press(
+    if not form.is_valid() or not bot_preview.preview_press(
         user=request.user, message_id=form.cleaned_data["message"], data=form.cleaned_data["data"]
     ):
         messages.error(request, _("That button is no longer there."))
@@ -96,7 +97,7 @@ def preview_press(request: HttpRequest) -> HttpResponse:
 @require_POST
 @change_required
 def preview_reset(request: HttpRequest) -> HttpResponse:
-    services.preview_reset(user=request.user)
+    bot_preview.preview_reset(user=request.user)
     messages.success(request, _("The preview chat starts over: send /start."))
     return _preview_done(request)
 

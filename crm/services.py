@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import Action, audit_diff, audit_record, audit_snapshot
+from config.celery import enqueue_on_commit
 from pipeline.models import StageMove
 from pipeline.services import stage_apply_event
 
+from .leads import lead_qualify
 from .models import Client, ClientAction, ClientContact, Lead, User
 from .notifications import staff_notify
 from .phones import phone_normalize
@@ -42,6 +44,10 @@ QUESTIONNAIRE_FIELDS = (
     "equipment",
     "training_days_per_week",
 )
+
+
+# Called up into `programs` (which depends on crm) by name; checked at start-up (config.checks).
+PROGRAM_GENERATE_TASK = "programs.tasks.program_generate_task"
 
 
 class ClientDuplicateError(ValidationError):
@@ -310,3 +316,27 @@ def client_action_log(
             locked.next_contact_at,
         )
     return action
+
+
+@transaction.atomic
+def questionnaire_complete(*, client: Client, values: dict[str, Any]) -> Client:
+    """The client finished the questionnaire: the answers onto the client (validated, so a bad value
+    raises ValidationError and changes nothing), the lead qualified, the stage event applied, and
+    the free program queued for after commit."""
+    unknown = set(values) - set(QUESTIONNAIRE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not questionnaire fields: {sorted(unknown)}")
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    for name, value in values.items():
+        setattr(locked, name, value)
+    locked.full_clean(validate_unique=False, validate_constraints=False)
+    locked.save(update_fields=[*values, "updated_at"])
+    lead_qualify(client=locked)
+    stage_apply_event(client=locked, event=StageMove.Event.QUESTIONNAIRE_COMPLETED)
+    enqueue_on_commit(
+        PROGRAM_GENERATE_TASK, client_id=locked.pk, kind="free", trigger="questionnaire"
+    )
+    for name, value in values.items():
+        setattr(client, name, value)
+    client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
+    return locked

@@ -2,7 +2,15 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Payment, PromoCode, PromoCodeUsage, Refund, Subscription, Tariff
+from .models import (
+    Payment,
+    PaymentEvent,
+    PromoCode,
+    PromoCodeUsage,
+    Refund,
+    Subscription,
+    Tariff,
+)
 
 
 @admin.register(Tariff)
@@ -27,6 +35,16 @@ class RefundInline(admin.TabularInline):
         "succeeded_at",
     )
     exclude = ("idempotence_key",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentEventInline(admin.TabularInline):
+    model = PaymentEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("created_at", "from_status", "to_status", "source", "actor", "note")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -59,7 +77,7 @@ class PaymentAdmin(admin.ModelAdmin):
     list_select_related = ("client", "tariff", "promo_code", "confirmed_by")
     raw_id_fields = ("client",)
     date_hierarchy = "created_at"
-    inlines = [RefundInline]
+    inlines = [PaymentEventInline, RefundInline]
     actions = ["confirm_payments"]
     # Status and money fields change only through the services (confirm action, refunds, webhook).
     readonly_fields = (
@@ -85,14 +103,18 @@ class PaymentAdmin(admin.ModelAdmin):
         confirmed = skipped = 0
         for payment in queryset:
             try:
-                done = services.payment_confirm(payment=payment, actor=request.user)
+                services.payment_confirm(
+                    payment=payment, actor=request.user, source=services.Source.ADMIN
+                )
             except services.PaymentError:
                 done = False
+            else:
+                done = True
             confirmed += done
             skipped += not done
         self.message_user(
             request,
-            _("Confirmed: %(ok)s. Skipped (not pending): %(skipped)s.")
+            _("Confirmed: %(ok)s. Skipped (not pending, or paid online): %(skipped)s.")
             % {"ok": confirmed, "skipped": skipped},
             messages.SUCCESS if confirmed else messages.WARNING,
         )
@@ -142,4 +164,24 @@ class RefundAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Refund._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(admin.ModelAdmin):
+    """The payments' status history: written by payment_transition only, never edited."""
+
+    list_display = ("payment", "from_status", "to_status", "source", "actor", "created_at")
+    list_filter = ("source", "to_status")
+    search_fields = ("=payment__id",)
+    list_select_related = ("payment", "actor")
+    readonly_fields = [f.name for f in PaymentEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from crm.extensions import ClientSection, TimelineItem
 from crm.models import Client
 
-from .models import Payment, Subscription
-from .selectors import client_payments
+from .models import Subscription
+from .selectors import client_payment_events, client_payments
 
 
 def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
@@ -35,33 +35,31 @@ def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
 
 
 def timeline(*, client: Client, limit: int) -> list[TimelineItem]:
+    """One item per recorded status change (creation, paid, cancelled, refunded), one query."""
     items = []
-    for payment in client_payments(client=client, limit=limit):
-        url = reverse("payments:payment-detail", args=[payment.pk])
+    for event in client_payment_events(client=client, limit=limit):
+        payment = event.payment
         title = _("Payment %(amount)s ₽ · %(tariff)s") % {
             "amount": payment.amount,
             "tariff": payment.tariff.name,
         }
-        if payment.paid_at and payment.status in (
-            Payment.Status.SUCCEEDED,
-            Payment.Status.REFUNDED,
-        ):
-            items.append(
-                TimelineItem(
-                    at=payment.paid_at,
-                    kind="payment",
-                    title=title,
-                    text=_("Paid (%(provider)s)") % {"provider": payment.get_provider_display()},
-                    url=url,
-                )
-            )
+        if event.from_status:
+            text = _("%(from)s → %(to)s (%(source)s)") % {
+                "from": event.get_from_status_display(),
+                "to": event.get_to_status_display(),
+                "source": event.get_source_display(),
+            }
+        else:
+            text = _("Created (%(source)s)") % {"source": event.get_source_display()}
+        if event.actor:
+            text += f" · {event.actor}"
         items.append(
             TimelineItem(
-                at=payment.created_at,
+                at=event.created_at,
                 kind="payment",
                 title=title,
-                text=_("Created, now: %(status)s") % {"status": payment.get_status_display()},
-                url=url,
+                text=text,
+                url=reverse("payments:payment-detail", args=[payment.pk]),
             )
         )
     return items

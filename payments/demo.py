@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from crm.models import Client
 
-from .models import Payment, PromoCode, Subscription, Tariff
+from .models import Payment, PaymentEvent, PromoCode, PromoCodeUsage, Subscription, Tariff
 
 TARIFFS = [
     (
@@ -83,6 +83,55 @@ def _payment(client: Client, n: int, tariff: Tariff, status: str, at, promo, rng
     )
 
 
+def _history(payment: Payment) -> list[PaymentEvent]:
+    """The events `payment_transition` would have written for this seeded payment."""
+    online = payment.provider in (Payment.Provider.YOOKASSA, Payment.Provider.DEMO)
+    source = PaymentEvent.Source.WEBHOOK if online else PaymentEvent.Source.WEB
+    created = PaymentEvent.Source.BOT if online else PaymentEvent.Source.WEB
+    Status = Payment.Status
+    events = [
+        PaymentEvent(
+            payment=payment,
+            to_status=Status.PENDING,
+            source=created,
+            actor=payment.confirmed_by,
+            created_at=payment.created_at,
+        )
+    ]
+    if payment.paid_at:
+        events.append(
+            PaymentEvent(
+                payment=payment,
+                from_status=Status.PENDING,
+                to_status=Status.SUCCEEDED,
+                source=source,
+                actor=payment.confirmed_by,
+                created_at=payment.paid_at,
+            )
+        )
+    if payment.status == Status.REFUNDED:
+        events.append(
+            PaymentEvent(
+                payment=payment,
+                from_status=Status.SUCCEEDED,
+                to_status=Status.REFUNDED,
+                source=PaymentEvent.Source.WEB,
+                created_at=min(payment.paid_at + timedelta(days=2), timezone.now()),
+            )
+        )
+    if payment.status == Status.CANCELED:
+        events.append(
+            PaymentEvent(
+                payment=payment,
+                from_status=Status.PENDING,
+                to_status=Status.CANCELED,
+                source=PaymentEvent.Source.POLL,
+                created_at=payment.created_at + timedelta(hours=1),
+            )
+        )
+    return events
+
+
 @transaction.atomic
 def seed(*, clients: list[Client], rng: random.Random) -> int:
     tariffs, rows = ensure_tariffs()
@@ -130,11 +179,31 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
                 _payment(client, 1, tariffs[0], Payment.Status.CANCELED, start, None, rng)
             )
     created = Payment.objects.bulk_create(payments, ignore_conflicts=True)
+    keys = [p.idempotence_key for p in created]
+    fresh = list(
+        Payment.objects.filter(idempotence_key__in=keys, events__isnull=True).select_related(
+            "tariff"
+        )
+    )
+    PaymentEvent.objects.bulk_create(event for p in fresh for event in _history(p))
+    PromoCodeUsage.objects.bulk_create(
+        [
+            PromoCodeUsage(
+                promo_code_id=p.promo_code_id,
+                client_id=p.client_id,
+                payment=p,
+                discount=p.tariff.price - p.amount,
+                used_at=p.paid_at,
+            )
+            for p in fresh
+            if p.promo_code_id and p.paid_at
+        ],
+        ignore_conflicts=True,
+    )
     saved = {
         p.idempotence_key: p
         for p in Payment.objects.filter(
-            idempotence_key__in=[p.idempotence_key for p in created],
-            status=Payment.Status.SUCCEEDED,
+            idempotence_key__in=keys, status=Payment.Status.SUCCEEDED
         ).select_related("tariff")
     }
     have = set(

@@ -119,7 +119,7 @@ class Payment(models.Model):
         MANUAL = "manual", _("Manual")
         CASH = "cash", _("Cash")
         CARD = "card", _("Card (terminal)")
-        TRANSFER = "transfer", _("Transfer (SBP)")
+        TRANSFER = "transfer", _("Bank transfer")
         BALANCE = "balance", _("From the client's balance")
         DEBT = "debt", _("On credit (debt)")
         DEMO = "demo", _("Demo provider")
@@ -199,6 +199,68 @@ class Payment(models.Model):
     @property
     def net_amount(self) -> Decimal:
         return self.amount - self.refunded_amount
+
+    @property
+    def is_manual(self) -> bool:
+        """Money staff took themselves (cash, card terminal, transfer), as opposed to online."""
+        return self.provider in MANUAL_PROVIDERS
+
+    @property
+    def staff_may_confirm(self) -> bool:
+        """Staff confirm only open money they took themselves; online payments settle by provider."""
+        return self.is_manual and self.is_open
+
+
+MANUAL_PROVIDERS = (
+    Payment.Provider.CASH,
+    Payment.Provider.CARD,
+    Payment.Provider.TRANSFER,
+    Payment.Provider.MANUAL,
+)
+
+
+class PaymentEvent(models.Model):
+    """One change of a payment's status, written by `payments.services.payment_transition` only.
+
+    `from_status` is empty for the payment's creation. The client page's timeline reads these rows.
+    """
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web page")
+        BOT = "bot", _("Telegram bot")
+        ADMIN = "admin", _("Admin")
+        WEBHOOK = "webhook", _("YooKassa notification")
+        POLL = "poll", _("Provider check")
+        STAFF_CHAT = "staff_chat", _("Staff chat")
+        DEMO = "demo", _("Demo checkout")
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=Payment.Status, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=20, choices=Payment.Status)
+    source = models.CharField(_("source"), max_length=12, choices=Source)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["payment", "created_at"], name="payment_event_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.payment_id}: {self.from_status or '—'} → {self.to_status}"
 
 
 class PromoCodeUsage(models.Model):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.access import scope_to_user
 from crm.models import Client, Lead, User
 
-from .models import Payment, PromoCode, Tariff
+from .models import Payment, PaymentEvent, PromoCode, Tariff
 
 ZERO = Decimal("0.00")
 PAID = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
@@ -166,6 +166,15 @@ def client_payments(*, client: Client, limit: int = 20) -> list[Payment]:
     return list(
         Payment.objects.filter(client=client)
         .select_related("tariff", "confirmed_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def client_payment_events(*, client: Client, limit: int = 50) -> list[PaymentEvent]:
+    """The client's payment history (newest first): what `payment_transition` recorded."""
+    return list(
+        PaymentEvent.objects.filter(payment__client=client)
+        .select_related("payment__tariff", "actor")
         .order_by("-created_at", "-id")[:limit]
     )
 

@@ -1,14 +1,16 @@
 """The only code that changes a payment's status.
 
-Every way a payment can succeed — YooKassa's webhook, the poll of lost webhooks, the demo provider,
-a staff member's confirmation, a cash/card payment recorded by hand, the admin action — ends in
-`payment_succeed`, which does the follow-ups exactly once under a row lock.
+Every change of a payment's status — YooKassa's webhook, the poll of lost webhooks, the return page,
+the demo provider, a staff member's confirmation (web, admin, staff chat), a cash/card payment
+recorded by hand, a refund — goes through `payment_transition`: it refuses moves TRANSITIONS does not
+allow, writes a `PaymentEvent` and runs the new status's follow-ups exactly once under a row lock.
 """
 
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from django.db import transaction
 from django.db.models import Q
@@ -18,18 +20,28 @@ from django.utils.translation import gettext as _
 
 from audit.services import Action, audit_record
 from config.celery import enqueue_on_commit
+from crm.leads import lead_convert
 from crm.models import Client, ClientContact, User
 from crm.notifications import client_message, staff_notify
 from crm.services import lead_register
 from pipeline.services import stage_apply_event
+from programs.tasks import program_generate_task
 
 from . import gateways
 from .gateways import GatewayError, RemotePayment
-from .models import Payment, PromoCode, PromoCodeUsage, Refund, Subscription, Tariff
+from .models import (
+    MANUAL_PROVIDERS,
+    Payment,
+    PaymentEvent,
+    PromoCode,
+    PromoCodeUsage,
+    Refund,
+    Subscription,
+    Tariff,
+)
 
 logger = logging.getLogger(__name__)
 
-PROGRAM_GENERATE_TASK = "programs.tasks.program_generate_task"
 # A pending online payment holds its promo code's place this long (YooKassa cancels unpaid
 # payments within about an hour), so two clients racing for the last use cannot both get it.
 PROMO_RESERVATION = timedelta(hours=1)
@@ -39,6 +51,8 @@ RETRY_WINDOW = timedelta(hours=23)
 LINK_REUSE_WINDOW = timedelta(minutes=50)
 ONLINE_PROVIDERS = (Payment.Provider.YOOKASSA, Payment.Provider.DEMO)
 OPEN = (Payment.Status.PENDING, Payment.Status.WAITING_FOR_CAPTURE)
+Status = Payment.Status
+Source = PaymentEvent.Source
 
 
 class PaymentError(Exception):
@@ -134,7 +148,12 @@ def _reusable(
 
 
 def payment_create(
-    *, client: Client, tariff: Tariff, promo_code: str = "", actor: User | None = None
+    *,
+    client: Client,
+    tariff: Tariff,
+    promo_code: str = "",
+    actor: User | None = None,
+    source: str = Source.WEB,
 ) -> Payment:
     """Create an online payment for a tariff and return it with its `confirmation_url`.
 
@@ -176,6 +195,13 @@ def payment_create(
             )
             payment.full_clean()
             payment.save()
+            payment_event_record(
+                payment=payment,
+                from_status="",
+                to_status=payment.status,
+                source=source,
+                actor=actor,
+            )
             stage_apply_event(client=client, event="payment_created", actor=actor)
             staff_notify(
                 text=_("%(client)s started paying for “%(tariff)s”: %(amount)s ₽.")
@@ -215,7 +241,7 @@ def payment_create(
             update_fields=["provider_payment_id", "confirmation_url", "last_error", "updated_at"]
         )
         if remote.status != Payment.Status.PENDING:
-            payment_apply_remote(payment=locked, remote=remote)
+            payment_apply_remote(payment=locked, remote=remote, source=Source.POLL)
     locked.refresh_from_db()
     return locked
 
@@ -245,57 +271,131 @@ def _subscription_extend(*, payment: Payment, today) -> Subscription:
     )
 
 
-@transaction.atomic
-def payment_succeed(
-    *, payment: Payment, actor: User | None = None, paid_at=None, source: str = ""
-) -> bool:
-    """Mark a payment paid and run every follow-up exactly once. Returns False if it already was.
+# --- The one place a status changes ---------------------------------------------------------------
 
-    Under the payment's row lock: status succeeded + paid_at (+ who confirmed it), the promo code
-    usage, the subscription created or extended, the client moved to "Куплена услуга"; after commit:
-    the paid program generation (when the tariff grants it), the staff notification and the client's
-    thank-you message. A second call for the same payment changes and sends nothing.
+# Every legal move of a payment's status; anything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.PENDING: frozenset({Status.WAITING_FOR_CAPTURE, Status.SUCCEEDED, Status.CANCELED}),
+    Status.WAITING_FOR_CAPTURE: frozenset({Status.SUCCEEDED, Status.CANCELED}),
+    Status.SUCCEEDED: frozenset({Status.REFUNDED}),
+    Status.CANCELED: frozenset(),
+    Status.REFUNDED: frozenset(),
+}
+
+
+class Transition(StrEnum):
+    """What `payment_transition` did."""
+
+    MOVED = "moved"  # the status changed, the history row and the follow-ups are written
+    UNCHANGED = "unchanged"  # already in that status (a duplicate notification): nothing done
+    REFUSED = "refused"  # not a legal move from the current status: nothing done
+
+
+class SyncOutcome(StrEnum):
+    """What a provider's answer (webhook, poll, return page, demo checkout) did to our payment."""
+
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+    WAITING = "waiting"
+    REFUNDED = "refunded"
+    SAME = "same"
+    MISMATCH = "mismatch"
+    UNKNOWN = "unknown"
+    IGNORED = "ignored"
+
+
+def payment_event_record(
+    *, payment: Payment, from_status: str, to_status: str, source: str, actor=None, note=""
+) -> PaymentEvent:
+    return PaymentEvent.objects.create(
+        payment=payment,
+        from_status=from_status,
+        to_status=to_status,
+        source=source,
+        actor=actor,
+        note=note[:255],
+    )
+
+
+@transaction.atomic
+def payment_transition(
+    *,
+    payment: Payment,
+    to: str,
+    source: str,
+    actor: User | None = None,
+    paid_at=None,
+    note: str = "",
+) -> Transition:
+    """Move a payment to status `to`, if TRANSITIONS allows it from where it is now.
+
+    Under the payment's row lock: the status (and `paid_at`/`confirmed_by` on success), one
+    `PaymentEvent` (from, to, source, actor, time), then the follow-ups of the new status, exactly
+    once — for success: promo usage, subscription, the client's lead converted and stage moved to
+    "Куплена услуга"; after commit the paid program, the staff note and the client's thanks.
+    A payment already in `to` gives UNCHANGED; an illegal move gives REFUSED; neither changes
+    anything, so duplicated or out-of-order notifications are harmless.
     """
     locked = (
         Payment.objects.select_for_update(of=("self",))
         .select_related("client", "tariff", "promo_code")
         .get(pk=payment.pk)
     )
-    if locked.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
-        return False
-    now = timezone.now()
-    locked.status = Payment.Status.SUCCEEDED
-    locked.paid_at = paid_at or now
-    locked.confirmed_by = actor
-    locked.last_error = ""
-    if source:
-        locked.metadata = {**locked.metadata, "settled_by": source}
-    locked.save(
-        update_fields=["status", "paid_at", "confirmed_by", "last_error", "metadata", "updated_at"]
+    current = locked.status
+    if current == to:
+        return Transition.UNCHANGED
+    if to not in TRANSITIONS[current]:
+        logger.info("Refused payment %s move %s -> %s (%s)", locked.pk, current, to, source)
+        return Transition.REFUSED
+    fields = ["status", "updated_at"]
+    locked.status = to
+    if to == Status.SUCCEEDED:
+        locked.paid_at = paid_at or timezone.now()
+        locked.confirmed_by = actor
+        locked.last_error = ""
+        fields += ["paid_at", "confirmed_by", "last_error"]
+    if to == Status.CANCELED and note:
+        locked.metadata = {**locked.metadata, "cancel_reason": note[:200]}
+        fields.append("metadata")
+    locked.save(update_fields=fields)
+    payment_event_record(
+        payment=locked, from_status=current, to_status=to, source=source, actor=actor, note=note
     )
-    client, tariff = locked.client, locked.tariff
-    if locked.promo_code_id:
-        PromoCode.objects.select_for_update().filter(pk=locked.promo_code_id).first()
+    if to == Status.SUCCEEDED:
+        _after_succeeded(locked, actor=actor)
+    payment.status, payment.paid_at, payment.confirmed_by = (
+        locked.status,
+        locked.paid_at,
+        locked.confirmed_by,
+    )
+    return Transition.MOVED
+
+
+def _after_succeeded(payment: Payment, *, actor: User | None) -> None:
+    client, tariff = payment.client, payment.tariff
+    if payment.promo_code_id:
+        PromoCode.objects.select_for_update().filter(pk=payment.promo_code_id).first()
         PromoCodeUsage.objects.get_or_create(
-            payment=locked,
+            payment=payment,
             defaults={
-                "promo_code_id": locked.promo_code_id,
+                "promo_code_id": payment.promo_code_id,
                 "client": client,
-                "discount": max(tariff.price - locked.amount, Decimal("0.00")),
-                "used_at": now,
+                "discount": max(tariff.price - payment.amount, Decimal("0.00")),
+                "used_at": payment.paid_at,
             },
         )
+    lead_convert(client=client)
     stage_apply_event(client=client, event="payment_succeeded", actor=actor)
-    _subscription_extend(payment=locked, today=timezone.localdate(locked.paid_at))
+    _subscription_extend(payment=payment, today=timezone.localdate(payment.paid_at))
     if tariff.grants_paid_program:
-        enqueue_on_commit(PROGRAM_GENERATE_TASK, client.pk, "paid", f"payment:{locked.pk}")
+        enqueue_on_commit(program_generate_task.name, client.pk, "paid", f"payment:{payment.pk}")
     staff_notify(
         text=_("Payment received: %(client)s, “%(tariff)s”, %(amount)s ₽ (%(provider)s).")
         % {
             "client": client,
             "tariff": tariff.name,
-            "amount": locked.amount,
-            "provider": locked.get_provider_display(),
+            "amount": payment.amount,
+            "provider": payment.get_provider_display(),
         },
         client=client,
     )
@@ -305,29 +405,9 @@ def payment_succeed(
     if tariff.grants_paid_program:
         thanks += " " + _("Your full program is being prepared and will arrive here shortly.")
     client_message(client=client, text=thanks)
-    payment.status, payment.paid_at, payment.confirmed_by = locked.status, locked.paid_at, actor
-    return True
 
 
-@transaction.atomic
-def payment_cancel(*, payment: Payment, reason: str = "") -> bool:
-    """Cancel an open payment. A late cancellation of a paid payment is ignored (returns False)."""
-    locked = Payment.objects.select_for_update().get(pk=payment.pk)
-    if locked.status not in OPEN:
-        if locked.status != Payment.Status.CANCELED:
-            logger.info(
-                "Ignored a cancellation of payment %s in status %s", locked.pk, locked.status
-            )
-        return False
-    locked.status = Payment.Status.CANCELED
-    if reason:
-        locked.metadata = {**locked.metadata, "cancel_reason": reason[:200]}
-    locked.save(update_fields=["status", "metadata", "updated_at"])
-    payment.status = locked.status
-    return True
-
-
-def payment_apply_remote(*, payment: Payment, remote: RemotePayment) -> str:
+def payment_apply_remote(*, payment: Payment, remote: RemotePayment, source: str) -> SyncOutcome:
     """Bring a payment in line with what the provider says about it. Returns what happened.
 
     Only the provider's own answer is used (never a notification body); a status change is refused
@@ -348,25 +428,26 @@ def payment_apply_remote(*, payment: Payment, remote: RemotePayment) -> str:
             % {"id": payment.pk},
             client=payment.client,
         )
-        return "mismatch"
-    if remote.status == Payment.Status.SUCCEEDED:
-        return "succeeded" if payment_succeed(payment=payment, source=payment.provider) else "same"
-    if remote.status == Payment.Status.CANCELED:
-        return "canceled" if payment_cancel(payment=payment) else "same"
-    if remote.status == Payment.Status.WAITING_FOR_CAPTURE:
-        updated = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
-            status=Payment.Status.WAITING_FOR_CAPTURE, updated_at=timezone.now()
-        )
-        return "waiting" if updated else "same"
-    return "same"
+        return SyncOutcome.MISMATCH
+    outcomes = {
+        Status.SUCCEEDED: SyncOutcome.SUCCEEDED,
+        Status.CANCELED: SyncOutcome.CANCELED,
+        Status.WAITING_FOR_CAPTURE: SyncOutcome.WAITING,
+    }
+    if remote.status not in outcomes:
+        return SyncOutcome.SAME
+    moved = payment_transition(payment=payment, to=remote.status, source=source)
+    if moved == Transition.REFUSED and remote.status == Status.CANCELED:
+        logger.info("Ignored a cancellation of payment %s in status %s", payment.pk, payment.status)
+    return outcomes[remote.status] if moved == Transition.MOVED else SyncOutcome.SAME
 
 
-def payment_sync(*, payment: Payment) -> str:
+def payment_sync(*, payment: Payment, source: str = Source.POLL) -> SyncOutcome:
     """Re-read an online payment from its provider and settle it. Raises GatewayError when down."""
     if payment.provider not in ONLINE_PROVIDERS or not payment.provider_payment_id:
-        return "same"
+        return SyncOutcome.SAME
     remote = gateways.gateway_for(payment.provider).payment_get(payment.provider_payment_id)
-    return payment_apply_remote(payment=payment, remote=remote)
+    return payment_apply_remote(payment=payment, remote=remote, source=source)
 
 
 @dataclass
@@ -400,7 +481,13 @@ def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> Chec
         created_at__lt=now - timedelta(hours=24),
     ):
         result.checked += 1
-        result.changed += payment_cancel(payment=payment, reason="never reached the provider")
+        moved = payment_transition(
+            payment=payment,
+            to=Status.CANCELED,
+            source=Source.POLL,
+            note="never reached the provider",
+        )
+        result.changed += moved == Transition.MOVED
     for payment in open_payments.iterator(chunk_size=200):
         result.checked += 1
         try:
@@ -409,7 +496,7 @@ def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> Chec
             result.failed += 1
             logger.warning("Could not check payment %s: %s", payment.pk, exc)
             continue
-        if outcome not in ("same", "mismatch"):
+        if outcome not in (SyncOutcome.SAME, SyncOutcome.MISMATCH):
             result.changed += 1
     return result
 
@@ -421,7 +508,7 @@ class NotificationInvalid(Exception):
     """The body is not a YooKassa notification (answer 400)."""
 
 
-def notification_handle(*, data) -> str:
+def notification_handle(*, data, source: str = Source.WEBHOOK) -> SyncOutcome:
     """Act on a YooKassa notification by re-reading the object it names from the provider's API.
 
     Returns what happened ("succeeded", "same", "unknown", …). Raises NotificationInvalid for a
@@ -442,15 +529,15 @@ def notification_handle(*, data) -> str:
             logger.warning(
                 "Notification %s for an unknown payment %s", *notification.__dict__.values()
             )
-            return "unknown"
-        return payment_sync(payment=payment)
+            return SyncOutcome.UNKNOWN
+        return payment_sync(payment=payment, source=source)
     if notification.event == "refund.succeeded":
-        return _refund_notification(notification.object_id)
+        return _refund_notification(notification.object_id, source=source)
     logger.info("Ignored notification %s", notification.event)
-    return "ignored"
+    return SyncOutcome.IGNORED
 
 
-def _refund_notification(provider_refund_id: str) -> str:
+def _refund_notification(provider_refund_id: str, *, source: str) -> SyncOutcome:
     refund = (
         Refund.objects.select_related("payment")
         .filter(provider_refund_id=provider_refund_id)
@@ -463,26 +550,23 @@ def _refund_notification(provider_refund_id: str) -> str:
         payment = Payment.objects.filter(provider_payment_id=remote.payment_id).first()
         if payment is None:
             logger.warning("Refund %s for an unknown payment %s", remote.id, remote.payment_id)
-            return "unknown"
+            return SyncOutcome.UNKNOWN
         refund, _created = Refund.objects.get_or_create(
             provider_refund_id=remote.id,
             defaults={"payment": payment, "amount": remote.amount, "reason": "YooKassa"},
         )
     if remote.status != Refund.Status.SUCCEEDED or remote.amount != refund.amount:
-        return "same"
-    return "refunded" if refund_succeed(refund=refund) else "same"
+        return SyncOutcome.SAME
+    done = refund_succeed(refund=refund, source=source)
+    return SyncOutcome.REFUNDED if done else SyncOutcome.SAME
 
 
 # --- Manual payments ------------------------------------------------------------------------------
 
 
-MANUAL_PROVIDERS = (
-    Payment.Provider.CASH,
-    Payment.Provider.CARD,
-    Payment.Provider.TRANSFER,
-    Payment.Provider.MANUAL,
-)
-# Paid from the client's ledger: only desk.services calls these, with the ledger entry alongside.
+# Money staff take themselves (models.MANUAL_PROVIDERS) is the only money a person may record or
+# confirm. An online payment (YooKassa, demo) is settled by its provider alone (webhook, poll).
+# Paid from the client's ledger: only desk.services records these, with the ledger entry alongside.
 DESK_PROVIDERS = (Payment.Provider.BALANCE, Payment.Provider.DEBT)
 
 
@@ -496,6 +580,7 @@ def payment_record_manual(
     amount: Decimal | None = None,
     promo_code: str = "",
     note: str = "",
+    source: str = Source.WEB,
     desk: bool = False,
 ) -> Payment:
     """Record money taken in person (cash, card terminal, transfer) and settle it at once.
@@ -536,33 +621,52 @@ def payment_record_manual(
         },
         note=note,
     )
-    payment_succeed(payment=payment, actor=actor, source="manual")
+    payment_event_record(
+        payment=payment, from_status="", to_status=payment.status, source=source, actor=actor
+    )
+    payment_transition(payment=payment, to=Status.SUCCEEDED, source=source, actor=actor)
     payment.refresh_from_db()
     return payment
 
 
-def payment_confirm(*, payment: Payment, actor: User) -> bool:
-    """A staff member confirms an open payment by hand (money seen on the account)."""
-    if payment.status not in OPEN:
-        raise PaymentError(_("Only a pending payment can be confirmed."))
+def payment_confirm(*, payment: Payment, actor: User, source: str) -> Transition:
+    """A staff member confirms an open manual payment (cash, card, transfer they took themselves).
+
+    Online payments are refused: only their provider settles them. Raises PaymentError (safe to
+    show) for a payment that may not be confirmed; returns MOVED.
+    """
+    if payment.provider not in MANUAL_PROVIDERS:
+        raise PaymentError(
+            _("An online payment is confirmed only by the payment provider, not by hand.")
+        )
     with transaction.atomic():
-        confirmed = payment_succeed(payment=payment, actor=actor, source="manual")
-        if confirmed:
-            audit_record(
-                actor=actor,
-                action=Action.PAYMENT_CONFIRM,
-                obj=payment,
-                client=payment.client,
-                changes={"status": [Payment.Status.PENDING.label, Payment.Status.SUCCEEDED.label]},
+        moved = payment_transition(payment=payment, to=Status.SUCCEEDED, source=source, actor=actor)
+        if moved != Transition.MOVED:
+            payment.refresh_from_db(fields=["status"])
+            raise PaymentError(
+                _("Only a pending payment can be confirmed; this one is “%(status)s”.")
+                % {"status": payment.get_status_display()}
             )
-    return confirmed
+        audit_record(
+            actor=actor,
+            action=Action.PAYMENT_CONFIRM,
+            obj=payment,
+            client=payment.client,
+            changes={"status": [str(Status.PENDING.label), str(Status.SUCCEEDED.label)]},
+        )
+    return moved
 
 
 # --- Refunds --------------------------------------------------------------------------------------
 
 
 def refund_create(
-    *, payment: Payment, actor: User | None, amount: Decimal | None = None, reason: str = ""
+    *,
+    payment: Payment,
+    actor: User | None,
+    amount: Decimal | None = None,
+    reason: str = "",
+    source: str = Source.WEB,
 ) -> Refund:
     """Return money for a paid payment, fully (amount None) or in part.
 
@@ -605,7 +709,7 @@ def refund_create(
                     note=reason,
                 )
     if locked.provider not in ONLINE_PROVIDERS:
-        refund_succeed(refund=refund)
+        refund_succeed(refund=refund, source=source, actor=actor)
         refund.refresh_from_db()
         return refund
     try:
@@ -629,7 +733,7 @@ def refund_create(
     Refund.objects.filter(pk=refund.pk).update(provider_refund_id=remote.id)
     refund.provider_refund_id = remote.id
     if remote.status == Refund.Status.SUCCEEDED:
-        refund_succeed(refund=refund)
+        refund_succeed(refund=refund, source=source, actor=actor)
     elif remote.status == Refund.Status.CANCELED:
         Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.CANCELED)
     refund.refresh_from_db()
@@ -637,8 +741,9 @@ def refund_create(
 
 
 @transaction.atomic
-def refund_succeed(*, refund: Refund) -> bool:
-    """Record a refund as done, once: the payment's refunded amount, and status refunded when full."""
+def refund_succeed(*, refund: Refund, source: str, actor: User | None = None) -> bool:
+    """Record a refund as done, once: the payment's refunded amount, and status refunded (through
+    `payment_transition`) when the whole amount is back."""
     locked_payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
     locked = Refund.objects.select_for_update().get(pk=refund.pk)
     if locked.status == Refund.Status.SUCCEEDED:
@@ -650,9 +755,9 @@ def refund_succeed(*, refund: Refund) -> bool:
     locked.succeeded_at = timezone.now()
     locked.save(update_fields=["status", "succeeded_at"])
     locked_payment.refunded_amount += locked.amount
+    locked_payment.save(update_fields=["refunded_amount", "updated_at"])
     if locked_payment.refunded_amount == locked_payment.amount:
-        locked_payment.status = Payment.Status.REFUNDED
-    locked_payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+        payment_transition(payment=locked_payment, to=Status.REFUNDED, source=source, actor=actor)
     staff_notify(
         text=_("Refund of %(amount)s ₽ for payment #%(id)s is done.")
         % {"amount": locked.amount, "id": locked_payment.pk},
@@ -664,7 +769,7 @@ def refund_succeed(*, refund: Refund) -> bool:
 # --- Demo provider --------------------------------------------------------------------------------
 
 
-def demo_checkout_finish(*, provider_payment_id: str, paid: bool) -> str:
+def demo_checkout_finish(*, provider_payment_id: str, paid: bool) -> SyncOutcome:
     """The demo checkout's Pay / Cancel: the "provider" changes its state and then notifies us with
     the same JSON YooKassa would send, handled by the same code as the real webhook."""
     gateways.DemoGateway()  # refuses with DEBUG off
@@ -688,7 +793,7 @@ def demo_checkout_finish(*, provider_payment_id: str, paid: bool) -> str:
             "metadata": {"payment_id": str(payment.pk)},
         },
     }
-    return notification_handle(data=notification)
+    return notification_handle(data=notification, source=Source.DEMO)
 
 
 # --- Public pay page ------------------------------------------------------------------------------

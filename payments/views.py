@@ -68,6 +68,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "payment": payment,
             "refunds": payment.refunds.select_related("created_by"),
+            "events": payment.events.select_related("actor"),
             "refund_form": RefundForm(),
         },
     )
@@ -78,7 +79,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     payment = _payment_for(request, pk)
     try:
-        services.payment_confirm(payment=payment, actor=request.user)
+        services.payment_confirm(payment=payment, actor=request.user, source=services.Source.WEB)
     except services.PaymentError as exc:
         messages.error(request, str(exc))
     else:
@@ -252,7 +253,10 @@ def pay(request: HttpRequest) -> HttpResponse:
                 name=data["name"], phone=data["phone"], email=data["email"]
             )
             payment = services.payment_create(
-                client=client, tariff=data["tariff"], promo_code=data["promo_code"]
+                client=client,
+                tariff=data["tariff"],
+                promo_code=data["promo_code"],
+                source=services.Source.WEB,
             )
         except services.PaymentError as exc:
             form.add_error(None, str(exc))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import Action, audit_record
+from crm.leads import lead_lose
 from crm.models import Client, User
 
 from .defaults import create_default_lost_reasons, create_default_stages
@@ -145,7 +146,7 @@ def stage_move(
 
     A move to Неактивен needs a reason: a `lost_reason` from the list or free text in `notes`
     (analytics counts both). Raises StageError, changing nothing, if the stage no longer exists or
-    the reason is missing.
+    the reason is missing. A move to Неактивен also marks the client's open lead lost.
     """
     if not PipelineStage.objects.filter(pk=stage.pk).exists():
         raise StageError(_("This stage no longer exists."))
@@ -166,6 +167,8 @@ def stage_move(
         notes=notes,
         lost_reason=lost_reason,
     )
+    if stage.code == Code.INACTIVE:
+        lead_lose(client=locked)
     client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
     return move
 

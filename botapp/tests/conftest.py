@@ -1,6 +1,7 @@
 import pytest
 
 from botapp.tests.fakes import FakeBotAPI
+from payments.tests.fake_yookassa import FakeYooKassa
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-s3cret"
@@ -55,8 +56,7 @@ def post_update(client, django_capture_on_commit_callbacks):
 @pytest.fixture
 def yookassa(settings, monkeypatch):
     """The payments app's fake YooKassa, with the real SDK pointed at it (settings and env)."""
-    fake_module = pytest.importorskip("payments.tests.fake_yookassa")
-    server = fake_module.FakeYooKassa().start()
+    server = FakeYooKassa().start()
     values = {
         "YOOKASSA_SHOP_ID": "123456",
         "YOOKASSA_SECRET_KEY": "test_secret",

@@ -9,7 +9,7 @@ from botapp.tests.journey import TelegramUser
 from crm.models import Client, ClientContact
 from crm.tests.factories import AdminFactory, stage
 from payments.models import Payment
-from payments.tests.factories import PromoCodeFactory, TariffFactory
+from payments.tests.factories import PaymentFactory, PromoCodeFactory, TariffFactory
 from payments.tests.fake_yookassa import notification
 
 pytestmark = pytest.mark.django_db
@@ -80,32 +80,52 @@ def test_bad_promo_code_gets_a_reason_and_no_payment(anna):
     assert not Payment.objects.exists()
 
 
-def test_staff_confirms_a_payment_from_the_staff_chat(fake_telegram, post_update, anna):
+def test_staff_chat_confirms_only_open_money_staff_took(fake_telegram, post_update, anna):
     from botapp.tests import factories as f
 
     anna.press("💳 Цены и тарифы")
     anna.press("Купить «Старт»")
-    payment = Payment.objects.get()
+    online = Payment.objects.get()
+    client = online.client
     boss = AdminFactory(telegram_chat_id=31337)
     stranger = 4040
 
     def staff_says(user_id, text):
         update = f.message(user_id, text)
         update["message"]["chat"] = {"id": ADMIN_CHAT, "type": "supergroup", "title": "Тренеры"}
-        return post_update(update)
+        before = len(fake_telegram.sent("sendMessage", chat_id=ADMIN_CHAT))
+        post_update(update)
+        sent = fake_telegram.sent("sendMessage", chat_id=ADMIN_CHAT)[before:]
+        answers = [c.params["text"] for c in sent if c.params["text"].startswith("Платёж")]
+        return answers[0] if answers else ""
 
-    staff_says(stranger, f"/confirm_payment {payment.pk}")
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.PENDING  # not staff: ignored
+    transfer = PaymentFactory(client=client, provider="transfer", provider_payment_id=None)
+    staff_says(stranger, f"/confirm_payment {transfer.pk}")
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.PENDING  # not staff: ignored
 
-    staff_says(boss.telegram_chat_id, f"/confirm_payment {payment.pk}")
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.SUCCEEDED and payment.confirmed_by == boss
-    replies = [c.params["text"] for c in fake_telegram.sent("sendMessage", chat_id=ADMIN_CHAT)]
-    assert f"Платёж #{payment.pk} подтверждён." in replies
-    staff_says(boss.telegram_chat_id, f"/confirm_payment {payment.pk}")
-    assert (
-        fake_telegram.sent("sendMessage", chat_id=ADMIN_CHAT)[-1]
-        .params["text"]
-        .endswith("уже оплачен")
+    # An online payment is settled by the provider only.
+    answer = staff_says(boss.telegram_chat_id, f"/confirm_payment {online.pk}")
+    assert "только платёжный сервис" in answer
+    online.refresh_from_db()
+    assert online.status == Payment.Status.PENDING
+
+    # A cancelled payment stays cancelled (the staff chat used to mark it paid).
+    cancelled = PaymentFactory(
+        client=client, provider="cash", provider_payment_id=None, status="canceled"
     )
+    answer = staff_says(boss.telegram_chat_id, f"/confirm_payment {cancelled.pk}")
+    assert answer.startswith(f"Платёж #{cancelled.pk} не подтверждён") and "Отменён" in answer
+    cancelled.refresh_from_db()
+    assert cancelled.status == Payment.Status.CANCELED
+
+    answer = staff_says(boss.telegram_chat_id, f"/confirm_payment #{transfer.pk}")
+    assert answer == f"Платёж #{transfer.pk} подтверждён."
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.SUCCEEDED and transfer.confirmed_by == boss
+    [event] = transfer.events.all()
+    assert (event.source, event.actor) == ("staff_chat", boss)
+
+    answer = staff_says(boss.telegram_chat_id, f"/confirm_payment {transfer.pk}")
+    assert answer.startswith(f"Платёж #{transfer.pk} не подтверждён")
+    assert transfer.events.count() == 1

@@ -17,10 +17,6 @@ from botapp.tests.conftest import ADMIN_CHAT
 from botapp.tests.journey import TelegramUser
 from botapp.tests.test_questionnaire import answer_all
 from crm.models import Client, ClientContact, Lead
-
-pytest.importorskip("programs.tasks")
-pytest.importorskip("payments.services")
-
 from payments.models import Payment
 from payments.tests.factories import TariffFactory
 from payments.tests.fake_yookassa import notification
@@ -102,7 +98,7 @@ def test_full_journey_to_active_client(
         "payment_succeeded",
         "program_delivered",
     ]
-    assert Lead.objects.get(client=person).status == Lead.Status.QUALIFIED
+    assert Lead.objects.get(client=person).status == Lead.Status.CONVERTED
     assert Lead.objects.get(client=person).source == "vk_ads"
 
     # No duplicate messages: every text the client got after the questionnaire is there once.

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from botapp import ratelimit, services
+from botapp import dispatch, ratelimit, services
 from botapp.models import OutboundMessage
 from botapp.tasks import client_message_task, staff_notify_task
 from botapp.tests.conftest import ADMIN_CHAT
@@ -269,7 +269,9 @@ def test_two_starts_racing_make_one_client(fake_telegram):
     def worker(update_id):
         try:
             barrier.wait()
-            services._process_one(TelegramUpdate.objects.get(update_id=update_id).pk)
+            services._process_one(
+                TelegramUpdate.objects.get(update_id=update_id).pk, dispatch.dispatch
+            )
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

@@ -70,7 +70,7 @@ def test_worker_restart_in_the_middle_of_the_questionnaire(bot_env, live_worker,
     # The worker goes away; the client keeps answering.
     live_worker.terminate()
     live_worker.wait(timeout=30)
-    post(f.message(USER, "Средний"))
+    post(f.message(USER, "Средний уровень"))
     assert BotChat.objects.get(chat_id=USER).step == "experience"  # stored, waiting for a worker
 
     second = start_celery_worker(app.conf.task_default_queue, log_name="second-worker")

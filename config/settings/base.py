@@ -139,7 +139,14 @@ AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 # whole team and the bot. English msgids stay the source for future translations.
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogues outrank Django's and third-party apps' (LOCALE_PATHS beat INSTALLED_APPS), so a
+# msgid we share with them ("Home", "Email", "Search"…) reads as we translated it. Our apps in
+# INSTALLED_APPS order (makemessages files a source under the first path whose parent holds it), then
+# locale/ for templates/ and config/. Checked by crm/tests/test_i18n.py.
+LOCALE_PATHS = [
+    *(BASE_DIR / app / "locale" for app in INSTALLED_APPS if (BASE_DIR / app / "locale").is_dir()),
+    BASE_DIR / "locale",
+]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_TZ = True

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crm', '0004_merge_20261122_0933'),
-        ('payments', '0002_payment_provider_desk'),
+        ('payments', '0003_payment_provider_desk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

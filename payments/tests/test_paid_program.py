@@ -4,10 +4,17 @@ import pytest
 
 from crm.tests.factories import ClientFactory, stage
 from payments import services
+from payments.models import Payment
 from payments.tests.factories import PaymentFactory
 from programs.models import TrainingProgram
 
 pytestmark = pytest.mark.django_db
+
+
+def succeed(payment):
+    return services.payment_transition(
+        payment=payment, to=Payment.Status.SUCCEEDED, source=services.Source.WEBHOOK
+    )
 
 
 def test_successful_payment_generates_the_paid_program_once(django_capture_on_commit_callbacks):
@@ -23,9 +30,9 @@ def test_successful_payment_generates_the_paid_program_once(django_capture_on_co
     payment = PaymentFactory(client=client)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.payment_succeed(payment=payment)
+        succeed(payment)
     with django_capture_on_commit_callbacks(execute=True):
-        services.payment_succeed(payment=payment)  # a duplicate webhook
+        succeed(payment)  # a duplicate webhook
 
     program = TrainingProgram.objects.get(client=client)
     assert program.kind == "paid" and program.is_paid

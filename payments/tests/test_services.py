@@ -15,6 +15,12 @@ from .factories import PaymentFactory, PromoCodeFactory, TariffFactory
 pytestmark = pytest.mark.django_db
 
 
+def succeed(payment):
+    return services.payment_transition(
+        payment=payment, to=Payment.Status.SUCCEEDED, source=services.Source.WEBHOOK
+    )
+
+
 def consultation_client(**kwargs):
     return ClientFactory(stage=stage("consultation"), email="anna@example.ru", **kwargs)
 
@@ -102,8 +108,8 @@ def test_succeed_runs_every_follow_up_once(enqueued, django_capture_on_commit_ca
     payment = PaymentFactory(client=client)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.payment_succeed(payment=payment) is True
-        assert services.payment_succeed(payment=payment) is False
+        assert succeed(payment) == services.Transition.MOVED
+        assert succeed(payment) == services.Transition.UNCHANGED
 
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED and payment.paid_at
@@ -123,15 +129,15 @@ def test_succeed_runs_every_follow_up_once(enqueued, django_capture_on_commit_ca
 
 def test_no_program_for_a_tariff_that_does_not_grant_it(enqueued):
     payment = PaymentFactory(tariff=TariffFactory(grants_paid_program=False))
-    services.payment_succeed(payment=payment)
+    succeed(payment)
     assert not [call for call in enqueued if call[0].startswith("programs.")]
 
 
 def test_second_payment_extends_the_subscription(enqueued):
     client = ClientFactory(stage=stage("deciding"))
     tariff = TariffFactory(duration_days=30)
-    services.payment_succeed(payment=PaymentFactory(client=client, tariff=tariff))
-    services.payment_succeed(payment=PaymentFactory(client=client, tariff=tariff))
+    succeed(PaymentFactory(client=client, tariff=tariff))
+    succeed(PaymentFactory(client=client, tariff=tariff))
     subscription = Subscription.objects.get(client=client)
     assert (subscription.ends_on - subscription.starts_on).days == 59
 
@@ -189,7 +195,7 @@ def test_used_up_promo_code_and_per_client_limit(yookassa, enqueued):
     tariff = TariffFactory()
     first_client = consultation_client()
     paid = services.payment_create(client=first_client, tariff=tariff, promo_code="ONCE")
-    services.payment_succeed(payment=paid)
+    succeed(paid)
     assert PromoCodeUsage.objects.get().payment == paid
 
     with pytest.raises(services.PaymentError, match="уже использовали"):
@@ -203,8 +209,8 @@ def test_used_up_promo_code_and_per_client_limit(yookassa, enqueued):
 def test_promo_usage_is_counted_on_success_only_once(enqueued):
     promo = PromoCodeFactory()
     payment = PaymentFactory(promo_code=promo, amount=Decimal("4491.00"))
-    services.payment_succeed(payment=payment)
-    services.payment_succeed(payment=payment)
+    succeed(payment)
+    succeed(payment)
     usage = PromoCodeUsage.objects.get()
     assert usage.discount == Decimal("499.00")
 
@@ -234,9 +240,10 @@ def test_manual_payment_rejects_online_provider():
 
 
 def test_confirm_refuses_a_cancelled_payment():
-    payment = PaymentFactory(status=Payment.Status.CANCELED)
-    with pytest.raises(services.PaymentError):
-        services.payment_confirm(payment=payment, actor=UserFactory())
+    payment = PaymentFactory(status=Payment.Status.CANCELED, provider=Payment.Provider.CASH)
+    with pytest.raises(services.PaymentError, match="Отменён"):
+        services.payment_confirm(payment=payment, actor=UserFactory(), source="web")
+    assert not payment.events.exists()
 
 
 # --- Refunds --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from crm.tests.factories import (
 )
 from payments import client_page, services
 from payments.gateways import GatewayError
-from payments.models import Payment, Refund
+from payments.models import Payment, PaymentEvent, Refund
 
 from .factories import PaymentFactory, TariffFactory
 
@@ -103,11 +103,31 @@ def test_confirm_by_owner_other_trainer_404_read_only_403(
     own_payment.refresh_from_db()
     assert own_payment.status == Payment.Status.PENDING
 
+    # An online payment is settled only by its provider: the trainer's confirm changes nothing.
     client.force_login(trainer)
-    assert client.post(url).status_code == 302
+    page = client.post(url, follow=True)
+    assert "только платёжный сервис" in page.content.decode()
+    assert "Подтвердить оплату" not in page.content.decode()  # and the button is not offered
     own_payment.refresh_from_db()
-    assert own_payment.status == Payment.Status.SUCCEEDED and own_payment.confirmed_by == trainer
-    assert own_payment.client.stage.code == "purchased"
+    assert own_payment.status == Payment.Status.PENDING and not own_payment.events.exists()
+
+    # Money the trainer took themselves (a transfer) is confirmed by them.
+    transfer = PaymentFactory(
+        client=own_payment.client, provider=Payment.Provider.TRANSFER, provider_payment_id=None
+    )
+    detail = client.get(reverse("payments:payment-detail", args=[transfer.pk]))
+    assert "Подтвердить оплату" in detail.content.decode()
+    assert client.post(reverse("payments:payment-confirm", args=[transfer.pk])).status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.SUCCEEDED and transfer.confirmed_by == trainer
+    assert transfer.client.stage.code == "purchased"
+    [event] = transfer.events.all()
+    assert (event.from_status, event.to_status, event.source, event.actor) == (
+        "pending",
+        "succeeded",
+        "web",
+        trainer,
+    )
 
 
 def test_record_cash_payment_page(client, trainer, other_trainer, enqueued):
@@ -160,21 +180,29 @@ def test_tariff_and_promo_pages(client, trainer):
     assert client.get(reverse("payments:promo-list")).status_code == 200
 
 
-def test_admin_confirm_action(admin_client, enqueued):
-    payments = PaymentFactory.create_batch(2)
-    done = PaymentFactory(status=Payment.Status.CANCELED)
+def test_admin_confirm_action(admin_client, admin_user, enqueued):
+    manual = PaymentFactory.create_batch(2, provider="card", provider_payment_id=None)
+    online = PaymentFactory()  # settled by YooKassa only
+    done = PaymentFactory(status=Payment.Status.CANCELED, provider="cash", provider_payment_id=None)
     response = admin_client.post(
         reverse("admin:payments_payment_changelist"),
-        {"action": "confirm_payments", "_selected_action": [p.pk for p in [*payments, done]]},
+        {
+            "action": "confirm_payments",
+            "_selected_action": [p.pk for p in [*manual, online, done]],
+        },
     )
     assert response.status_code == 302
-    assert Payment.objects.filter(status=Payment.Status.SUCCEEDED).count() == 2
+    assert set(Payment.objects.filter(status=Payment.Status.SUCCEEDED)) == set(manual)
+    assert {e.source for e in PaymentEvent.objects.all()} == {"admin"}
+    assert {e.actor for e in PaymentEvent.objects.all()} == {admin_user}
+    online.refresh_from_db()
     done.refresh_from_db()
-    assert done.status == Payment.Status.CANCELED
+    assert online.status == Payment.Status.PENDING and done.status == Payment.Status.CANCELED
 
 
 @pytest.mark.parametrize(
-    "name", ["tariff", "payment", "promocode", "promocodeusage", "subscription", "refund"]
+    "name",
+    ["tariff", "payment", "paymentevent", "promocode", "promocodeusage", "subscription", "refund"],
 )
 def test_admin_pages_open(admin_client, name, enqueued):
     PaymentFactory()
@@ -189,13 +217,15 @@ def test_client_section_and_timeline(trainer, django_assert_num_queries, enqueue
     paid = services.payment_record_manual(
         client=customer, tariff=TariffFactory(), provider="cash", actor=trainer
     )
-    pending = PaymentFactory(client=customer)
+    pending = PaymentFactory(client=customer, provider="card", provider_payment_id=None)
+    online = PaymentFactory(client=customer)
     request = RequestFactory().get("/")
     request.user = trainer
 
     with django_assert_num_queries(2):
         [section] = client_page.sections(request=request, client=customer)
     assert reverse("payments:payment-confirm", args=[pending.pk]) in section.html
+    assert reverse("payments:payment-confirm", args=[online.pk]) not in section.html
     assert reverse("payments:payment-record", args=[customer.pk]) in section.html
     request.user = UserFactory(role="read_only")
     [read_only] = client_page.sections(request=request, client=customer)
@@ -203,9 +233,16 @@ def test_client_section_and_timeline(trainer, django_assert_num_queries, enqueue
 
     with django_assert_num_queries(1):
         items = client_page.timeline(client=customer, limit=10)
-    assert len(items) == 3  # paid: created + paid; pending: created
+    # The recorded history: the cash payment's creation and success (factory rows have none).
+    assert [item.text for item in items] == [
+        f"Ожидает оплаты → Оплачен (Веб-страница) · {trainer}",
+        f"Создан (Веб-страница) · {trainer}",
+    ]
     assert {item.kind for item in items} == {"payment"}
-    assert items[0].url == reverse("payments:payment-detail", args=[paid.pk]) or items[0].url
+    assert {item.url for item in items} == {reverse("payments:payment-detail", args=[paid.pk])}
+    PaymentFactory.create_batch(3, client=customer)
+    with django_assert_num_queries(1):
+        client_page.timeline(client=customer, limit=10)
 
 
 # --- Demo provider ------------------------------------------------------------------------------

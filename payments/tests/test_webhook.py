@@ -234,4 +234,5 @@ def test_sql_queries_per_notification_are_bounded(client, yookassa, pending):
             post(client, body)
         counts.append(len(seen))
     first, duplicate = counts
-    assert first <= 20 and duplicate <= 4, counts
+    # The first one settles everything (status + history row, promo, lead, stage, subscription…).
+    assert first <= 24 and duplicate <= 4, counts

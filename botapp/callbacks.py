@@ -1,0 +1,70 @@
+"""The callback data of the bot's inline buttons: the protocol between a keyboard and the router.
+
+Button labels are editable texts and never part of the protocol; only these values are. A value has a
+fixed prefix (what the router matches on) and, for families of buttons, a payload after it (a FAQ id,
+a tariff id, a question's step and answer). Telegram limits callback data to 64 bytes.
+"""
+
+from enum import StrEnum
+
+
+class Menu(StrEnum):
+    FREE = "m:free"
+    TARIFFS = "m:tariffs"
+    FAQ = "m:faq"
+    CONTACTS = "m:contacts"
+    MENU = "m:menu"
+
+
+class Summary(StrEnum):
+    CONFIRM = "s:ok"
+    CHANGE = "s:chg"
+
+
+class Checkin(StrEnum):
+    SKIP = "pc:skip"
+    CANCEL = "pc:cancel"
+
+
+PROMO = "promo"
+# Prefixes of button families (the router matches on them; the builders below fill them in).
+MENU = "m:"
+FAQ = "faq:"
+ANSWER = "q:"
+SUMMARY = "s:"
+EDIT = "e:"
+BUY = "buy:"
+CHECKIN = "pc:"
+
+
+def faq(entry_id: int) -> str:
+    return f"{FAQ}{entry_id}"
+
+
+def answer(step: str, value: str) -> str:
+    return f"{ANSWER}{step}:{value}"
+
+
+def edit(step: str) -> str:
+    return f"{EDIT}{step}"
+
+
+def buy(tariff_id: int) -> str:
+    return f"{BUY}{tariff_id}"
+
+
+def payload(data: str, prefix: str) -> str:
+    """What follows the prefix ("" when the data does not start with it)."""
+    return data[len(prefix) :] if data.startswith(prefix) else ""
+
+
+def payload_id(data: str, prefix: str) -> int | None:
+    """The numeric id after the prefix, or None for a malformed or foreign value."""
+    rest = payload(data, prefix)
+    return int(rest) if rest.isdigit() else None
+
+
+def answer_parse(data: str) -> tuple[str, str]:
+    """(step, value) of an answer button; ("", "") when malformed."""
+    step, _sep, value = payload(data, ANSWER).partition(":")
+    return (step, value) if step and value else ("", "")
