@@ -100,3 +100,15 @@ class ReportForm(forms.Form):
     )
     chart_title = _("Income by day")
     active_title = _("Active clients by day")
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+    on_duplicate = forms.ChoiceField(
+        label=_("A client with the same phone or Telegram id exists"),
+        choices=[("skip", _("Skip the row")), ("update", _("Update the client"))],
+        initial="skip",
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import import_views, report_views, views
 
 app_name = "desk"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("reports/ledger.xlsx", report_views.ledger_export, name="ledger-export"),
     path("reports/shifts.xlsx", report_views.shifts_export, name="shifts-export"),
     path("clients/export.xlsx", report_views.client_export, name="client-export"),
+    path("clients/import/", import_views.client_import, name="client-import"),
 ]
