@@ -35,6 +35,14 @@ SUMMARY = "s:"
 EDIT = "e:"
 BUY = "buy:"
 CHECKIN = "pc:"
+SCHEDULE = "sch:"
+
+
+class Schedule(StrEnum):
+    WEEK = "sch:w"
+    SESSION = "sch:s:"
+    BOOK = "sch:b:"
+    CANCEL = "sch:c:"
 
 
 def faq(entry_id: int) -> str:
@@ -51,6 +59,10 @@ def edit(step: str) -> str:
 
 def buy(tariff_id: int) -> str:
     return f"{BUY}{tariff_id}"
+
+
+def schedule(action: Schedule, session_id: int) -> str:
+    return f"{action}{session_id}"
 
 
 def payload(data: str, prefix: str) -> str:

@@ -20,7 +20,7 @@ from crm.models import ClientContact
 from . import callbacks as cb
 from . import client as tg
 from .context import Ctx
-from .handlers import buying, checkin, menu, questionnaire, staff
+from .handlers import buying, checkin, menu, questionnaire, schedule, staff
 from .models import BotChat, OutboundMessage, TelegramUpdate
 from .services import _admin_chat_id, chat_lock, client_from_telegram, contact_record, message_queue
 from .services import update_process as _update_process
@@ -187,12 +187,14 @@ ROUTES: list[Route] = [
     (_callback(cb.BUY), _button(buying.on_buy)),
     (_callback_is(cb.PROMO), _button(buying.on_promo_button)),
     (_callback(cb.CHECKIN), _button(checkin.on_button)),
+    (_callback(cb.SCHEDULE), _button(schedule.on_button)),
     (_callback(""), _button(menu.on_stale_callback)),
     # messages
     (_is_command("/start"), menu.start),
     (checkin.photo_awaited, checkin.on_photo),
     (_no_text, menu.unsupported),
     (_is_command("/progress"), checkin.start),
+    (_is_command("/schedule"), schedule.show_week),
     (checkin.is_open, checkin.on_text),
     (_is_command("/cancel"), menu.cancel),
     (_is_command("/menu"), menu.show_menu),

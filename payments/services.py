@@ -28,6 +28,7 @@ from pipeline.services import stage_apply_event
 from programs.tasks import program_generate_task
 
 from . import gateways
+from .extensions import purchase_fulfil
 from .gateways import GatewayError, RemotePayment
 from .models import (
     MANUAL_PROVIDERS,
@@ -387,6 +388,7 @@ def _after_succeeded(payment: Payment, *, actor: User | None) -> None:
     lead_convert(client=client)
     stage_apply_event(client=client, event="payment_succeeded", actor=actor)
     _subscription_extend(payment=payment, today=timezone.localdate(payment.paid_at))
+    purchase_fulfil(payment=payment)  # e.g. the academy's membership for this payment
     if tariff.grants_paid_program:
         enqueue_on_commit(program_generate_task.name, client.pk, "paid", f"payment:{payment.pk}")
     staff_notify(

@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "academy",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     "desk",
 ]
 
@@ -244,6 +249,39 @@ CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
     "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
 }
 
+# Academy (group classes): how far ahead sessions are generated, the client's cancellation
+# deadline, the reminder before a booked class, the missed-in-a-row alert and membership reminders.
+ACADEMY_SCHEDULE_WEEKS = env.int("ACADEMY_SCHEDULE_WEEKS", default=4)
+ACADEMY_CANCEL_HOURS = env.int("ACADEMY_CANCEL_HOURS", default=3)
+ACADEMY_REMINDER_HOURS = env.int("ACADEMY_REMINDER_HOURS", default=2)
+ACADEMY_MISSED_THRESHOLD = env.int("ACADEMY_MISSED_THRESHOLD", default=2)
+ACADEMY_MEMBERSHIP_REMIND_DAYS = env.int("ACADEMY_MEMBERSHIP_REMIND_DAYS", default=3)
+ACADEMY_MAX_FREEZE_DAYS = env.int("ACADEMY_MAX_FREEZE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "academy-sessions-generate": {
+            "task": "academy.tasks.sessions_generate_task",
+            "schedule": crontab(hour=3, minute=30),
+        },
+        "academy-booking-reminders": {
+            "task": "academy.tasks.booking_reminders_task",
+            "schedule": 600,
+        },
+        "academy-missed-streaks": {
+            "task": "academy.tasks.missed_streaks_task",
+            "schedule": crontab(minute=20),
+        },
+        "academy-membership-ending": {
+            "task": "academy.tasks.membership_ending_task",
+            "schedule": crontab(hour=11, minute=0),
+        },
+        "academy-memberships-expire": {
+            "task": "academy.tasks.memberships_expire_task",
+            "schedule": crontab(hour=0, minute=15),
+        },
+    }
+)
+
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
@@ -305,4 +343,52 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},  # logs every layout step at INFO
         "fontTools": {"level": "WARNING"},
     },
+}
+
+# --- REST API and outgoing webhooks ---------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fitness CRM API",
+    "DESCRIPTION": "Clients, pipeline, programs, progress, payments and analytics. "
+    "Authenticate with a personal token: `Authorization: Bearer crm_…` (create it on your profile).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from our own static files (no CDN), its script a separate file for the strict CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.errors.document_errors",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProgramKindEnum": "programs.models.TrainingProgram.Kind",
+        "ActionKindEnum": "crm.models.ClientAction.Kind",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "SessionStatusEnum": "academy.models.Session.Status",
+        "BookingStatusEnum": "academy.models.Booking.Status",
+        "AttendanceStatusEnum": "academy.models.Attendance.Status",
+    },
+}
+# Requests per token (or signed-in user) per period: "120/min", "5000/hour"…
+API_RATE = env.str("API_RATE", default="120/min")
+# Webhooks never go to loopback or private networks unless this is on (tests, an on-premises receiver).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+CELERY_BEAT_SCHEDULE["api-webhooks-send-due"] = {
+    "task": "api.tasks.webhooks_send_due_task",
+    "schedule": 60,
 }
