@@ -20,24 +20,24 @@ def test_operator_day_open_take_money_sell_on_credit_and_close(page, login):
     assert "Смена открыта" in page.locator("#messages").inner_text()
 
     page.goto(f"/clients/{person.pk}/")
-    top_up = page.locator("form", has=page.get_by_role("button", name="Пополнить"))
+    top_up = page.locator("form[action$='/top-up/']")
     top_up.locator("input[name=amount]").fill("-5")
     top_up.get_by_role("button", name="Пополнить").click()
     assert "больше нуля" in page.locator("#messages").inner_text()
-    top_up = page.locator("form", has=page.get_by_role("button", name="Пополнить"))
+    top_up = page.locator("form[action$='/top-up/']")
     top_up.locator("input[name=amount]").fill("1 000")
     top_up.get_by_role("button", name="Пополнить").click()
     assert "зачислено" in page.locator("#messages").inner_text()
 
-    sell = page.locator("form", has=page.get_by_role("button", name="Продать"))
+    sell = page.locator("form[action$='/sell/']")
     sell.locator("select[name=tariff]").select_option(label=tariff.name)
     sell.locator("select[name=method]").select_option("balance")
-    sell.get_by_role("button", name="Продать").click()
+    sell.get_by_role("button", name="Продать", exact=True).click()
     assert "Недостаточно средств" in page.locator("#messages").inner_text()
-    sell = page.locator("form", has=page.get_by_role("button", name="Продать"))
+    sell = page.locator("form[action$='/sell/']")
     sell.locator("select[name=tariff]").select_option(label=tariff.name)
     sell.locator("select[name=method]").select_option("debt")
-    sell.get_by_role("button", name="Продать").click()
+    sell.get_by_role("button", name="Продать", exact=True).click()
     assert page.get_by_test_id("debt").inner_text() == "2\xa0000,00 ₽"
     assert page.get_by_test_id("balance").inner_text() == "1\xa0000,00 ₽"
 
