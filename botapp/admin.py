@@ -8,6 +8,7 @@ from .models import (
     OutboundMessage,
     PreviewMessage,
     RateSlot,
+    StaffLink,
     TelegramUpdate,
 )
 
@@ -95,3 +96,13 @@ class PreviewMessageAdmin(admin.ModelAdmin):
 class RateSlotAdmin(admin.ModelAdmin):
     list_display = ("key", "next_at")
     search_fields = ("key",)
+
+
+@admin.register(StaffLink)
+class StaffLinkAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "used_at"]
+    list_select_related = ["user"]
+    exclude = ["token"]  # a secret until used
+
+    def has_add_permission(self, request) -> bool:
+        return False  # staff create their own on "My Telegram"

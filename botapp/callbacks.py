@@ -26,6 +26,13 @@ class Checkin(StrEnum):
     CANCEL = "pc:cancel"
 
 
+class Auto(StrEnum):
+    """Buttons of automation messages (built by `automations.services._markup`)."""
+
+    CHECKIN = "auto:checkin"
+    TRAINER = "auto:trainer"
+
+
 PROMO = "promo"
 # Prefixes of button families (the router matches on them; the builders below fill them in).
 MENU = "m:"
@@ -35,6 +42,7 @@ SUMMARY = "s:"
 EDIT = "e:"
 BUY = "buy:"
 CHECKIN = "pc:"
+NPS = "nps:"  # nps:<automation run id>:<score 0–10> (built by `automations.services._markup`)
 SCHEDULE = "sch:"
 
 
@@ -80,3 +88,11 @@ def answer_parse(data: str) -> tuple[str, str]:
     """(step, value) of an answer button; ("", "") when malformed."""
     step, _sep, value = payload(data, ANSWER).partition(":")
     return (step, value) if step and value else ("", "")
+
+
+def nps_parse(data: str) -> tuple[int | None, int | None]:
+    """(run id, score) of an NPS button; (None, None) when malformed or the score is not 0–10."""
+    run, _sep, score = payload(data, NPS).partition(":")
+    if not (run.isdigit() and score.isdigit() and 0 <= int(score) <= 10):
+        return None, None
+    return int(run), int(score)

@@ -20,7 +20,16 @@ from crm.models import ClientContact
 from . import callbacks as cb
 from . import client as tg
 from .context import Ctx
-from .handlers import buying, checkin, menu, questionnaire, schedule, staff
+from .handlers import (
+    after_sale,
+    buying,
+    checkin,
+    menu,
+    questionnaire,
+    schedule,
+    staff,
+    staff_link,
+)
 from .models import BotChat, OutboundMessage, TelegramUpdate
 from .services import _admin_chat_id, chat_lock, client_from_telegram, contact_record, message_queue
 from .services import update_process as _update_process
@@ -64,6 +73,9 @@ def dispatch(row: TelegramUpdate) -> None:
         return
     if chat.type != "private":
         return  # the bot talks to clients one to one
+    if staff_link.is_link(ctx):  # a staff member, not a lead: no client is registered
+        staff_link.link(ctx)
+        return
     source = ""
     if update.message and ctx.text.startswith("/start"):
         parts = ctx.text.split(maxsplit=1)
@@ -187,6 +199,9 @@ ROUTES: list[Route] = [
     (_callback(cb.BUY), _button(buying.on_buy)),
     (_callback_is(cb.PROMO), _button(buying.on_promo_button)),
     (_callback(cb.CHECKIN), _button(checkin.on_button)),
+    (_callback(cb.NPS), _button(after_sale.on_nps)),
+    (_callback_is(cb.Auto.CHECKIN), _button(after_sale.on_checkin)),
+    (_callback_is(cb.Auto.TRAINER), _button(after_sale.on_write_to_trainer)),
     (_callback(cb.SCHEDULE), _button(schedule.on_button)),
     (_callback(""), _button(menu.on_stale_callback)),
     # messages
@@ -196,6 +211,7 @@ ROUTES: list[Route] = [
     (_is_command("/progress"), checkin.start),
     (_is_command("/schedule"), schedule.show_week),
     (checkin.is_open, checkin.on_text),
+    (after_sale.comment_awaited, after_sale.on_comment),
     (_is_command("/cancel"), menu.cancel),
     (_is_command("/menu"), menu.show_menu),
     (_in_state(State.QUESTIONNAIRE), questionnaire.on_answer_text),

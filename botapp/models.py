@@ -198,3 +198,23 @@ class RateSlot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class StaffLink(models.Model):
+    """A one-time deep link (`/start staff_<token>`) that ties a staff member's own Telegram chat to
+    their account, so notifications about their clients reach them personally."""
+
+    user = models.ForeignKey(
+        "crm.User", verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(_("token"), max_length=32, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff Telegram link")
+        verbose_name_plural = _("staff Telegram links")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.created_at:%d.%m.%Y %H:%M}"

@@ -15,7 +15,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -26,7 +27,7 @@ from pipeline.services import stage_apply_event
 
 from . import client as tg
 from . import ratelimit
-from .models import BotChat, OutboundMessage, TelegramUpdate
+from .models import BotChat, OutboundMessage, StaffLink, TelegramUpdate
 from .replies import back_markup, money, pay_markup, tariffs_message
 from .texts import Texts
 
@@ -38,6 +39,7 @@ _inline_flush: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 
 UPDATE_TASK = "botapp.update_process"
 FLUSH_TASK = "botapp.outbox_flush"
+DRAIN_TASK = "botapp.outbox_drain"
 MAX_SEND_ATTEMPTS = 5
 MAX_INLINE_WAIT = 3.0  # wait for a rate-limit slot in the task up to this; longer: retry later
 LEASE_SECONDS = 120
@@ -102,6 +104,9 @@ def update_process(*, update_id: int, handle: Callable[[TelegramUpdate], None]) 
             done += _process_one(pk, handle)
     finally:
         _inline_flush.reset(token)
+    logger.info(
+        "bot update %s processed", update_id, extra={"update_id": update_id, "chat_id": row.chat_id}
+    )
     for chat_id in sorted(chats):
         try:
             retry_in = outbox_flush(chat_id=chat_id)
@@ -483,16 +488,31 @@ def _mark_sent(message: OutboundMessage, telegram_message_id: int | None) -> Non
 
 
 def staff_notify_send(*, text: str, client_id: int | None = None) -> OutboundMessage | None:
-    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID); None (and a log line) if unset."""
+    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID) and, for a client whose trainer
+    linked their own Telegram, to that trainer personally. Returns the staff chat's message (None,
+    with a log line, when the staff chat is not set)."""
     chat_id = _admin_chat_id()
-    if chat_id is None:
+    if chat_id is None and client_id is None:
         logger.info("TELEGRAM_ADMIN_CHAT_ID is not set; staff note not sent: %s", text)
         return None
+    personal = None
     if client_id is not None:
-        client = Client.objects.filter(pk=client_id).only("pk").first()
+        client = (
+            Client.objects.filter(pk=client_id)
+            .select_related("trainer")
+            .only("pk", "trainer__telegram_chat_id", "trainer__is_active")
+            .first()
+        )
         if client is not None:
             text = f"{text}\n{settings.SITE_URL}/clients/{client.pk}/"
+            trainer = client.trainer
+            if trainer and trainer.is_active and trainer.telegram_chat_id not in (None, chat_id):
+                personal = trainer.telegram_chat_id
     with transaction.atomic():
+        if personal is not None:  # the client's own trainer hears about it personally too
+            message_queue(chat_id=personal, text=text)
+        if chat_id is None:
+            return None
         return message_queue(chat_id=chat_id, text=text)
 
 
@@ -650,3 +670,140 @@ def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMe
             text=caption,
             dedupe_key=f"document:{path}",
         )
+
+
+# --- automations (the rules engine hands its messages to the outbox) ---------------------------------
+
+
+def automation_send(*, run_ids: list[int]) -> int:
+    """Queue the messages of these automation runs, once each whatever the redeliveries (the
+    unique dedupe key `auto:<run>`), link each run to its outbox row, and hand the chats to one
+    drain task. Returns how many were queued. A few queries per batch, not per message."""
+    from automations.models import Run
+
+    with transaction.atomic():
+        runs = list(
+            Run.objects.filter(
+                pk__in=run_ids, status=Run.Status.DONE, outbound_message__isnull=True
+            )
+            .exclude(text="")
+            .select_related("client")
+        )
+        reachable = [r for r in runs if r.client.telegram_id and not r.client.bot_blocked_at]
+        OutboundMessage.objects.bulk_create(
+            [
+                OutboundMessage(
+                    chat_id=run.client.telegram_id,
+                    client=run.client,
+                    text=run.text,
+                    reply_markup=run.reply_markup,
+                    dedupe_key=f"auto:{run.pk}",
+                )
+                for run in reachable
+            ],
+            ignore_conflicts=True,  # a redelivered batch: the first copy stands
+        )
+        Run.objects.filter(pk__in=[run.pk for run in reachable]).update(
+            outbound_message=Subquery(
+                OutboundMessage.objects.filter(
+                    dedupe_key=Concat(
+                        Value("auto:"), Cast(OuterRef("pk"), output_field=CharField())
+                    )
+                ).values("pk")[:1]
+            )
+        )
+        unreachable = [run.pk for run in runs if run not in reachable]
+        Run.objects.filter(pk__in=unreachable).update(reason="клиента нельзя достичь в Telegram")
+        chats = sorted({run.client.telegram_id for run in reachable})
+        if chats:
+            enqueue_on_commit(DRAIN_TASK, chat_ids=chats)
+    return len(reachable)
+
+
+def outbox_drain(*, chat_ids: list[int]) -> int:
+    """Send the queues of many chats one after another (a broadcast). One sender walking the
+    chats keeps to the shared global rate, where thousands of flush tasks would race for slots and
+    give them up. A chat that must wait (flood control, another worker on it) gets its own flush
+    task later. Returns how many chats were handed over for later."""
+    later = 0
+    for chat_id in chat_ids:
+        retry_in = outbox_flush(chat_id=chat_id)
+        if retry_in is not None:
+            enqueue_flush_later(chat_id=chat_id, seconds=retry_in)
+            later += 1
+    return later
+
+
+def trainer_notify_send(
+    *, user_id: int | None, text: str, client_id: int | None = None
+) -> OutboundMessage | None:
+    """A note for one staff member: to their own Telegram chat when they linked it, otherwise to
+    the staff chat. None (and a log line) when neither is set."""
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None or user.telegram_chat_id is None:
+        return staff_notify_send(text=text, client_id=client_id)
+    if client_id is not None:
+        text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
+    with transaction.atomic():
+        return message_queue(chat_id=user.telegram_chat_id, text=text)
+
+
+# --- staff link their own Telegram ---------------------------------------------------------------------
+
+STAFF_LINK_PREFIX = "staff_"
+STAFF_LINK_HOURS = 24
+
+
+def staff_link_create(*, user: User) -> StaffLink:
+    """A fresh one-time link for this staff member (earlier unused ones stop working)."""
+    import secrets
+
+    with transaction.atomic():
+        StaffLink.objects.filter(user=user, used_at__isnull=True).delete()
+        return StaffLink.objects.create(user=user, token=secrets.token_urlsafe(18)[:24])
+
+
+def staff_link_claim(*, token: str, chat_id: int) -> User | None:
+    """Tie the chat that sent `/start staff_<token>` to the link's staff member. None when the
+    token is unknown, used or older than a day (nothing changes then). One chat belongs to one
+    staff member: anyone else linked to it is unlinked."""
+
+    cutoff = timezone.now() - timedelta(hours=STAFF_LINK_HOURS)
+    with transaction.atomic():
+        link = (
+            StaffLink.objects.select_for_update()
+            .filter(token=token, used_at__isnull=True, created_at__gte=cutoff)
+            .select_related("user")
+            .first()
+        )
+        if link is None or not link.user.is_active:
+            return None
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        User.objects.filter(telegram_chat_id=chat_id).exclude(pk=link.user_id).update(
+            telegram_chat_id=None
+        )
+        User.objects.filter(pk=link.user_id).update(telegram_chat_id=chat_id)
+        link.user.telegram_chat_id = chat_id
+        return link.user
+
+
+def staff_link_remove(*, user: User) -> None:
+    """Stop personal notifications to this staff member's Telegram."""
+    User.objects.filter(pk=user.pk).update(telegram_chat_id=None)
+    user.telegram_chat_id = None
+
+
+def bot_username() -> str:
+    """The bot's @username for t.me links; "" when the bot is off or Telegram cannot be reached."""
+    from django.core.cache import cache
+
+    cached = cache.get("botapp:username")
+    if cached is not None:
+        return cached
+    try:
+        username = tg.get_me().get("username") or ""
+    except tg.BotError:
+        return ""
+    cache.set("botapp:username", username, 3600)
+    return username

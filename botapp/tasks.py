@@ -84,3 +84,25 @@ def send_document_task(client_id: int, path: str, caption: str = "") -> int | No
     """Contract for lower domains (progress reports): `path` is a default-storage name."""
     message = services.document_send(client_id=client_id, path=path, caption=caption)
     return message.pk if message else None
+
+
+@shared_task(
+    name="botapp.automation_send",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def automation_send_task(run_ids: list[int]) -> int:
+    """Contract for `automations`: queue the messages of these runs (idempotent)."""
+    return services.automation_send(run_ids=run_ids)
+
+
+@shared_task(name="botapp.outbox_drain")
+def outbox_drain_task(chat_ids: list[int]) -> int:
+    return services.outbox_drain(chat_ids=chat_ids)
+
+
+@shared_task(name="botapp.trainer_notify")
+def trainer_notify_task(user_id: int | None, text: str, client_id: int | None = None) -> int | None:
+    message = services.trainer_notify_send(user_id=user_id, text=text, client_id=client_id)
+    return message.pk if message else None

@@ -12,4 +12,5 @@ urlpatterns = [
     path("preview/reset/", views.preview_reset, name="preview-reset"),
     path("preview/documents/<int:pk>/", views.preview_document, name="preview-document"),
     path("clients/<int:pk>/reply/", views.client_reply, name="client-reply"),
+    path("my-telegram/", views.my_telegram, name="my-telegram"),
 ]

@@ -146,3 +146,29 @@ def client_reply(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("crm:client-detail", args=[client.pk]))
     except NoReverseMatch:
         return redirect("crm:dashboard")
+
+
+@login_required
+def my_telegram(request: HttpRequest) -> HttpResponse:
+    """The staff member's own Telegram: a one-time link to tie it, or unlink it."""
+    from .services import STAFF_LINK_PREFIX, bot_username, staff_link_create, staff_link_remove
+
+    link = None
+    if request.method == "POST":
+        if request.POST.get("action") == "unlink":
+            staff_link_remove(user=request.user)
+            messages.success(request, _("Your Telegram is unlinked."))
+            return redirect("botapp:my-telegram")
+        link = staff_link_create(user=request.user)
+    username = bot_username() if link else ""
+    command = f"/start {STAFF_LINK_PREFIX}{link.token}" if link else ""
+    return render(
+        request,
+        "botapp/my_telegram.html",
+        {
+            "command": command,
+            "deep_link": f"https://t.me/{username}?start={STAFF_LINK_PREFIX}{link.token}"
+            if link and username
+            else "",
+        },
+    )

@@ -17,7 +17,7 @@ from pipeline.services import stage_apply_event
 
 from .leads import lead_qualify
 from .models import Client, ClientAction, ClientContact, Lead, User
-from .notifications import staff_notify
+from .notifications import staff_notify, trainer_notify
 from .phones import phone_normalize
 from .selectors import client_duplicates
 
@@ -263,6 +263,7 @@ def client_update(*, client: Client, data: dict[str, Any], actor: User | None = 
     data = _clean_identity(data, exclude_pk=client.pk)
     locked = Client.objects.select_for_update().get(pk=client.pk)
     before = audit_snapshot(locked, list(data))
+    previous_trainer = locked.trainer_id
     for name, value in data.items():
         setattr(locked, name, value)
     locked.full_clean(validate_unique=False)
@@ -270,6 +271,16 @@ def client_update(*, client: Client, data: dict[str, Any], actor: User | None = 
     changes = audit_diff(before, audit_snapshot(locked, list(data)))
     if changes:
         audit_record(actor=actor, action=Action.CLIENT_UPDATE, obj=locked, changes=changes)
+    if (
+        locked.trainer_id
+        and locked.trainer_id != previous_trainer
+        and locked.trainer_id != getattr(actor, "pk", None)
+    ):
+        trainer_notify(
+            user=locked.trainer,
+            text=_("New client assigned to you: %(name)s") % {"name": locked.full_name},
+            client=locked,
+        )
     for name in data:
         setattr(client, name, getattr(locked, name))
     client.updated_at = locked.updated_at

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "marketing",
+    "ops",
+    "automations",
     "academy",
     "rest_framework",
     "drf_spectacular",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -241,12 +245,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# Progress: the weekly check-in prompt to active clients (weekday as cron counts: 0 = Sunday).
-PROGRESS_CHECKIN_WEEKDAY = env.int("PROGRESS_CHECKIN_WEEKDAY", default=0)
-PROGRESS_CHECKIN_HOUR = env.int("PROGRESS_CHECKIN_HOUR", default=10)
-CELERY_BEAT_SCHEDULE["progress-checkin-prompt"] = {
-    "task": "progress.checkin_prompt_weekly",
-    "schedule": crontab(minute=0, hour=PROGRESS_CHECKIN_HOUR, day_of_week=PROGRESS_CHECKIN_WEEKDAY),
+# Automations (rules engine): every rule that is on is evaluated every 5 minutes. The weekly check-in
+# prompt is one of its rules. Quiet hours (local time, "21-9"; empty = none) postpone messages.
+QUIET_HOURS = env.str("QUIET_HOURS", default="21-9")
+CELERY_BEAT_SCHEDULE["automations-run"] = {
+    "task": "automations.engine_run",
+    "schedule": 300,
 }
 
 # Academy (group classes): how far ahead sessions are generated, the client's cancellation
@@ -325,18 +329,124 @@ PROGRAM_FREE_WEEKS = env.int("PROGRAM_FREE_WEEKS", default=1)
 # Websites allowed to post the contact form from a browser (CORS), e.g. https://trainer.example.com
 WEBSITE_FORM_ALLOWED_ORIGINS = env.list("WEBSITE_FORM_ALLOWED_ORIGINS", default=[])
 
+# Marketing: the bot's public username (for t.me deep links; website settings may override it), the
+# channel and VK community that scheduled posts go to, and the website chat's limits.
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
+TELEGRAM_CHANNEL_ID = env.str("TELEGRAM_CHANNEL_ID", default="")
+VK_API_BASE_URL = env.str("VK_API_BASE_URL", default="https://api.vk.com/method").rstrip("/")
+VK_ACCESS_TOKEN = env.str("VK_ACCESS_TOKEN", default="")
+VK_GROUP_ID = env.str("VK_GROUP_ID", default="")
+VK_API_VERSION = env.str("VK_API_VERSION", default="5.199")
+# The chat answers while the visitor waits: a short LLM timeout, then the standard answer.
+CHAT_LLM_TIMEOUT = env.float("CHAT_LLM_TIMEOUT", default=12.0)
+CHAT_MAX_CHARS = env.int("CHAT_MAX_CHARS", default=1000)
+CHAT_RATE_PER_ADDRESS = env.int("CHAT_RATE_PER_ADDRESS", default=60)  # messages per hour
+CHAT_RATE_PER_VISITOR = env.int("CHAT_RATE_PER_VISITOR", default=20)  # messages per 10 minutes
+# Scheduled social posts go out at the first check after their time.
+CELERY_BEAT_SCHEDULE["marketing-posts-publish"] = {
+    "task": "marketing.posts_publish_due",
+    "schedule": 600,
+}
+
 # Timeout in seconds for every call to an outside service.
 EXTERNAL_HTTP_TIMEOUT = env.float("EXTERNAL_HTTP_TIMEOUT", default=15.0)
 
+# --- Operations: backups, health, logs, alerts ------------------------------------------------------
+# Nightly backups (pg_dump -Fc / SQLite online backup + media), checksummed, kept 30 days; the newest
+# of each week is kept BACKUP_WEEKLY_RETENTION_WEEKS weeks. Copy BACKUP_DIR off the machine (README).
+BACKUP_DIR = env.path("BACKUP_DIR", default=str(VAR_DIR / "backups"))
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
+BACKUP_WEEKLY_RETENTION_WEEKS = env.int("BACKUP_WEEKLY_RETENTION_WEEKS", default=12)
+BACKUP_MIN_FREE_MB = env.int("BACKUP_MIN_FREE_MB", default=200)
+# The restore drill's scratch PostgreSQL database (default: <DATABASE NAME>_restore_drill).
+BACKUP_DRILL_DATABASE = env.str("BACKUP_DRILL_DATABASE", default="")
+# /healthz thresholds.
+HEALTH_DISK_MIN_FREE_MB = env.int("HEALTH_DISK_MIN_FREE_MB", default=1024)
+HEALTH_BACKUP_MAX_AGE_HOURS = env.int("HEALTH_BACKUP_MAX_AGE_HOURS", default=26)
+HEALTH_DRILL_MAX_AGE_DAYS = env.int("HEALTH_DRILL_MAX_AGE_DAYS", default=8)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=300)
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=600)
+HEALTH_TELEGRAM_CACHE_SECONDS = env.int("HEALTH_TELEGRAM_CACHE_SECONDS", default=60)
+HEALTH_TELEGRAM_TIMEOUT = env.float("HEALTH_TELEGRAM_TIMEOUT", default=5.0)
+HEALTH_WORKER_TIMEOUT = env.float("HEALTH_WORKER_TIMEOUT", default=10.0)
+HEALTH_WORKER_CACHE_SECONDS = env.int("HEALTH_WORKER_CACHE_SECONDS", default=30)
+# Lets a monitor run `/healthz?worker=1` live (header X-Healthz-Token); others get a shared answer.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+# The same error reaches the staff chat at most once per window (repeats are counted).
+ALERT_WINDOW_SECONDS = env.int("ALERT_WINDOW_SECONDS", default=600)
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Proves beat → broker → worker → database work (/healthz "beat").
+        "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 60},
+        "ops-backup-nightly": {
+            "task": "ops.backup_nightly",
+            "schedule": crontab(hour=2, minute=0),
+        },
+        # Sunday morning, after Sunday's backup.
+        "ops-restore-drill-weekly": {
+            "task": "ops.restore_drill_weekly",
+            "schedule": crontab(hour=3, minute=30, day_of_week=0),
+        },
+    }
+)
+# Our logging config stays in charge in the worker too (Celery would replace the root handlers).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 # --- Logging ------------------------------------------------------------------------------------
+# JSON lines to stdout and to a rotating file per process kind under LOG_DIR (web.log, worker.log,
+# <command>.log: one writer per file, so rotation never races another process).
+LOG_DIR = env.path("LOG_DIR", default=str(VAR_DIR / "log"))
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # "json" or "plain"
+
+
+def _log_file_name() -> str:
+    import sys
+
+    argv = [Path(a).name for a in sys.argv[:3]]
+    if any("celery" in a for a in argv):
+        return "worker.log"
+    if len(argv) > 1 and argv[0] == "manage.py" and argv[1] not in ("runserver",):
+        return f"{argv[1]}.log"
+    if argv and argv[0].startswith(("pytest", "py.test")):
+        return "tests.log"
+    return "web.log"
+
+
+Path(LOG_DIR).mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(Path(LOG_DIR) / _log_file_name()),
+            "maxBytes": env.int("LOG_FILE_MAX_BYTES", default=20 * 1024 * 1024),
+            "backupCount": env.int("LOG_FILE_BACKUPS", default=10),
+            "encoding": "utf-8",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+        "staff_chat": {
+            "class": "ops.logs.StaffChatAlertHandler",
+            "level": "ERROR",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {
+        "handlers": ["console", "file", "staff_chat"],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

@@ -16,6 +16,7 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: a real Celery worker started by an integration test must see it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+BACKUP_DIR = VAR_DIR / "test-backups"
 
 # Tests make many API calls with tokens whose ids repeat between tests; the throttle test lowers it.
 API_RATE = "100000/min"
