@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "ui",
     "marketing",
     "ops",
     "automations",
