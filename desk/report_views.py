@@ -8,10 +8,10 @@ from django.views.decorators.http import require_GET
 
 from audit.services import Action, audit_record
 from crm.access import role_required, scope_to_user, visible_clients
-from crm.charts import line_chart
 from crm.forms import ClientFilterForm
 from crm.selectors import clients_filter, clients_sorted
 from payments.models import Payment
+from ui.charts import line_chart
 
 from . import exports
 from .forms import ReportForm
