@@ -67,6 +67,15 @@ class User(AbstractUser):
         return self.is_superuser or self.role != self.Role.READ_ONLY
 
 
+class ClientManager(models.Manager):
+    """Clients staff may see. A client who asked to be forgotten (152-FZ, `privacy`) is gone from
+    every page, list, report, export and automation at once; foreign keys still reach the row
+    (Django's base manager), so their payments stay, anonymised."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(forgotten_at__isnull=True)
+
+
 class Client(models.Model):
     """A person on the client journey, from the first lead to a finished program."""
 
@@ -176,8 +185,12 @@ class Client(models.Model):
     bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
     # A staff member talking to the bot on the preview page, not a real lead: kept out of analytics.
     is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
+    # Set by privacy.services.client_forget; the row then stays only for the payments pointing at it.
+    forgotten_at = models.DateTimeField(_("forgotten at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ClientManager()
 
     class Meta:
         verbose_name = _("client")
@@ -213,6 +226,8 @@ class Client(models.Model):
 
     @property
     def full_name(self) -> str:
+        if self.forgotten_at is not None:
+            return _("Deleted client #%(id)s") % {"id": self.pk}
         name = f"{self.first_name} {self.last_name}".strip()
         if name:
             return name
