@@ -9,7 +9,7 @@ from crm.extensions import ClientSection, TimelineItem
 from crm.models import Client
 
 from .forms import FreezeForm, MembershipSellForm
-from .models import Attendance, ClientRank
+from .models import Attendance, ClientRank, RankHistory
 from .selectors import client_memberships
 
 
@@ -22,6 +22,11 @@ def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
         .order_by("-session_starts_at")[:10]
     )
     ranks = list(ClientRank.objects.filter(client=client).select_related("discipline", "rank"))
+    history = list(
+        RankHistory.objects.filter(client=client)
+        .select_related("discipline", "rank", "grading")
+        .order_by("-awarded_on", "-id")[:20]
+    )
     if not (memberships or attendance or ranks or request.user.can_change):
         return []
     html = render_to_string(
@@ -32,6 +37,7 @@ def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
             "today": today,
             "attendance": attendance,
             "ranks": ranks,
+            "rank_history": history,
             "sell_form": MembershipSellForm(),
             "freeze_form": FreezeForm(),
             "can_change": request.user.can_change,

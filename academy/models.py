@@ -97,6 +97,12 @@ class TrainingGroup(models.Model):
     def weekday_numbers(self) -> list[int]:
         return sorted({int(d) for d in self.weekdays})
 
+    @property
+    def weekdays_display(self) -> str:
+        from django.utils.dates import WEEKDAYS_ABBR
+
+        return ", ".join(str(WEEKDAYS_ABBR[n]) for n in self.weekday_numbers)
+
 
 class Session(models.Model):
     """One dated class: from a group's pattern or a one-off. `booked_count` is kept by services.

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_record
 from crm.models import Client, User
 from crm.notifications import client_message
 
@@ -280,4 +281,10 @@ def grading_record(
         client_message(client=candidate.client, text=text)
     locked.status = Grading.Status.DONE
     locked.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action=Action.ACADEMY_GRADING,
+        obj=locked,
+        note=", ".join(f"{c.client}: {c.get_result_display()}" for c in candidates)[:500],
+    )
     return promoted

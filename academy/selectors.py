@@ -141,20 +141,13 @@ def roll_call(*, session: Session) -> RollCall:
     return RollCall(session=session, rows=ordered)
 
 
-def roll_row(*, session: Session, client: Client) -> RollRow:
-    """One row of the roll call, after a tap (three queries)."""
-    attendance = Attendance.objects.filter(session=session, client=client).first()
-    booked = Booking.objects.filter(
-        session=session, client=client, status=Booking.Status.BOOKED
-    ).exists()
-    day = timezone.localtime(session.starts_at).date()
-    return RollRow(
-        client=client,
-        status=attendance.status if attendance else "",
-        walk_in=attendance.walk_in if attendance else False,
-        booked=booked,
-        membership=memberships_current(client_ids=[client.pk], day=day).get(client.pk),
-    )
+def roll_member(*, session: Session, client_id: int) -> Client | None:
+    """The client if they are on this session's roll call (booked, a regular, or already marked)."""
+    on_roll = Q(academy_bookings__session=session, academy_bookings__status=Booking.Status.BOOKED)
+    on_roll |= Q(academy_attendances__session=session)
+    if session.group_id:
+        on_roll |= Q(academy_groups=session.group_id)
+    return Client.objects.filter(on_roll, pk=client_id).distinct().first()
 
 
 def client_memberships(*, client: Client, limit: int = 10) -> list[Membership]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_record
 from crm.models import Client, User
 from crm.notifications import client_message
 from payments.models import Payment, Tariff
@@ -85,12 +86,16 @@ def group_check(*, group: TrainingGroup) -> None:
 
 
 @transaction.atomic
-def group_save(*, group: TrainingGroup) -> TrainingGroup:
+def group_save(*, group: TrainingGroup, actor: User | None = None) -> TrainingGroup:
     """Create or change a group class. Future sessions already generated keep their times;
     changes to capacity are carried to them where bookings allow."""
     Hall.objects.select_for_update().filter(pk=group.hall_id).first()  # one writer per hall
     group_check(group=group)
+    created = group.pk is None
     group.save()
+    audit_record(
+        actor=actor, action=Action.ACADEMY_GROUP, obj=group, note="created" if created else ""
+    )
     return group
 
 
@@ -125,6 +130,7 @@ def session_create(
     capacity: int,
     level: str = "all",
     now: datetime | None = None,
+    actor: User | None = None,
 ) -> Session:
     """A one-off session (a seminar, an open mat). Refuses the past and a busy hall."""
     now = now or timezone.now()
@@ -147,15 +153,21 @@ def session_create(
     )
     session.full_clean()
     session.save()
+    audit_record(actor=actor, action=Action.ACADEMY_SESSION, obj=session, note="created")
     return session
 
 
 @transaction.atomic
 def session_update(
-    *, session: Session, capacity: int | None = None, trainer: User | None = None
+    *,
+    session: Session,
+    capacity: int | None = None,
+    trainer: User | None = None,
+    actor: User | None = None,
 ) -> Session:
     """Change a session's capacity or trainer; capacity never goes below the places booked."""
     locked = Session.objects.select_for_update().get(pk=session.pk)
+    before = (locked.capacity, str(locked.trainer))
     if capacity is not None:
         if capacity < 1:
             raise AcademyError(_("Capacity must be at least 1."))
@@ -171,6 +183,19 @@ def session_update(
     if trainer is not None:
         locked.trainer = trainer
     locked.save(update_fields=["capacity", "trainer"])
+    audit_record(
+        actor=actor,
+        action=Action.ACADEMY_SESSION,
+        obj=locked,
+        changes={
+            name: [old, new]
+            for name, old, new in (
+                ("capacity", before[0], locked.capacity),
+                ("trainer", before[1], str(locked.trainer)),
+            )
+            if old != new
+        },
+    )
     if capacity is not None:
         _waitlist_promote(session=locked)
     return locked
@@ -200,6 +225,13 @@ def session_cancel(*, session: Session, reason: str = "", actor: User | None = N
     locked.cancel_reason = reason[:255]
     locked.booked_count = 0
     locked.save(update_fields=["status", "cancel_reason", "booked_count"])
+    audit_record(
+        actor=actor,
+        action=Action.ACADEMY_SESSION,
+        obj=locked,
+        changes={"status": [Session.Status.SCHEDULED, Session.Status.CANCELLED]},
+        note=reason[:200],
+    )
     text = _("Cancelled: %(session)s.") % {"session": session_label(locked)}
     if reason:
         text += " " + _("Reason: %(reason)s.") % {"reason": reason.rstrip(".")}
@@ -477,7 +509,12 @@ def membership_usable(*, client: Client, day: date, lock: bool = False) -> Membe
 
 @transaction.atomic
 def membership_freeze(
-    *, membership: Membership, start: date, end: date, today: date | None = None
+    *,
+    membership: Membership,
+    start: date,
+    end: date,
+    today: date | None = None,
+    actor: User | None = None,
 ) -> Membership:
     """Freeze a membership for a period (illness, holiday): no visits are taken then and its end
     moves later by the frozen days. One freeze per membership."""
@@ -505,8 +542,19 @@ def membership_freeze(
         raise AcademyError(_("The client has visits in that period; it cannot be frozen."))
     locked.frozen_from, locked.frozen_to = start, end
     locked.ends_on += timedelta(days=days)
+    old_end = locked.ends_on - timedelta(days=days)
     locked.full_clean()
     locked.save(update_fields=["frozen_from", "frozen_to", "ends_on"])
+    audit_record(
+        actor=actor,
+        action=Action.ACADEMY_MEMBERSHIP,
+        obj=locked,
+        client=locked.client,
+        changes={
+            "frozen": [None, f"{start.isoformat()}–{end.isoformat()}"],
+            "ends_on": [old_end.isoformat(), locked.ends_on.isoformat()],
+        },
+    )
     return locked
 
 
@@ -577,6 +625,7 @@ def attendance_mark(
         from .ranks import rank_start_if_missing  # ranks builds on this module
 
         rank_start_if_missing(client=client, discipline_id=locked.discipline_id, day=day)
+    previous = attendance.status if attendance.pk else None
     attendance.status = status
     attendance.membership_id = membership_id
     attendance.marked_by = actor
@@ -586,4 +635,12 @@ def attendance_mark(
             attendance.save()
     except IntegrityError as exc:  # a second tab marked the same student at the same moment
         raise AcademyError(_("Someone else has just marked this student; reload.")) from exc
+    if previous != status:
+        audit_record(
+            actor=actor,
+            action=Action.ACADEMY_ATTENDANCE,
+            obj=attendance,
+            client=client,
+            changes={"status": [previous, status]},
+        )
     return attendance

@@ -18,4 +18,7 @@ urlpatterns = [
     path("ranks/", views.ranks_overview, name="ranks"),
     path("gradings/<int:pk>/", views.grading_detail, name="grading-detail"),
     path("reports/", views.reports_page, name="reports"),
+    path("groups/", views.group_list, name="group-list"),
+    path("groups/new/", views.group_edit, name="group-create"),
+    path("groups/<int:pk>/", views.group_edit, name="group-edit"),
 ]

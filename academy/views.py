@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,8 +28,16 @@ from .forms import (
     MembershipSellForm,
     ReportFilterForm,
     SessionCreateForm,
+    TrainingGroupForm,
 )
-from .models import Attendance, Discipline, Grading, GradingCandidate, Membership
+from .models import (
+    Attendance,
+    Discipline,
+    Grading,
+    GradingCandidate,
+    Membership,
+    TrainingGroup,
+)
 
 SCHEDULE_ROLES = (User.Role.ADMIN, User.Role.OPERATOR)
 
@@ -100,27 +109,25 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @change_required
 def attendance_mark(request: HttpRequest, pk: int, client_id: int) -> HttpResponse:
     session = selectors.session_get_for(request.user, pk, for_change=True)
-    context = _roll_context(request, session)
-    row = next((r for r in context["roll"].rows if r.client.pk == client_id), None)
-    if row is None:
+    student = selectors.roll_member(session=session, client_id=client_id)
+    if student is None:
         raise Http404
     error = ""
     try:
         services.attendance_mark(
             session=session,
-            client=row.client,
+            client=student,
             status=request.POST.get("status", ""),
             actor=request.user,
         )
     except services.AcademyError as exc:
         error = str(exc)
-    else:
-        context = _roll_context(request, session)
-        row = next(r for r in context["roll"].rows if r.client.pk == client_id)
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("academy:session-detail", pk=session.pk)
+    context = _roll_context(request, session)
+    row = next(r for r in context["roll"].rows if r.client.pk == student.pk)
     return render(
         request, "academy/session_detail.html#roll-tap", {**context, "row": row, "error": error}
     )
@@ -195,7 +202,9 @@ def session_capacity(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error)
         return redirect("academy:session-detail", pk=session.pk)
     try:
-        services.session_update(session=session, capacity=form.cleaned_data["capacity"])
+        services.session_update(
+            session=session, capacity=form.cleaned_data["capacity"], actor=request.user
+        )
     except services.AcademyError as exc:
         messages.error(request, str(exc))
     else:
@@ -219,6 +228,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 duration_minutes=data["duration_minutes"],
                 capacity=data["capacity"],
                 level=data["level"],
+                actor=request.user,
             )
         except services.AcademyError as exc:
             form.add_error(None, str(exc))
@@ -267,6 +277,7 @@ def membership_freeze(request: HttpRequest, pk: int) -> HttpResponse:
                 membership=membership,
                 start=form.cleaned_data["start"],
                 end=form.cleaned_data["end"],
+                actor=request.user,
             )
         except services.AcademyError as exc:
             messages.error(request, str(exc))
@@ -407,3 +418,41 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
         },
     )
+
+
+@login_required
+@require_GET
+def group_list(request: HttpRequest) -> HttpResponse:
+    groups = TrainingGroup.objects.select_related("discipline", "hall", "trainer").annotate(
+        regulars_count=Count("regulars", distinct=True)
+    )
+    if request.user.is_trainer:
+        groups = groups.filter(trainer=request.user)
+    return render(
+        request,
+        "academy/group_list.html",
+        {
+            "groups": groups.order_by("discipline__order", "start_time", "title"),
+            "can_schedule": request.user.is_superuser or request.user.role in SCHEDULE_ROLES,
+        },
+    )
+
+
+@role_required(*SCHEDULE_ROLES)
+def group_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or change a group class; its sessions for the coming weeks follow at once."""
+    group = get_object_or_404(TrainingGroup, pk=pk) if pk else None
+    form = TrainingGroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_save(group=form.save(commit=False), actor=request.user)
+        except services.AcademyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            created = services.sessions_generate()
+            messages.success(
+                request,
+                _("Group saved; %(count)s new sessions scheduled.") % {"count": created},
+            )
+            return redirect("academy:group-list")
+    return render(request, "academy/group_form.html", {"form": form, "group": group})

@@ -148,3 +148,18 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription}"
+
+
+class WebhookCursor(models.Model):
+    """How far the collector has read one history table (see api.collect)."""
+
+    source = models.CharField(_("source"), max_length=40, unique=True)
+    last_id = models.BigIntegerField(_("last id"), default=0)
+    last_at = models.DateTimeField(_("last time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook cursor")
+        verbose_name_plural = _("webhook cursors")
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.last_id}"

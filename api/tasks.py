@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import webhooks
+from . import collect, webhooks
 
 
 @shared_task(name="api.tasks.webhook_deliver_task", acks_late=True)
@@ -10,4 +10,6 @@ def webhook_deliver_task(*, delivery_id: int) -> str:
 
 @shared_task(name="api.tasks.webhooks_send_due_task")
 def webhooks_send_due_task() -> int:
+    """Every minute: new history rows become deliveries; due deliveries (new, retries) are sent."""
+    collect.webhooks_collect()
     return webhooks.deliveries_send_due()

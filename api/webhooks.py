@@ -1,8 +1,8 @@
 """Outgoing webhooks: which subscriptions get an event, how a delivery is signed and sent.
 
-A delivery is a row first (unique per subscription and occurrence), then an HTTP POST from a worker:
-a retried task or a replayed event never sends twice, and a broker outage only delays (the
-minute sweep sends what is due). Receivers verify `X-CRM-Signature: sha256=<hex>`, the HMAC-SHA256
+A delivery is a row first (unique per subscription and occurrence, recorded by `api.collect` from
+the history tables), then an HTTP POST from a worker: a retried task or a replayed event never
+sends twice, and a broker outage only delays (the minute sweep sends what is due). Receivers verify `X-CRM-Signature: sha256=<hex>`, the HMAC-SHA256
 of `<X-CRM-Timestamp>.<body>` with the subscription's secret, and reject old timestamps.
 """
 
@@ -76,8 +76,8 @@ def signature(*, secret: str, timestamp: int, body: bytes) -> str:
 
 
 def webhook_emit(*, event: str, key: str, payload: dict) -> list[WebhookDelivery]:
-    """Record a delivery of `event` for every active subscription that wants it and send each after
-    commit. Idempotent per (subscription, event, key)."""
+    """Record a delivery of `event` for every active subscription that wants it, due now (the
+    minute sweep sends it). Idempotent per (subscription, event, key)."""
     deliveries = []
     subscriptions = WebhookSubscription.objects.filter(is_active=True, paused_at__isnull=True)
     body = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
@@ -99,7 +99,6 @@ def webhook_emit(*, event: str, key: str, payload: dict) -> list[WebhookDelivery
                 )
         except IntegrityError:
             continue  # this occurrence was recorded before
-        enqueue_on_commit(DELIVER_TASK, delivery_id=delivery.pk)
         deliveries.append(delivery)
     return deliveries
 
@@ -193,12 +192,11 @@ def webhook_deliver(*, delivery_id: int) -> str:
 
 
 def deliveries_send_due(*, limit: int = 500) -> int:
-    """The minute sweep: enqueue pending deliveries whose time has come (retries, and any whose
-    first send was lost with the broker)."""
+    """The minute sweep: enqueue pending deliveries whose time has come (new ones and retries)."""
     ids = list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING,
-            next_attempt_at__lte=timezone.now() - timedelta(seconds=30),
+            next_attempt_at__lte=timezone.now(),
             subscription__is_active=True,
             subscription__paused_at__isnull=True,
         )

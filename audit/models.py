@@ -20,6 +20,11 @@ class Action(models.TextChoices):
     IMPORT = "import", _("Import")
     EXPORT = "export", _("Export")
     ACCESS_DENIED = "access.denied", _("Access refused")
+    ACADEMY_GROUP = "academy.group", _("Group class saved")
+    ACADEMY_SESSION = "academy.session", _("Session changed")
+    ACADEMY_ATTENDANCE = "academy.attendance", _("Attendance marked")
+    ACADEMY_MEMBERSHIP = "academy.membership", _("Membership changed")
+    ACADEMY_GRADING = "academy.grading", _("Grading results recorded")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -56,6 +56,10 @@ class BotNetworkError(BotError):
     """Timeout or connection problem: safe to retry later."""
 
 
+class BotTimedOut(BotNetworkError):
+    """No answer in time: the request may still have been carried out."""
+
+
 class BotBadRequest(BotError):
     """Telegram refused the request; retrying the same request will not help."""
 
@@ -200,7 +204,9 @@ def _call(method: str, *, wait: float | None = None, **kwargs: Any) -> Any:
         raise BotBadRequest(f"Invalid token: {exc}") from exc
     except tg_error.BadRequest as exc:  # a subclass of NetworkError in PTB: check it first
         raise BotBadRequest(str(exc)) from exc
-    except (tg_error.TimedOut, tg_error.NetworkError, TimeoutError) as exc:
+    except (tg_error.TimedOut, TimeoutError) as exc:
+        raise BotTimedOut(str(exc) or type(exc).__name__) from exc
+    except tg_error.NetworkError as exc:
         raise BotNetworkError(str(exc) or type(exc).__name__) from exc
     except tg_error.TelegramError as exc:
         raise BotBadRequest(str(exc)) from exc
@@ -301,6 +307,35 @@ def send_document(
         reply_markup=_markup(reply_markup),
     )
     return message.message_id
+
+
+def send_channel_post(
+    chat_id: str, text: str, *, photo: bytes | None = None, reply_markup: dict | None = None
+) -> tuple[int, str]:
+    """Post to a channel (`@name` or `-100…` id): a photo with the text as its caption (Telegram
+    takes 1024 characters there) or a text. Returns (message id, link to the post)."""
+    if photo:
+        message = _call(
+            "send_photo",
+            wait=max(_timeout(), 60.0) * 2 + 5,
+            chat_id=chat_id,
+            photo=photo,
+            caption=text[:1024] or None,
+            reply_markup=_markup(reply_markup),
+        )
+    else:
+        message = _call(
+            "send_message",
+            chat_id=chat_id,
+            text=text[:MAX_TEXT_CHARS],
+            reply_markup=_markup(reply_markup),
+        )
+    username = getattr(message.chat, "username", None)
+    if username:
+        link = f"https://t.me/{username}/{message.message_id}"
+    else:  # a private channel: t.me/c/<id without -100>/<message>
+        link = f"https://t.me/c/{str(message.chat.id).removeprefix('-100')}/{message.message_id}"
+    return message.message_id, link
 
 
 def document_size(path: str) -> int | None:

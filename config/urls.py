@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from . import views
 
-admin.site.site_header = admin.site.site_title = "Fitness CRM"
+# Lazy: the admin is titled in the language of the request (Russian by default).
+admin.site.site_header = admin.site.site_title = _("Fitness CRM")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -26,4 +29,5 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("crm.urls")),
     path("", include("pipeline.urls")),
+    path("", include("marketing.urls")),
 ]

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pipeline.models import StageMove
 
-from .models import Client, ClientAction, ClientContact, Lead, User
+from .models import Client, ClientAction, ClientContact, Lead, Notification, Task, User
 
 
 @admin.register(User)
@@ -171,3 +171,23 @@ class ClientContactAdmin(admin.ModelAdmin):
     @admin.display(description=_("text"))
     def short_text(self, obj: ClientContact) -> str:
         return (obj.text[:80] + "…") if len(obj.text) > 80 else obj.text
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ("client", "kind", "title", "due_at", "assignee", "done_at", "outcome")
+    list_filter = ("kind", "outcome", ("done_at", admin.EmptyFieldListFilter))
+    search_fields = ("client__search_text", "title")
+    autocomplete_fields = ("client", "assignee", "created_by")
+    date_hierarchy = "due_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("recipient", "kind", "text", "created_at", "read_at")
+    list_filter = ("kind",)
+    readonly_fields = ("recipient", "kind", "client", "text", "url", "dedup_key", "created_at")
+    search_fields = ("text",)
+
+    def has_add_permission(self, request):
+        return False

@@ -14,7 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import services
-from .models import ClientContact
+from .extensions import website_bot_link
+from .models import ClientAction, ClientContact
 from .phones import normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -114,5 +115,22 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
         last_name=last.strip(),
         message=form.cleaned_data["message"],
     )
+    # The seed: the visitor gets the bot's invite link, and the client's card records it.
+    bot_link = website_bot_link(start="site")
+    if bot_link:
+        thanks = _(
+            "Thank you! The trainer will contact you soon. Meanwhile, get a free program from our "
+            "Telegram bot: %(link)s"
+        ) % {"link": bot_link}
+    services.client_action_log(
+        client=registration.client,
+        author=None,
+        kind=ClientAction.Kind.MESSAGE,
+        description=_("Website form: %(message)s. Bot link sent: %(link)s")
+        % {"message": form.cleaned_data["message"] or "—", "link": bot_link or "—"},
+    )
     status = 201 if registration.client_created else 200
-    return _cors(request, JsonResponse({"ok": True, "message": thanks}, status=status))
+    return _cors(
+        request,
+        JsonResponse({"ok": True, "message": thanks, "bot_link": bot_link}, status=status),
+    )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from pipeline.models import PipelineStage, StageMove
 
-from .models import Client, ClientAction, ClientContact, Lead, User
+from .models import Client, ClientAction, ClientContact, Lead, Task, User
 
 DEMO_PHONE_PREFIX = "+79990"  # demo clients use +79990NNNNNN: easy to spot, never a real lead
 DEMO_TELEGRAM_BASE = 9_100_000_000
@@ -146,6 +146,16 @@ OUTBOUND = [
     "Вот ссылка на оплату полной программы.",
     "Давайте созвонимся завтра и обсудим цели.",
 ]
+TASKS = [
+    ("call", "Обсудить результаты первой недели"),
+    ("call", "Перезвонить по тарифу"),
+    ("message", "Напомнить про оплату"),
+    ("message", "Отправить замеры в бот"),
+    ("consultation", "Консультация по питанию"),
+    ("meeting", "Пробная тренировка"),
+    ("follow_up", ""),
+]
+
 ACTIONS = [
     ("call", "Созвонились, обсудили цели и график тренировок"),
     ("meeting", "Провели консультацию в зале, замерили параметры"),
@@ -241,7 +251,9 @@ def build_client(
         stage_changed_at=moments[-1][1],
         created_at=created,
         last_contact_at=moments[-1][1],
-        next_contact_at=(now + timedelta(days=rng.randint(-3, 7))).replace(hour=10, minute=0)
+        next_contact_at=(now + timedelta(days=rng.randint(-3, 7))).replace(
+            hour=rng.randint(9, 19), minute=rng.choice([0, 30]), second=0, microsecond=0
+        )
         if final not in ("finished", "inactive") and rng.random() < 0.35
         else None,
     )
@@ -331,6 +343,7 @@ def seed_clients(*, count: int, trainers: list[User], now: datetime | None = Non
         Client.objects.filter(phone__startswith=DEMO_PHONE_PREFIX).values_list("phone", flat=True)
     )
     created: list[Client] = []
+    rng_tasks = random.Random(count)
     for start in range(0, count, BATCH):
         batch = []
         for index in range(start, min(start + BATCH, count)):
@@ -349,5 +362,20 @@ def seed_clients(*, count: int, trainers: list[User], now: datetime | None = Non
         StageMove.objects.bulk_create(history)
         ClientContact.objects.bulk_create(contacts)
         ClientAction.objects.bulk_create(actions)
+        # The next contact is the earliest open task: every scheduled one has its task.
+        Task.objects.bulk_create(
+            Task(
+                client=client,
+                assignee=client.trainer,
+                kind=kind,
+                title=title,
+                due_at=client.next_contact_at,
+                created_at=client.created_at,
+            )
+            for client, (kind, title) in zip(
+                clients, (rng_tasks.choice(TASKS) for _ in clients), strict=True
+            )
+            if client.next_contact_at
+        )
         created.extend(clients)
     return created

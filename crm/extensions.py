@@ -8,6 +8,10 @@ An app may ship `<app>/client_page.py` with either or both of:
         Events merged into the client's timeline (newest first, at most `limit`).
 
 Each function must run a constant number of queries, whatever the client's history holds.
+
+The app that owns the trainer's website settings ships `<app>/website.py` with
+`bot_deep_link(*, start: str) -> str` (the bot's t.me link with a start payload, "" if unknown); crm's
+website contact form answers with it through `website_bot_link`.
 """
 
 from collections.abc import Iterator
@@ -41,11 +45,23 @@ class TimelineItem:
     url: str = ""
 
 
-def _client_page_modules() -> Iterator[ModuleType]:
+def _app_modules(module: str) -> Iterator[ModuleType]:
     for config in apps.get_app_configs():
-        name = f"{config.name}.client_page"
+        name = f"{config.name}.{module}"
         if config.name != "crm" and find_spec(name) is not None:
             yield import_module(name)
+
+
+def _client_page_modules() -> Iterator[ModuleType]:
+    return _app_modules("client_page")
+
+
+def website_bot_link(*, start: str) -> str:
+    """The bot's deep link for the website (`https://t.me/<bot>?start=<start>`), "" when unknown."""
+    for module in _app_modules("website"):
+        if hasattr(module, "bot_deep_link"):
+            return module.bot_deep_link(start=start)
+    return ""
 
 
 def client_sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pipeline.models import PipelineStage
 
-from .models import Client, ClientAction, User
+from .models import Client, ClientAction, Task, User
 from .phones import phone_normalize
 from .selectors import UNASSIGNED
 from .services import PROFILE_FIELDS, QUESTIONNAIRE_FIELDS
@@ -198,16 +198,110 @@ class ClientActionForm(forms.Form):
         return timezone.make_aware(datetime.combine(value, time(10, 0))) if value else None
 
 
-class NextContactForm(forms.Form):
-    next_contact_at = forms.DateTimeField(
-        label=_("Next contact"),
+class QuickLeadForm(forms.Form):
+    """The "+" in the top bar: a name, a phone or @username, where they came from."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=201,
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty to clear the follow-up."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("Anna Petrova")}),
+    )
+    contact = forms.CharField(
+        label=_("Phone or @username"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "+7 916 … / @anna"}),
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), choices=Client.Source.choices, initial=Client.Source.MANUAL
     )
 
-    def clean_next_contact_at(self):
-        value = self.cleaned_data["next_contact_at"]
-        if value and value < timezone.now() - timedelta(minutes=5):
-            raise forms.ValidationError(_("The next contact cannot be in the past."))
+    def clean(self):
+        cleaned = super().clean()
+        contact = (cleaned.get("contact") or "").strip()
+        cleaned["phone"], cleaned["telegram_username"] = "", ""
+        if contact.startswith("@") or (contact and any(ch.isalpha() for ch in contact)):
+            username = contact.lstrip("@")
+            if not username.replace("_", "").isalnum() or not username.isascii():
+                self.add_error("contact", _("A Telegram username has Latin letters, digits and _."))
+            cleaned["telegram_username"] = username
+        elif contact:
+            try:
+                cleaned["phone"] = phone_normalize(contact)
+            except forms.ValidationError as error:
+                self.add_error("contact", error)
+        if not self.errors and not (cleaned.get("name", "").strip() or contact):
+            raise forms.ValidationError(_("Give at least a name, a phone or a Telegram username."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        first, _sep, last = self.cleaned_data["name"].strip().partition(" ")
+        return {
+            "first_name": first,
+            "last_name": last.strip(),
+            "phone": self.cleaned_data["phone"],
+            "telegram_username": self.cleaned_data["telegram_username"],
+            "source": self.cleaned_data["source"],
+        }
+
+
+def _datetime_input() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class TaskForm(forms.Form):
+    """A new task on the client page."""
+
+    kind = forms.ChoiceField(label=_("Type"), choices=Task.Kind.choices, initial=Task.Kind.CALL)
+    due_at = forms.DateTimeField(label=_("When"), widget=_datetime_input())
+    title = forms.CharField(
+        label=_("What to do"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. discuss the tariff")}),
+    )
+
+    def clean_due_at(self):
+        value = self.cleaned_data["due_at"]
+        if value < timezone.now() - timedelta(minutes=5):
+            raise forms.ValidationError(_("A task cannot be due in the past."))
         return value
+
+
+class TaskDoneForm(forms.Form):
+    """Done, with what happened and the next step, in one submit."""
+
+    outcome = forms.ChoiceField(
+        label=_("What happened"), choices=Task.Outcome.choices, initial=Task.Outcome.REACHED
+    )
+    result = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("What you agreed on")}),
+    )
+    next_kind = forms.ChoiceField(
+        label=_("Next step"), choices=[("", _("No next step")), *Task.Kind.choices], required=False
+    )
+    next_due_at = forms.DateTimeField(label=_("When"), required=False, widget=_datetime_input())
+    next_title = forms.CharField(label=_("What to do"), max_length=200, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("next_kind") and not cleaned.get("next_due_at") and not self.errors:
+            self.add_error("next_due_at", _("Pick when the next step is due."))
+        due = cleaned.get("next_due_at")
+        if due and due < timezone.now() - timedelta(minutes=5):
+            self.add_error("next_due_at", _("The next step cannot be in the past."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        has_next = bool(data.get("next_due_at"))
+        return {
+            "outcome": data["outcome"],
+            "result": data.get("result", ""),
+            "next_due_at": data.get("next_due_at") if has_next else None,
+            "next_kind": data.get("next_kind") or "",
+            "next_title": data.get("next_title", "") if has_next else "",
+        }

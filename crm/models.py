@@ -67,7 +67,24 @@ class User(AbstractUser):
         return self.is_superuser or self.role != self.Role.READ_ONLY
 
 
-class ClientManager(models.Manager):
+SEARCH_FIELDS = ("first_name", "last_name", "telegram_username", "email", "phone")
+
+
+def search_fold(text: str) -> str:
+    """Text as the search compares it: lower case, ё read as е (people type either)."""
+    return (text or "").lower().replace("ё", "е")
+
+
+class ClientQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(): fill the search text here so imports and demo data are found.
+        objs = list(objs)
+        for obj in objs:
+            obj.search_text = obj.build_search_text()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class ClientManager(models.Manager.from_queryset(ClientQuerySet)):
     """Clients staff may see. A client who asked to be forgotten (152-FZ, `privacy`) is gone from
     every page, list, report, export and automation at once; foreign keys still reach the row
     (Django's base manager), so their payments stay, anonymised."""
@@ -187,6 +204,9 @@ class Client(models.Model):
     is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
     # Set by privacy.services.client_forget; the row then stays only for the payments pointing at it.
     forgotten_at = models.DateTimeField(_("forgotten at"), null=True, blank=True, editable=False)
+    # Name, @username, e-mail and phone digits, folded (see `search_fold`), kept by save(): one
+    # column the search box matches on every database (SQLite folds only ASCII case by itself).
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -235,10 +255,21 @@ class Client(models.Model):
             return f"@{self.telegram_username}"
         return self.phone or f"#{self.pk}"
 
+    def build_search_text(self) -> str:
+        digits = "".join(ch for ch in self.phone or "" if ch.isdigit())
+        username = f"@{self.telegram_username}" if self.telegram_username else ""
+        return search_fold(
+            " ".join([self.first_name, self.last_name, username, self.email, digits])
+        )
+
     def save(self, *args, **kwargs):
         # Empty phone means "no phone": NULL keeps the unique constraint from clashing on "".
         if not self.phone:
             self.phone = None
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(SEARCH_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
 
@@ -338,3 +369,151 @@ class ClientContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.get_direction_display()} · {self.client}"
+
+
+class Task(models.Model):
+    """Something a trainer has to do with a client by a given time: call, write, meet…
+
+    The client's next contact is the earliest open task: `Client.next_contact_at` is written only
+    by the task services (crm.services `_next_contact_refresh`), never by hand.
+    """
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Message")
+        MEETING = "meeting", _("Meeting")
+        CONSULTATION = "consultation", _("Consultation")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+        OTHER = "other", _("Other")
+
+    class Outcome(models.TextChoices):
+        DONE = "done", _("Done")
+        REACHED = "reached", _("Talked")
+        NO_ANSWER = "no_answer", _("No answer")
+        INTERESTED = "interested", _("Interested")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    assignee = models.ForeignKey(
+        User,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=Kind, default=Kind.CALL)
+    title = models.CharField(_("what to do"), max_length=200, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome, blank=True)
+    result = models.TextField(_("what happened"), blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the system created the task."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_at", "id"]
+        indexes = [
+            # Today: my open tasks by due time; the client's earliest open task.
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=Q(done_at__isnull=True),
+                name="task_open_assignee_due_idx",
+            ),
+            models.Index(
+                fields=["client", "due_at"],
+                condition=Q(done_at__isnull=True),
+                name="task_open_client_due_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, outcome="") | Q(done_at__isnull=False),
+                name="task_outcome_only_when_done",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.client} · {self.due_at:%d.%m %H:%M}"
+
+    @property
+    def label(self) -> str:
+        return self.title or str(self.get_kind_display())
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None
+
+    def is_overdue(self, now=None) -> bool:
+        return self.done_at is None and self.due_at < (now or timezone.now())
+
+
+class Notification(models.Model):
+    """Something that concerns one staff member: shown under the bell in the top bar (and, through
+    the automations app, in their own Telegram)."""
+
+    class Kind(models.TextChoices):
+        LEAD_ASSIGNED = "lead_assigned", _("Lead assigned to you")
+        CLIENT_PAID = "client_paid", _("Client paid")
+        CLIENT_WROTE = "client_wrote", _("Client wrote")
+        CHECKIN_MISSED = "checkin_missed", _("Missed check-in")
+        TASK_OVERDUE = "task_overdue", _("Task overdue")
+        OTHER = "other", _("Other")
+
+    recipient = models.ForeignKey(
+        User,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("type"), max_length=24, choices=Kind)
+    client = models.ForeignKey(
+        Client,
+        verbose_name=_("client"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    text = models.CharField(_("text"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # Same key for the same recipient = the same event (a retried task, a replayed webhook).
+    dedup_key = models.CharField(_("deduplication key"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedup_key"],
+                condition=~Q(dedup_key=""),
+                name="notification_once_per_event",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,16 +1,18 @@
 """Reads that pages rely on; each takes the user and applies the ownership rule."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pipeline.models import PipelineStage, StageMove
 
 from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
-from .models import Client, ClientContact, Lead, User
+from .models import Client, ClientContact, Lead, Notification, Task, User, search_fold
 from .phones import phone_search_digits
 
 UNASSIGNED = "none"  # the trainer filter's value for clients without a trainer
@@ -109,26 +111,20 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
 # --- Client list ----------------------------------------------------------------------------------
 
 
-def _name_variants(word: str) -> set[str]:
-    # SQLite's LIKE folds case for ASCII only; trying the usual spellings finds "ирина" in "Ирина".
-    return {word, word.lower(), word.capitalize(), word.upper()}
-
-
 def clients_search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
-    """Match by name words, phone digits or @username (the same box everywhere)."""
+    """Match by name words, phone digits in any format, @username or e-mail (ё = е, any case).
+
+    A query that looks like a phone ("8 (916) 123-45", "+7 916…") is one run of digits; otherwise
+    every word must appear in the client's folded search text (see `Client.build_search_text`).
+    """
     text = text.strip()
     if not text:
         return queryset
-    if text.startswith("@"):
-        return queryset.filter(telegram_username__istartswith=text[1:])
     digits = phone_search_digits(text)
-    if digits and len(digits) >= 3 and not any(ch.isalpha() for ch in text):
-        return queryset.filter(phone__contains=digits)
-    for word in text.split():
-        match = Q(telegram_username__istartswith=word.lstrip("@"))
-        for variant in _name_variants(word):
-            match |= Q(first_name__contains=variant) | Q(last_name__contains=variant)
-        queryset = queryset.filter(match)
+    if len(digits) >= 3 and re.fullmatch(r"[\d\s()+\-.]+", text):
+        return queryset.filter(search_text__contains=digits)
+    for word in search_fold(text).split():
+        queryset = queryset.filter(search_text__contains=word)
     return queryset
 
 
@@ -249,3 +245,84 @@ def client_duplicates(
     if telegram_id:
         condition |= Q(telegram_id=telegram_id)
     return list(Client.objects.filter(condition).order_by("id")[:5])
+
+
+# --- Today: my tasks, overdue first -------------------------------------------------------------------
+
+
+@dataclass
+class Today:
+    overdue: list
+    today: list
+    upcoming: list
+    overdue_total: int
+    today_total: int
+    upcoming_total: int
+    done_today: int
+    leads: list[Client]  # unassigned leads a trainer may take
+    leads_total: int
+    now: datetime
+
+
+def tasks_visible(user: User) -> QuerySet[Task]:
+    return scope_to_user(Task.objects.all(), user, client_path="client")
+
+
+def today_get(*, user: User, limit: int = 25, upcoming_days: int = 7) -> Today:
+    """The Today page in a constant number of queries: counts in one aggregate, each list capped."""
+    now = timezone.now()
+    end = end_of_today(now)
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    horizon = end + timedelta(days=upcoming_days)
+    mine = tasks_visible(user).filter(assignee=user, done_at__isnull=True)
+    counts = (
+        tasks_visible(user)
+        .filter(assignee=user)
+        .aggregate(
+            overdue=Count("id", filter=Q(done_at__isnull=True, due_at__lt=now)),
+            today=Count("id", filter=Q(done_at__isnull=True, due_at__gte=now, due_at__lte=end)),
+            upcoming=Count(
+                "id", filter=Q(done_at__isnull=True, due_at__gt=end, due_at__lte=horizon)
+            ),
+            done=Count("id", filter=Q(done_at__gte=start)),
+        )
+    )
+    related = mine.select_related("client", "client__stage").order_by("due_at", "id")
+    leads: list[Client] = []
+    leads_total = 0
+    if user.is_trainer:
+        unassigned = visible_clients(user).filter(trainer__isnull=True, is_preview=False)
+        leads = list(unassigned.select_related("stage").order_by("-created_at", "-id")[:5])
+        leads_total = unassigned.count() if len(leads) == 5 else len(leads)
+    return Today(
+        overdue=list(related.filter(due_at__lt=now)[:limit]),
+        today=list(related.filter(due_at__gte=now, due_at__lte=end)[:limit]),
+        upcoming=list(related.filter(due_at__gt=end, due_at__lte=horizon)[:limit]),
+        overdue_total=counts["overdue"],
+        today_total=counts["today"],
+        upcoming_total=counts["upcoming"],
+        done_today=counts["done"],
+        leads=leads,
+        leads_total=leads_total,
+        now=now,
+    )
+
+
+def workspace_badges_get(*, user: User) -> dict[str, int]:
+    """The numbers in the navigation: my overdue tasks and unread notifications, in one query."""
+
+    def count_of(queryset: QuerySet, owner: str) -> Coalesce:
+        counted = queryset.order_by().values(owner).annotate(n=Count("id")).values("n")[:1]
+        return Coalesce(Subquery(counted), 0)
+
+    overdue = Task.objects.filter(
+        assignee=OuterRef("pk"), done_at__isnull=True, due_at__lt=timezone.now()
+    )
+    unread = Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(overdue=count_of(overdue, "assignee"), unread=count_of(unread, "recipient"))
+        .values("overdue", "unread")
+        .first()
+    )
+    return row or {"overdue": 0, "unread": 0}

@@ -1,7 +1,7 @@
 """Writes on clients. Stage changes are not here: only `pipeline.services` moves clients."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from pipeline.models import StageMove
 from pipeline.services import stage_apply_event
 
 from .leads import lead_qualify
-from .models import Client, ClientAction, ClientContact, Lead, User
+from .models import Client, ClientAction, ClientContact, Lead, Notification, Task, User
 from .notifications import staff_notify, trainer_notify
 from .phones import phone_normalize
 from .selectors import client_duplicates
@@ -59,10 +59,22 @@ class ClientDuplicateError(ValidationError):
 
 
 @transaction.atomic
-def client_set_next_contact(*, client: Client, next_contact_at: datetime | None) -> Client:
-    """Schedule (or clear, with None) the next follow-up with a client."""
-    client.next_contact_at = next_contact_at
-    client.save(update_fields=["next_contact_at", "updated_at"])
+def client_set_next_contact(
+    *, client: Client, next_contact_at: datetime | None, actor: User | None = None
+) -> Client:
+    """Schedule the next contact (moves the earliest open task, or adds a follow-up task), or
+    with None mark the earliest open task done. The next contact itself is derived from tasks."""
+    earliest = client_open_tasks(client).first()
+    if next_contact_at is None:
+        if earliest is not None:
+            task_complete(task=earliest, actor=actor, outcome=Task.Outcome.DONE)
+    elif earliest is not None:
+        task_reschedule(task=earliest, due_at=next_contact_at)
+    else:
+        task_create(
+            client=client, due_at=next_contact_at, kind=Task.Kind.FOLLOW_UP, created_by=actor
+        )
+    client.next_contact_at = _next_contact_refresh(client.pk)
     return client
 
 
@@ -247,7 +259,19 @@ def client_create(
         actor=actor,
         notes=_("Added by hand"),
     )
+    if trainer is not None and trainer != actor:
+        _notify_assigned(client=client, trainer=trainer, actor=actor)
     return client
+
+
+def _notify_assigned(*, client: Client, trainer: User, actor: User | None) -> None:
+    notification_create(
+        recipient=trainer,
+        kind=Notification.Kind.LEAD_ASSIGNED,
+        client=client,
+        text=_("%(actor)s assigned %(client)s to you.")
+        % {"actor": actor or _("The system"), "client": client.full_name},
+    )
 
 
 @transaction.atomic
@@ -271,6 +295,8 @@ def client_update(*, client: Client, data: dict[str, Any], actor: User | None = 
     changes = audit_diff(before, audit_snapshot(locked, list(data)))
     if changes:
         audit_record(actor=actor, action=Action.CLIENT_UPDATE, obj=locked, changes=changes)
+    if locked.trainer_id and locked.trainer_id != previous_trainer and locked.trainer != actor:
+        _notify_assigned(client=locked, trainer=locked.trainer, actor=actor)
     if (
         locked.trainer_id
         and locked.trainer_id != previous_trainer
@@ -317,15 +343,11 @@ def client_action_log(
     ):
         locked.last_contact_at = happened_at
         fields.append("last_contact_at")
-    if next_contact_at is not None:
-        locked.next_contact_at = next_contact_at
-        fields.append("next_contact_at")
     if fields:
         locked.save(update_fields=[*fields, "updated_at"])
-        client.last_contact_at, client.next_contact_at = (
-            locked.last_contact_at,
-            locked.next_contact_at,
-        )
+        client.last_contact_at = locked.last_contact_at
+    if next_contact_at is not None:
+        client_set_next_contact(client=client, next_contact_at=next_contact_at, actor=author)
     return action
 
 
@@ -351,3 +373,199 @@ def questionnaire_complete(*, client: Client, values: dict[str, Any]) -> Client:
         setattr(client, name, value)
     client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
     return locked
+
+
+class LeadTakenError(ValidationError):
+    """Another trainer took the lead first."""
+
+
+@transaction.atomic
+def client_take(*, client: Client, user: User) -> Client:
+    """A trainer takes an unassigned lead. Two trainers clicking at once: the first one wins,
+    the other gets LeadTakenError and nothing changes."""
+    taken = Client.objects.filter(pk=client.pk, trainer__isnull=True).update(
+        trainer=user, updated_at=timezone.now()
+    )
+    if not taken:
+        raise LeadTakenError(_("This lead already has a trainer."))
+    client.trainer = user
+    return client
+
+
+# --- Tasks ------------------------------------------------------------------------------------------
+
+
+class TaskError(ValidationError):
+    """The task cannot change this way (already done, a next step in the past…)."""
+
+
+# What a finished task leaves in the client's history; a missed call is not a contact.
+TASK_ACTION_KIND = {
+    Task.Kind.CALL: ClientAction.Kind.CALL,
+    Task.Kind.MESSAGE: ClientAction.Kind.MESSAGE,
+    Task.Kind.MEETING: ClientAction.Kind.MEETING,
+    Task.Kind.CONSULTATION: ClientAction.Kind.MEETING,
+}
+
+
+def client_open_tasks(client: Client):
+    return Task.objects.filter(client=client, done_at__isnull=True).order_by("due_at", "id")
+
+
+def _next_contact_refresh(client_id: int) -> datetime | None:
+    """The one writer of Client.next_contact_at: the due time of the earliest open task."""
+    earliest = (
+        Task.objects.filter(client_id=client_id, done_at__isnull=True)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    Client.objects.filter(pk=client_id).update(next_contact_at=earliest)
+    return earliest
+
+
+@transaction.atomic
+def task_create(
+    *,
+    client: Client,
+    due_at: datetime,
+    kind: str = Task.Kind.CALL,
+    title: str = "",
+    assignee: User | None = None,
+    created_by: User | None = None,
+) -> Task:
+    """A task for the client's trainer (or the given assignee, or its creator when the client has
+    no trainer). The client's next contact follows at once."""
+    if assignee is None:
+        assignee = client.trainer or created_by
+    task = Task(
+        client=client,
+        kind=kind,
+        title=title.strip(),
+        due_at=due_at,
+        assignee=assignee,
+        created_by=created_by,
+    )
+    task.full_clean()
+    task.save()
+    client.next_contact_at = _next_contact_refresh(client.pk)
+    return task
+
+
+@transaction.atomic
+def task_reschedule(*, task: Task, due_at: datetime) -> Task:
+    locked = Task.objects.select_for_update().get(pk=task.pk)
+    if locked.done_at is not None:
+        raise TaskError(_("This task is already done."))
+    locked.due_at = due_at
+    locked.save(update_fields=["due_at"])
+    task.due_at = due_at
+    _next_contact_refresh(task.client_id)
+    return task
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    task: Task
+    next_task: Task | None
+
+
+@transaction.atomic
+def task_complete(
+    *,
+    task: Task,
+    actor: User | None,
+    outcome: str,
+    result: str = "",
+    next_due_at: datetime | None = None,
+    next_kind: str = "",
+    next_title: str = "",
+) -> TaskDone:
+    """Done, in one action: what happened (outcome and a note), the contact in the client's
+    history, and the next step as a new task. A task already done raises TaskError and nothing
+    changes, so a double click records one call."""
+    locked = Task.objects.select_for_update().select_related("client").get(pk=task.pk)
+    if locked.done_at is not None:
+        raise TaskError(_("This task is already done."))
+    if outcome not in Task.Outcome.values:
+        raise TaskError(_("Choose what happened."))
+    now = timezone.now()
+    if next_due_at is not None and next_due_at < now - timedelta(minutes=5):
+        raise TaskError(_("The next step cannot be in the past."))
+    locked.done_at, locked.outcome, locked.result = now, outcome, result.strip()
+    locked.save(update_fields=["done_at", "outcome", "result"])
+    action_kind = TASK_ACTION_KIND.get(locked.kind, ClientAction.Kind.NOTE)
+    if outcome in (Task.Outcome.NO_ANSWER, Task.Outcome.CANCELLED):
+        action_kind = ClientAction.Kind.NOTE  # a call nobody answered is not a contact
+    if actor is not None and outcome != Task.Outcome.CANCELLED:
+        description = " — ".join(
+            part
+            for part in (f"{locked.label}: {locked.get_outcome_display()}", locked.result)
+            if part
+        )
+        client_action_log(
+            client=locked.client, author=actor, kind=action_kind, description=description
+        )
+    next_task = None
+    if next_due_at is not None:
+        next_task = task_create(
+            client=locked.client,
+            due_at=next_due_at,
+            kind=next_kind or locked.kind,
+            title=next_title,
+            assignee=locked.assignee,
+            created_by=actor,
+        )
+    _next_contact_refresh(locked.client_id)
+    task.done_at, task.outcome, task.result = locked.done_at, locked.outcome, locked.result
+    return TaskDone(task=task, next_task=next_task)
+
+
+# --- Notifications ----------------------------------------------------------------------------------
+
+
+def notification_create(
+    *,
+    recipient: User | None,
+    kind: str,
+    text: str,
+    client: Client | None = None,
+    url: str = "",
+    dedup_key: str = "",
+) -> Notification | None:
+    """Tell one staff member about something that concerns them (the bell in the top bar).
+
+    With a `dedup_key` the same event notifies once per recipient: a retried task or a replayed
+    webhook creates nothing the second time (None is returned then, and for no recipient).
+    Channels beyond the bell (a trainer's own Telegram) hang off this function.
+    """
+    if recipient is None or not recipient.is_active:
+        return None
+    if not url and client is not None:
+        from django.urls import reverse
+
+        url = reverse("crm:client-detail", args=[client.pk])
+    notification = Notification(
+        recipient=recipient,
+        kind=kind,
+        client=client,
+        text=text[:300],
+        url=url,
+        dedup_key=dedup_key,
+    )
+    try:
+        with transaction.atomic():
+            notification.save()
+    except IntegrityError:
+        if dedup_key:
+            return None
+        raise
+    return notification
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's unread notifications read (all of them, or those with the given ids)."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

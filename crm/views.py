@@ -1,10 +1,14 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,7 +17,7 @@ from pipeline.forms import MoveForm
 from pipeline.models import LostReason, PipelineStage
 
 from . import selectors, services
-from .access import change_required, get_client_for, visible_clients
+from .access import change_required, ensure_can_change, get_client_for, visible_clients
 from .extensions import client_sections
 from .forms import (
     ClientActionForm,
@@ -22,9 +26,12 @@ from .forms import (
     ClientProfileForm,
     ClientQuestionnaireForm,
     FollowUpForm,
-    NextContactForm,
+    QuickLeadForm,
+    TaskDoneForm,
+    TaskForm,
 )
-from .models import Client, ClientAction
+from .models import Client, ClientAction, Notification, Task
+from .search import MIN_LENGTH, search_everything
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
@@ -36,7 +43,155 @@ def _dashboard_context(request: HttpRequest) -> dict:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Home: a trainer starts the day with their tasks; other roles with the overview."""
+    if request.user.is_trainer:
+        return today(request)
+    return overview(request)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/dashboard.html", _dashboard_context(request))
+
+
+# --- Today: tasks --------------------------------------------------------------------------------
+
+
+def _today_context(request: HttpRequest) -> dict:
+    return {"day": selectors.today_get(user=request.user), "today": timezone.localdate()}
+
+
+@login_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    return render(request, "crm/today.html", _today_context(request))
+
+
+def _task_for(request: HttpRequest, pk: int) -> Task:
+    ensure_can_change(request.user)
+    return get_object_or_404(
+        selectors.tasks_visible(request.user).select_related("client", "client__stage"), pk=pk
+    )
+
+
+def _after_task_change(request: HttpRequest, task: Task) -> HttpResponse:
+    """Back where the user was: the Today list (htmx swaps it whole), or the client page."""
+    target = request.POST.get("next", "")
+    if request.htmx and request.POST.get("from") == "today":
+        response = render(request, "crm/today.html#tasks", _today_context(request))
+        response["HX-Retarget"], response["HX-Reswap"] = "#today-tasks", "outerHTML"
+        response["HX-Trigger"] = "badges-changed"  # the overdue count in the top bar follows
+        return response
+    if not (target and url_has_allowed_host_and_scheme(target, {request.get_host()})):
+        target = reverse("crm:client-detail", args=[task.client_id])
+    if request.htmx:  # from the client page: reload it, the task list and the history changed
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@change_required
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the "what happened / next step" form (inline under the task with htmx); POST: done."""
+    task = _task_for(request, pk)
+    form = TaskDoneForm(request.POST or None, initial={"next_kind": "", "outcome": "reached"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = services.task_complete(task=task, actor=request.user, **form.service_kwargs())
+        except services.TaskError as error:
+            messages.error(request, error.messages[0])
+        else:
+            text = _("Done: %(task)s with %(name)s.") % {"task": task.label, "name": task.client}
+            if done.next_task:
+                text += " " + _("Next step: %(when)s.") % {
+                    "when": formats.date_format(
+                        timezone.localtime(done.next_task.due_at), "d.m H:i"
+                    )
+                }
+            messages.success(request, text)
+        return _after_task_change(request, task)
+    source = request.POST.get("from") or request.GET.get("from", "")
+    context = {"task": task, "form": form, "source": source}
+    if request.htmx:  # htmx swaps only 2xx answers: the form with its errors comes back as 200
+        return render(request, "crm/task_done.html#done-form", context)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "crm/task_done.html", context, status=status)
+
+
+@require_POST
+@change_required
+def task_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quick "tomorrow" / "in 3 days" / "next week": same time of day, a later date."""
+    task = _task_for(request, pk)
+    try:
+        days = int(request.POST.get("days", ""))
+    except ValueError:
+        days = 0
+    if days not in (1, 3, 7):
+        messages.error(request, _("Pick when to move the task."))
+        return _after_task_change(request, task)
+    local = timezone.localtime(max(task.due_at, timezone.now()))
+    due = local.replace(hour=timezone.localtime(task.due_at).hour, minute=0) + timedelta(days=days)
+    try:
+        services.task_reschedule(task=task, due_at=due)
+    except services.TaskError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Moved to %(when)s.") % {"when": formats.date_format(due, "d.m H:i")},
+        )
+    return _after_task_change(request, task)
+
+
+@require_POST
+@change_required
+def client_task_create(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client_for(request.user, pk, for_change=True)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        services.task_create(client=client, created_by=request.user, **form.cleaned_data)
+        messages.success(request, _("Task added."))
+        if not request.htmx:
+            return redirect("crm:client-detail", pk=pk)
+        client.refresh_from_db(fields=["next_contact_at"])
+        return _after_change(request, client, "next-contact-block")
+    if not request.htmx:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("crm:client-detail", pk=pk)
+    return _after_change(request, client, "next-contact-block", task_form=form)
+
+
+# --- Notifications ----------------------------------------------------------------------------------
+
+NOTIFICATIONS_SHOWN = 50
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The bell's page: the latest notifications; opening it marks them read."""
+    items = list(
+        Notification.objects.filter(recipient=request.user)
+        .select_related("client")
+        .order_by("-created_at", "-id")[:NOTIFICATIONS_SHOWN]
+    )
+    unread = [n.pk for n in items if n.read_at is None]
+    if unread:
+        services.notifications_mark_read(user=request.user, ids=unread)
+    return render(request, "crm/notifications.html", {"items": items, "unread": set(unread)})
+
+
+@login_required
+@require_GET
+def workspace_badges(request: HttpRequest) -> HttpResponse:
+    """The counts in the top bar, fetched after the page loads (pages keep their query counts)."""
+    return render(
+        request, "crm/_badges.html", {"badges": selectors.workspace_badges_get(user=request.user)}
+    )
 
 
 @require_POST
@@ -140,6 +295,7 @@ def _duplicates_for(user, existing) -> list[dict]:
 # --- Client page ------------------------------------------------------------------------------------
 
 TIMELINE_LIMIT = 50
+OPEN_TASKS_SHOWN = 10
 
 
 def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
@@ -149,13 +305,11 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "lost_reasons": list(LostReason.objects.filter(is_active=True)),
         "timeline": selectors.client_timeline_get(client=client, limit=TIMELINE_LIMIT),
         "action_form": ClientActionForm(initial={"kind": ClientAction.Kind.CALL}),
-        "next_contact_form": NextContactForm(
-            initial={"next_contact_at": timezone.localtime(client.next_contact_at)}
-            if client.next_contact_at
-            else None
-        ),
         "move_form": MoveForm(initial={"stage": client.stage_id}),
+        "open_tasks": list(services.client_open_tasks(client)[:OPEN_TASKS_SHOWN]),
+        "task_form": TaskForm(),
         "today": timezone.localdate(),
+        "now": timezone.now(),
     }
     context.update(extra)
     return context
@@ -291,22 +445,69 @@ def client_action(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_change(request, client, "action-block", action_form=form)
 
 
+# --- Top bar: search and quick add ------------------------------------------------------------------
+
+SEARCH_DROPDOWN_LIMIT = 5
+SEARCH_PAGE_LIMIT = 20
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The top bar's search: a dropdown as you type (htmx), a full page at /search/?q=."""
+    text = request.GET.get("q", "").strip()
+    dropdown = bool(request.htmx) and request.htmx.target == "search-results"
+    limit = SEARCH_DROPDOWN_LIMIT if dropdown else SEARCH_PAGE_LIMIT
+    context = {
+        "q": text,
+        "groups": search_everything(user=request.user, text=text, limit=limit),
+        "too_short": 0 < len(text) < MIN_LENGTH,
+    }
+    if dropdown:
+        return render(request, "crm/search.html#results", context)
+    return render(request, "crm/search.html", context)
+
+
+@change_required
+def lead_quick_add(request: HttpRequest) -> HttpResponse:
+    """A lead in three fields from anywhere; a duplicate links to the client we already have."""
+    form = QuickLeadForm(request.POST or None)
+    duplicates: list = []
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.client_create(actor=request.user, **form.service_kwargs())
+        except services.ClientDuplicateError as error:
+            duplicates = _duplicates_for(request.user, error.existing)
+            form.add_error(None, error.messages[0])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, _("Lead %(name)s added.") % {"name": created})
+                return redirect("crm:client-detail", pk=created.pk)
+            form = QuickLeadForm()
+    context = {"form": form, "duplicates": duplicates, "created": created}
+    if request.htmx:
+        return render(request, "crm/lead_quick_add.html#form", context)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "crm/lead_quick_add.html", context, status=status)
+
+
 @require_POST
 @change_required
-def client_next_contact(request: HttpRequest, pk: int) -> HttpResponse:
+def client_take(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Take this lead": an unassigned client becomes the current trainer's."""
+    if not request.user.is_trainer:
+        raise PermissionDenied
     client = get_client_for(request.user, pk, for_change=True)
-    form = NextContactForm(request.POST)
-    if form.is_valid():
-        services.client_set_next_contact(
-            client=client, next_contact_at=form.cleaned_data["next_contact_at"]
-        )
-        messages.success(request, _("Next contact saved."))
-        if not request.htmx:
-            return redirect("crm:client-detail", pk=pk)
-        return _after_change(request, client, "next-contact-block")
-    if not request.htmx:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("crm:client-detail", pk=pk)
-    return _after_change(request, client, "next-contact-block", next_contact_form=form)
+    try:
+        services.client_take(client=client, user=request.user)
+    except services.LeadTakenError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("%(name)s is your client now.") % {"name": client})
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("crm:client-detail", pk=pk)

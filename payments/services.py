@@ -14,17 +14,19 @@ from enum import StrEnum
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
 from crm.leads import lead_convert
-from crm.models import Client, ClientContact, User
+from crm.models import Client, ClientContact, Notification, User
 from crm.notifications import client_message, staff_notify
-from crm.services import lead_register
+from crm.services import lead_register, notification_create
 from pipeline.services import stage_apply_event
 from programs.tasks import program_generate_task
+from ui.formatting import format_money
 
 from . import gateways
 from .extensions import purchase_fulfil
@@ -390,6 +392,15 @@ def _after_succeeded(payment: Payment, *, actor: User | None) -> None:
     purchase_fulfil(payment=payment)  # e.g. the academy's membership for this payment
     if tariff.grants_paid_program:
         enqueue_on_commit(program_generate_task.name, client.pk, "paid", f"payment:{payment.pk}")
+    notification_create(
+        recipient=client.trainer,
+        kind=Notification.Kind.CLIENT_PAID,
+        client=client,
+        text=_("%(client)s paid %(amount)s for “%(tariff)s”.")
+        % {"client": client, "amount": format_money(payment.amount), "tariff": tariff.name},
+        url=reverse("payments:payment-detail", args=[payment.pk]),
+        dedup_key=f"payment:{payment.pk}:succeeded",
+    )
     staff_notify(
         text=_("Payment received: %(client)s, “%(tariff)s”, %(amount)s ₽ (%(provider)s).")
         % {

@@ -18,6 +18,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -29,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.access import scope_to_user, visible_clients
-from crm.models import Client, User
+from crm.models import Client, Task, User
 from crm.models import Lead as LeadModel
 from crm.selectors import clients_filter, week_start
 
@@ -50,6 +51,10 @@ class Card:
     next_stage: PipelineStage | None = None
     detail_url: str = ""
     move_url: str = ""
+    next_label: str = ""  # the next open task: its title, or its type
+    next_overdue: bool = False
+    paid: Decimal | None = None
+    lost_reason: str = ""  # on Неактивен cards: why the client was lost
 
 
 @dataclass
@@ -96,6 +101,10 @@ def _card(
 ) -> Card:
     days = (now - client.stage_changed_at).days if client.stage_changed_at else None
     stale = bool(stage.expected_days and days is not None and days > stage.expected_days)
+    kind = getattr(client, "next_task_kind", None)
+    lost = ""
+    if stage.code == PipelineStage.Code.INACTIVE:
+        lost = getattr(client, "lost_reason_name", None) or getattr(client, "lost_notes", "") or ""
     return Card(
         client=client,
         days_in_stage=days,
@@ -103,6 +112,11 @@ def _card(
         next_stage=next_stages.get(stage.pk),
         detail_url=_url_pattern("crm:client-detail").format(client.pk),
         move_url=_url_pattern("pipeline:client-move").format(client.pk),
+        next_label=getattr(client, "next_task_title", "")
+        or (str(Task.Kind(kind).label) if kind in Task.Kind.values else ""),
+        next_overdue=bool(client.next_contact_at and client.next_contact_at < now),
+        paid=getattr(client, "paid_total", None),
+        lost_reason=lost,
     )
 
 
@@ -144,6 +158,36 @@ def column_counts(*, user: User, filters: dict, stages: list[PipelineStage]) -> 
     ]
 
 
+def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
+    """What a compact card shows beyond the client row, as subqueries over the (capped) cards:
+    the next open task's type, what the client paid and kept, why an inactive client was lost."""
+    next_task = Task.objects.filter(client=OuterRef("pk"), done_at__isnull=True).order_by("due_at")
+    lost = (
+        StageMove.objects.filter(client=OuterRef("pk"))
+        .exclude(lost_reason__isnull=True, notes="")
+        .order_by("-moved_at", "-id")
+    )
+    queryset = queryset.annotate(
+        next_task_kind=Subquery(next_task.values("kind")[:1]),
+        next_task_title=Subquery(next_task.values("title")[:1]),
+        lost_reason_name=Subquery(lost.values("lost_reason__name")[:1]),
+        lost_notes=Subquery(lost.values("notes")[:1]),
+    )
+    payment = payment_model()
+    if payment is not None:
+        names = {f.name for f in payment._meta.get_fields()}
+        kept = F("amount") - F("refunded_amount") if "refunded_amount" in names else F("amount")
+        paid = (
+            payment.objects.filter(client=OuterRef("pk"), status="succeeded")
+            .order_by()
+            .values("client")
+            .annotate(total=Sum(kept))
+            .values("total")[:1]
+        )
+        queryset = queryset.annotate(paid_total=Subquery(paid))
+    return queryset
+
+
 def board_get(*, user: User, filters: dict, per_column: int = COLUMN_PAGE) -> Board:
     """Columns with counts, sums and the first `per_column` cards of each, in four queries
     whatever the number of clients or stages (one windowed query fetches every column's cards)."""
@@ -158,6 +202,7 @@ def board_get(*, user: User, filters: dict, per_column: int = COLUMN_PAGE) -> Bo
         .select_related("trainer")
         .order_by("stage_id", "position")
     )
+    ranked = _with_card_facts(ranked)
     by_stage = {column.stage.pk: column for column in columns}
     next_stages = _next_stages(stages)
     for client in ranked:
@@ -176,8 +221,7 @@ def column_page(
     """The next cards of one column and the offset after them (None at the end): one query."""
     now = timezone.now()
     rows = list(
-        board_clients(user=user, filters=filters)
-        .filter(stage=stage)
+        _with_card_facts(board_clients(user=user, filters=filters).filter(stage=stage))
         .select_related("trainer")
         .order_by(*CARD_ORDER)[offset : offset + limit + 1]
     )
@@ -188,8 +232,9 @@ def column_page(
 
 
 def card_get(*, client: Client, stages: list[PipelineStage]) -> Card:
-    """The board card of a client on a stage (after a move)."""
-    return _card(client, client.stage, timezone.now(), _next_stages(stages))
+    """The board card of a client on a stage (after a move): one query for its facts."""
+    fresh = _with_card_facts(Client.objects.filter(pk=client.pk)).select_related("trainer").get()
+    return _card(fresh, client.stage, timezone.now(), _next_stages(stages))
 
 
 # --- History API ----------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm import charts
 from crm.access import change_required, get_client_for
 from crm.forms import ClientFilterForm
+from ui import charts
 
 from . import selectors, services
 from .forms import MoveForm, ReorderForm, StageForm

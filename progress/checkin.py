@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import Client
+from ui.charts import fmt
 
-from .charts import fmt
 from .metrics import METRICS, change_tone, good_direction
 from .models import CheckinSession, Period, ProgressJournal, ProgressPhoto
 from .selectors import client_progress_get, program_current

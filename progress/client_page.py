@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from crm.extensions import ClientSection, TimelineItem
 from crm.models import Client
+from ui.charts import fmt
 
-from .charts import fmt
 from .models import ProgressJournal
 from .selectors import client_summary_get
 

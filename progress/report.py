@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from crm.models import Client
 
-from .charts import client_charts
-from .selectors import AUTO, client_progress_get
+from .selectors import AUTO, client_charts, client_progress_get
 
 
 def data_only_fetcher():

@@ -1,14 +1,17 @@
 """Reads of the progress journal: the table of changes, targets, BMI, photos, analytics."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.access import scope_to_user, visible_clients
 from crm.models import Client, User
+from ui import charts
 
 from .metrics import METRICS, Metric, change_tone, good_direction
 from .models import PERIOD_ORDER, ProgressJournal, ProgressPhoto, ProgressTarget
@@ -362,3 +365,39 @@ def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics
         checked_in_this_week=counts["checked"],
         week_start=monday,
     )
+
+
+def client_charts(progress: ClientProgress, fields: Sequence[str]) -> dict:
+    """The charts of one client's page and report: a line per chosen metric and before/now."""
+    targets = {t.metric.field: t.target for t in progress.targets}
+    lines = []
+    for metric in progress.metrics:
+        if metric.field not in fields:
+            continue
+        points = [
+            (f"{entry.measured_on:%d.%m}", getattr(entry, metric.field))
+            for entry in progress.entries
+            if getattr(entry, metric.field) is not None
+        ]
+        lines.append(
+            {
+                "metric": metric,
+                "svg": charts.trend_chart(
+                    points,
+                    title=str(metric.label),
+                    unit=str(metric.unit),
+                    target=targets.get(metric.field),
+                ),
+            }
+        )
+    pairs = []
+    for metric in progress.metrics:
+        start, (current, _entry) = progress.first[metric.field], progress.latest[metric.field]
+        if len([e for e in progress.entries if getattr(e, metric.field) is not None]) < 2:
+            continue
+        tone = change_tone(current - start, good_direction(metric, progress.client.goal))
+        pairs.append((f"{metric.label}, {metric.unit}", start, current, tone))
+    comparison = charts.before_now_chart(
+        pairs, title=_("Before and now"), before=_("Before"), now=_("Now")
+    )
+    return {"lines": lines, "comparison": comparison, "has_comparison": bool(pairs)}

@@ -11,7 +11,6 @@ from crm.access import change_required, get_client_for
 from crm.models import Client
 
 from . import selectors, services
-from .charts import client_charts
 from .forms import MeasurementForm, MetricChoiceForm, PhotoForm, ReportForm, TargetForm
 from .models import Period, ProgressJournal
 from .report import report_pdf
@@ -65,7 +64,7 @@ def _context(request: HttpRequest, client: Client, **extra) -> dict:
     return {
         "client": client,
         "progress": progress,
-        "charts": client_charts(progress, chosen),
+        "charts": selectors.client_charts(progress, chosen),
         "chosen": chosen,
         "journal_key": str(progress.program.pk) if progress.program else "none",
         "metric_form": MetricChoiceForm(initial={"metric": chosen}),

@@ -52,7 +52,7 @@ def test_trainer_takes_the_roll_on_a_phone_one_tap_per_student(page, login):
     assert page.locator('[data-count="present"]').inner_text() == "0"
 
     # A walk-in, found by name.
-    page.fill("input[name=q]", "Лебедев")
+    page.fill("main input[name=q]", "Лебедев")  # the top bar has a search box too
     page.get_by_role("button", name="+ Вера Лебедева").click()
     page.wait_for_selector("text=Вера Лебедева добавлен(а) в перекличку.")
     assert "Ожидается: 3" in page.locator("#roll-counts").inner_text()

@@ -190,3 +190,14 @@ def test_the_ranks_page_takes_a_constant_number_of_queries(client, bjj):
         )
         _attended(other, bjj, 3)
     assert count() == small
+
+
+def test_the_client_page_shows_the_rank_and_its_history(client, bjj):
+    student = ClientFactory()
+    ladder = list(bjj.ranks.order_by("order"))
+    ranks.client_rank_set(client=student, rank=ladder[0], stripes=4, awarded_on=date(2025, 6, 1))
+    ranks.client_rank_set(client=student, rank=ladder[1], awarded_on=date(2026, 9, 1))
+    client.force_login(AdminFactory())
+    page = client.get(reverse("crm:client-detail", args=[student.pk])).content.decode()
+    assert "BJJ: синий" in page
+    assert "01.06.2025 · BJJ: белый · 4▮" in page and "01.09.2026 · BJJ: синий" in page

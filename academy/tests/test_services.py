@@ -362,3 +362,24 @@ def test_roll_call_for_a_future_day_or_a_cancelled_session_is_refused():
         )
     membership.refresh_from_db()
     assert membership.visits_used == 0 and not Attendance.objects.exists()
+
+
+def test_staff_writes_are_in_the_audit_log():
+    from audit.models import AuditEntry
+
+    admin = AdminFactory()
+    membership = MembershipFactory()
+    session = _today_session()
+    services.attendance_mark(
+        session=session, client=membership.client, status="present", actor=admin
+    )
+    services.attendance_mark(
+        session=session, client=membership.client, status="present", actor=admin
+    )
+    services.session_update(session=session, capacity=30, actor=admin)
+
+    entries = list(AuditEntry.objects.order_by("id").values_list("action", "changes", "actor"))
+    assert entries == [
+        ("academy.attendance", {"status": [None, "present"]}, admin.pk),
+        ("academy.session", {"capacity": [10, 30]}, admin.pk),
+    ]

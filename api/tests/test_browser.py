@@ -3,10 +3,12 @@
 import pytest
 
 from crm.tests.factories import TrainerFactory
+from pipeline.services import stages_ensure_defaults
 
 
 @pytest.mark.django_db(transaction=True)
 def test_token_page_and_api_reference(page, login, live_server):
+    stages_ensure_defaults()  # a transactional test starts from flushed tables
     trainer = TrainerFactory(username="browser-api")
     login(trainer)
     page.click("text=API-токены")

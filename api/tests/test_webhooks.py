@@ -13,6 +13,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from api.collect import webhooks_collect
 from api.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from api.webhooks import (
     PAUSE_AFTER_FAILURES,
@@ -87,18 +88,30 @@ def subscription(settings, admin_user):
     receiver.close()
 
 
+def _sweep(capture, minutes: int = 2) -> None:
+    """Beat's minute job, once history has settled: collect new rows, send what is due."""
+    with time_machine.travel(timezone.now() + timedelta(minutes=minutes)):
+        with capture(execute=True):
+            call_command("run_scheduled", "--job", "api-webhooks-send-due")
+
+
 def test_a_new_client_is_delivered_signed(
     subscription, client, trainer, bearer, django_capture_on_commit_callbacks
 ):
     _subscription, receiver = subscription
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/api/v1/clients",
-            {"first_name": "Вебхук", "phone": "+79160000001"},
-            content_type="application/json",
-            **bearer(trainer),
-        )
+    webhooks_collect()  # the collector runs from the start: history before it is not sent
+    response = client.post(
+        "/api/v1/clients",
+        {"first_name": "Вебхук", "phone": "+79160000001"},
+        content_type="application/json",
+        **bearer(trainer),
+    )
     assert response.status_code == 201
+    # Not settled yet (a concurrent transaction may still commit an earlier row): nothing sent.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_scheduled", "--job", "api-webhooks-send-due")
+    assert receiver.requests == []
+    _sweep(django_capture_on_commit_callbacks)
     events = sorted(request["event"] for request in receiver.requests)
     assert events == ["client.created", "client.stage_changed"]
     assert all(request["signed"] for request in receiver.requests)
@@ -106,6 +119,16 @@ def test_a_new_client_is_delivered_signed(
     assert created["body"]["data"]["first_name"] == "Вебхук"
     assert created["body"]["data"]["stage"]["code"] == "first_contact"
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+    # The next pass finds nothing new and sends nothing again.
+    _sweep(django_capture_on_commit_callbacks, minutes=3)
+    assert len(receiver.requests) == 2
+
+
+def test_history_before_the_collector_started_is_not_sent(subscription):
+    ClientFactory()
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        assert webhooks_collect() == 0
+    assert not WebhookDelivery.objects.exists()
 
 
 def test_failed_delivery_is_retried_with_backoff_and_sent_once(subscription):
@@ -229,15 +252,33 @@ def test_a_payment_settled_by_the_provider_is_delivered_once(
         url=receiver.url, events=[WebhookEvent.PAYMENT_SUCCEEDED], actor=admin_user
     )
     try:
+        webhooks_collect()
         payment = PaymentFactory()
         for _ in range(2):  # a duplicated notification
-            with django_capture_on_commit_callbacks(execute=True):
-                payment_transition(
-                    payment=payment, to="succeeded", source=PaymentEvent.Source.WEBHOOK
-                )
+            payment_transition(payment=payment, to="succeeded", source=PaymentEvent.Source.WEBHOOK)
+        _sweep(django_capture_on_commit_callbacks)
         assert [r["event"] for r in receiver.requests] == ["payment.succeeded"]
         data = receiver.requests[0]["body"]["data"]
         assert (data["id"], data["status"], data["source"]) == (payment.pk, "succeeded", "webhook")
         assert receiver.requests[0]["signed"]
+    finally:
+        receiver.close()
+
+
+def test_a_delivered_program_is_sent_once(settings, admin_user, django_capture_on_commit_callbacks):
+    from programs.tests.factories import TrainingProgramFactory
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    holder = {}
+    receiver = Receiver(lambda: holder["subscription"].secret)
+    holder["subscription"] = subscription_save(
+        url=receiver.url, events=[WebhookEvent.PROGRAM_DELIVERED], actor=admin_user
+    )
+    try:
+        webhooks_collect()
+        program = TrainingProgramFactory(delivered_at=timezone.now())
+        _sweep(django_capture_on_commit_callbacks)
+        _sweep(django_capture_on_commit_callbacks, minutes=4)  # the overlap re-reads it: no resend
+        assert [r["body"]["data"]["id"] for r in receiver.requests] == [program.pk]
     finally:
         receiver.close()

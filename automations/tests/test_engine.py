@@ -217,3 +217,25 @@ def test_conditions_filter_in_the_same_query(rule):
         stuck_clients(1, source="vk_ads")
     with time_machine.travel(NOON, tick=False):
         assert [cid for cid, _ in rule_candidates(rule)] == [mine.pk]
+
+
+def test_a_lost_hand_over_is_resent_and_nothing_goes_twice(
+    rule, settings, django_capture_on_commit_callbacks
+):
+    """A worker killed between recording the runs and the bot queuing them: the next pass hands
+    them over again; a redelivered batch queues nothing twice (the bot's dedupe key per run)."""
+    from automations.services import runs_resend_lost
+    from botapp.services import automation_send
+
+    with time_machine.travel(NOON - timedelta(days=2), tick=False):
+        stuck_clients(2)
+    with time_machine.travel(NOON, tick=False):
+        engine_run()  # on-commit hand-over not executed: as if the worker died right after commit
+    assert not OutboundMessage.objects.filter(dedupe_key__startswith="auto:").exists()
+    with time_machine.travel(NOON + timedelta(minutes=5), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert runs_resend_lost() == 2
+        assert runs_resend_lost() == 0  # handed over: the runs now point at their messages
+    ids = list(Run.objects.values_list("pk", flat=True))
+    automation_send(run_ids=ids)  # a redelivered batch
+    assert OutboundMessage.objects.filter(dedupe_key__startswith="auto:").count() == 2

@@ -1,6 +1,10 @@
 """/start, the main menu, FAQ, contacts, /cancel and messages outside any flow."""
 
+from django.utils.translation import gettext as _
+
+from crm.models import Notification
 from crm.notifications import staff_notify
+from crm.services import notification_create
 
 from .. import callbacks as cb
 from .. import replies
@@ -63,6 +67,14 @@ def inbox(ctx: Ctx) -> None:
         staff_notify(
             text=ctx.texts.get("staff_inbox", name=client.full_name, text=ctx.text[:3000]),
             client=client,
+        )
+        # The client's own trainer sees it under the bell; a replayed update notifies once.
+        notification_create(
+            recipient=client.trainer,
+            kind=Notification.Kind.CLIENT_WROTE,
+            client=client,
+            text=_("%(name)s wrote: %(text)s") % {"name": client.full_name, "text": ctx.text[:200]},
+            dedup_key=f"telegram-update:{ctx.update.update_id}",
         )
     ctx.say(ctx.texts.get("inbox_ack"))
 

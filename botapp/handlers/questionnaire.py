@@ -3,6 +3,7 @@
 
 from crm.notifications import staff_notify
 from crm.services import questionnaire_complete
+from marketing.attribution import funnel_questionnaire_completed, funnel_questionnaire_started
 
 from .. import callbacks as cb
 from .. import questionnaire as q
@@ -17,6 +18,7 @@ def start(ctx: Ctx) -> None:
     chat = ctx.chat
     chat.state, chat.step, chat.answers, chat.editing = State.QUESTIONNAIRE, q.FIRST, {}, False
     chat.save()
+    funnel_questionnaire_started(client=ctx.client)  # for the average time per source and post
     ctx.say(ctx.texts.get("q_intro"))
     _ask(ctx)
 
@@ -98,6 +100,7 @@ def on_edit_answer(ctx: Ctx) -> None:
 def complete(ctx: Ctx) -> None:
     client, answers = ctx.client, dict(ctx.chat.answers)
     questionnaire_complete(client=client, values=q.client_values(answers))
+    funnel_questionnaire_completed(client=client)
     ctx.reset()
     if not client.is_preview:
         staff_notify(

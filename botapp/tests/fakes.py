@@ -188,6 +188,12 @@ class FakeBotAPI:
                 call,
                 document={"file_id": "F1", "file_unique_id": "U1", "file_name": filename},
             )
+        if method == "sendPhoto":
+            return self._message(
+                call,
+                caption=call.params.get("caption", ""),
+                photo=[{"file_id": "P1", "file_unique_id": "PU1", "width": 4, "height": 4}],
+            )
         if method == "getUpdates":
             updates, self.updates = self.updates, []
             return updates

@@ -135,3 +135,18 @@ def test_message_before_start_still_finds_or_creates_the_client(fake_telegram, p
     client = Client.objects.get(telegram_id=USER)
     assert client.stage.code == "first_contact"
     assert fake_telegram.sent("sendMessage", chat_id=ADMIN_CHAT)  # new lead + the question
+
+
+def test_free_text_notifies_the_clients_trainer_under_the_bell_once(fake_telegram, post_update):
+    from crm.models import Notification
+    from crm.tests.factories import TrainerFactory
+
+    post_update(f.message(USER, "/start"))
+    trainer = TrainerFactory()
+    Client.objects.update(trainer=trainer)
+    update = f.message(USER, "Можно перенести тренировку на вечер?")
+    post_update(update)
+    post_update(update)  # Telegram retried the same update
+
+    note = Notification.objects.get(recipient=trainer)
+    assert note.kind == "client_wrote" and "перенести тренировку" in note.text

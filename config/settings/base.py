@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "ui",
+    "marketing",
     "ops",
     "privacy",
     "automations",
@@ -327,6 +329,25 @@ PROGRAM_FREE_WEEKS = env.int("PROGRAM_FREE_WEEKS", default=1)
 
 # Websites allowed to post the contact form from a browser (CORS), e.g. https://trainer.example.com
 WEBSITE_FORM_ALLOWED_ORIGINS = env.list("WEBSITE_FORM_ALLOWED_ORIGINS", default=[])
+
+# Marketing: the bot's public username (for t.me deep links; website settings may override it), the
+# channel and VK community that scheduled posts go to, and the website chat's limits.
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
+TELEGRAM_CHANNEL_ID = env.str("TELEGRAM_CHANNEL_ID", default="")
+VK_API_BASE_URL = env.str("VK_API_BASE_URL", default="https://api.vk.com/method").rstrip("/")
+VK_ACCESS_TOKEN = env.str("VK_ACCESS_TOKEN", default="")
+VK_GROUP_ID = env.str("VK_GROUP_ID", default="")
+VK_API_VERSION = env.str("VK_API_VERSION", default="5.199")
+# The chat answers while the visitor waits: a short LLM timeout, then the standard answer.
+CHAT_LLM_TIMEOUT = env.float("CHAT_LLM_TIMEOUT", default=12.0)
+CHAT_MAX_CHARS = env.int("CHAT_MAX_CHARS", default=1000)
+CHAT_RATE_PER_ADDRESS = env.int("CHAT_RATE_PER_ADDRESS", default=60)  # messages per hour
+CHAT_RATE_PER_VISITOR = env.int("CHAT_RATE_PER_VISITOR", default=20)  # messages per 10 minutes
+# Scheduled social posts go out at the first check after their time.
+CELERY_BEAT_SCHEDULE["marketing-posts-publish"] = {
+    "task": "marketing.posts_publish_due",
+    "schedule": 600,
+}
 
 # Timeout in seconds for every call to an outside service.
 EXTERNAL_HTTP_TIMEOUT = env.float("EXTERNAL_HTTP_TIMEOUT", default=15.0)

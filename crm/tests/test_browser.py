@@ -16,6 +16,7 @@ def test_trainer_logs_in_sees_dashboard_and_marks_a_follow_up_done(page, login):
     )
 
     login(trainer)
+    page.goto("/overview/")  # a trainer's home is Today; the overview keeps the follow-up list
 
     assert page.locator("h1").inner_text() == "Панель"
     follow_ups = page.locator("#follow-ups")

@@ -253,7 +253,7 @@ def test_another_trainers_client_is_404_everywhere(client, trainer, other):
         == 404
     )
     assert client.post(reverse("crm:client-action", args=[pk]), {"kind": "call"}).status_code == 404
-    assert client.post(reverse("crm:client-next-contact", args=[pk]), {}).status_code == 404
+    assert client.post(reverse("crm:client-task-create", args=[pk]), {}).status_code == 404
     other.refresh_from_db()
     assert other.stage.code == "first_contact" and not other.actions.exists()
 
@@ -275,7 +275,7 @@ def test_read_only_sees_the_client_page_but_changes_nothing(client, own):
         == 403
     )
     assert client.post(reverse("crm:client-action", args=[pk]), {"kind": "call"}).status_code == 403
-    assert client.post(reverse("crm:client-next-contact", args=[pk]), {}).status_code == 403
+    assert client.post(reverse("crm:client-task-create", args=[pk]), {}).status_code == 403
     own.refresh_from_db()
     assert own.stage.code == "first_contact" and not own.actions.exists()
 
@@ -406,30 +406,41 @@ def test_log_an_action_in_the_future_is_refused(client, trainer, own):
     assert response.status_code == 200 and not own.actions.exists()
 
 
-def test_set_and_clear_the_next_contact(client, trainer, own):
+def test_the_next_contact_is_the_earliest_open_task(client, trainer, own):
     client.force_login(trainer)
-    url = reverse("crm:client-next-contact", args=[own.pk])
-    when = (timezone.localtime() + timedelta(days=3)).replace(second=0, microsecond=0)
+    url = reverse("crm:client-task-create", args=[own.pk])
+    later = (timezone.localtime() + timedelta(days=3)).replace(second=0, microsecond=0)
+    sooner = later - timedelta(days=2)
 
-    client.post(url, {"next_contact_at": when.strftime("%Y-%m-%dT%H:%M")}, **HTMX)
-    own.refresh_from_db()
-    assert own.next_contact_at == when
-
-    client.post(url, {"next_contact_at": ""})
-    own.refresh_from_db()
-    assert own.next_contact_at is None
-
-
-def test_next_contact_in_the_past_is_refused(client, trainer, own):
-    client.force_login(trainer)
-    past = timezone.localtime() - timedelta(days=3)
-    client.post(
-        reverse("crm:client-next-contact", args=[own.pk]),
-        {"next_contact_at": past.strftime("%Y-%m-%dT%H:%M")},
+    client.post(url, {"kind": "call", "due_at": later.strftime("%Y-%m-%dT%H:%M")}, **HTMX)
+    response = client.post(
+        url,
+        {"kind": "meeting", "due_at": sooner.strftime("%Y-%m-%dT%H:%M"), "title": "Пробная"},
         **HTMX,
     )
     own.refresh_from_db()
-    assert own.next_contact_at is None
+    assert own.next_contact_at == sooner
+    assert "Пробная" in response.content.decode()
+    assert list(own.tasks.values_list("assignee", flat=True)) == [trainer.pk, trainer.pk]
+
+    # Done with the sooner one: the next contact moves to the later task by itself.
+    sooner_task = own.tasks.get(title="Пробная")
+    client.post(reverse("crm:task-done", args=[sooner_task.pk]), {"outcome": "reached"})
+    own.refresh_from_db()
+    assert own.next_contact_at == later
+
+
+def test_a_task_in_the_past_is_refused(client, trainer, own):
+    client.force_login(trainer)
+    past = timezone.localtime() - timedelta(days=3)
+    response = client.post(
+        reverse("crm:client-task-create", args=[own.pk]),
+        {"kind": "call", "due_at": past.strftime("%Y-%m-%dT%H:%M")},
+        **HTMX,
+    )
+    own.refresh_from_db()
+    assert own.next_contact_at is None and not own.tasks.exists()
+    assert "не может быть в прошлом" in response.content.decode()
 
 
 def _long_history(own, trainer, history):
@@ -451,8 +462,8 @@ def test_client_page_own_query_count_does_not_grow(
     own = ClientFactory(trainer=trainer)
     _long_history(own, trainer, history)
     client.force_login(trainer)
-    # session, user, client, stages, lost reasons, actions, contacts, moves
-    with django_assert_num_queries(8):
+    # session, user, client, stages, lost reasons, open tasks, actions, contacts, moves
+    with django_assert_num_queries(9):
         response = client.get(reverse("crm:client-detail", args=[own.pk]))
     assert len(response.context["timeline"]) == min(3 * history, 50)
 
@@ -483,7 +494,7 @@ def test_dashboard_lists_stale_clients(client, trainer):
     )
     client.force_login(trainer)
 
-    response = client.get(reverse("crm:dashboard"))
+    response = client.get(reverse("crm:overview"))
 
     assert response.context["dashboard"].stale == [stuck]
     assert fresh not in response.context["dashboard"].stale

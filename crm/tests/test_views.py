@@ -30,7 +30,7 @@ def test_dashboard_shows_real_numbers_for_the_trainers_own_clients(client):
     LeadFactory(client=mine, created_at=now - timedelta(days=30))
     client.force_login(trainer)
 
-    dashboard = client.get("/").context["dashboard"]
+    dashboard = client.get("/overview/").context["dashboard"]
 
     counts = {row.stage.code: row.clients for row in dashboard.stages}
     assert counts["consultation"] == 2 and counts["first_contact"] == 1 and counts["active"] == 0
@@ -45,10 +45,10 @@ def test_dashboard_queries_do_not_grow_with_clients(client, django_assert_num_qu
     ClientFactory.create_batch(3, trainer=trainer, next_contact_at=timezone.now())
     # +2 since the dashboard lists clients stuck past their stage's expected days
     with django_assert_num_queries(10) as small:
-        client.get("/")
+        client.get("/overview/")
     ClientFactory.create_batch(40, trainer=trainer, next_contact_at=timezone.now())
     with django_assert_num_queries(len(small.captured_queries)):
-        client.get("/")
+        client.get("/overview/")
 
 
 def test_follow_up_cannot_be_rescheduled_into_the_past(client):
@@ -134,7 +134,7 @@ def test_bot_preview_clients_stay_out_of_the_numbers(client):
     ClientFactory(stage=stage("consultation"), is_preview=True)
     client.force_login(admin)
 
-    dashboard = client.get("/").context["dashboard"]
+    dashboard = client.get("/overview/").context["dashboard"]
     counts = {row.stage.code: row.clients for row in dashboard.stages}
     assert counts["consultation"] == 1 and dashboard.total_clients == 1
     analytics = analytics_get(user=admin)

@@ -372,3 +372,25 @@ def test_poll_cancels_a_payment_that_never_reached_yookassa(yookassa, enqueued):
     assert services.payments_check_pending().changed == 1
     payment.refresh_from_db()
     assert payment.status == Payment.Status.CANCELED
+
+
+def test_success_notifies_the_clients_trainer_once_under_the_bell():
+    from crm.models import Notification
+    from crm.tests.factories import TrainerFactory
+
+    trainer = TrainerFactory()
+    payment = PaymentFactory(
+        client=consultation_client(trainer=trainer, first_name="Анна", last_name="Ким"),
+        amount=Decimal("14990.00"),
+        status=Payment.Status.PENDING,
+    )
+    succeed(payment)
+    services.payment_transition(
+        payment=payment, to=Payment.Status.SUCCEEDED, source=services.Source.POLL
+    )
+
+    note = Notification.objects.get(recipient=trainer)
+    assert (
+        note.kind == "client_paid" and "14\u202f990\u00a0₽" in note.text and "Анна Ким" in note.text
+    )
+    assert note.url == f"/payments/{payment.pk}/"

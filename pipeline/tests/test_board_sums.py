@@ -87,4 +87,4 @@ def test_columns_sum_what_visible_clients_paid_and_kept(client, pay, django_asse
     client.force_login(trainer)
     with django_assert_num_queries(6):  # one more than without payments: the sums
         page = client.get(reverse("pipeline:board"))
-    assert "400,50 ₽" in page.content.decode()
+    assert "400,50\u00a0₽" in page.content.decode()  # one money format, no wrap before ₽

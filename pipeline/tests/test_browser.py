@@ -38,6 +38,13 @@ def wider_than_screen(page) -> list[str]:
     )
 
 
+def card_action(page, client, name):
+    """Card actions sit behind the card's ⋯ menu."""
+    card = page.locator(f"#card-{client.pk}")
+    card.locator(".card-menu summary").click()
+    card.get_by_role("button", name=name).click()
+
+
 def clean(page):
     assert page.csp_violations == [] and page.js_errors == []
 
@@ -79,7 +86,7 @@ def test_move_with_the_arrow_button_and_with_the_modal(page, login, stages, trai
     login(trainer)
     page.goto("/pipeline/")
 
-    page.locator(f"#card-{ira.pk}").get_by_role("button", name="→ Принимают решение").click()
+    card_action(page, ira, "→ Принимают решение")
     page.wait_for_selector(
         f'section.column[data-stage-id="{stages["deciding"].pk}"] #card-{ira.pk}'
     )
@@ -186,7 +193,7 @@ def test_phone_width_board_buttons_and_pages_fit(page, login, stages, trainer):
 
     page.goto("/pipeline/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the board scrolls inside
-    page.locator(f"#card-{ira.pk}").get_by_role("button", name="→ Консультация").click()
+    card_action(page, ira, "→ Консультация")
     page.wait_for_selector(
         f'section.column[data-stage-id="{stages["consultation"].pk}"] #card-{ira.pk}'
     )
@@ -247,4 +254,41 @@ def test_stage_settings_reorder_by_buttons_and_drag_and_refused_delete(
     page.locator("#messages .alert-error").wait_for()
     assert "Пробная тренировка" in page.locator("#messages").inner_text()
     assert PipelineStage.objects.filter(pk=trial.pk).exists()
+    clean(page)
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1366, 900)], ids=["phone", "laptop"])
+def test_the_board_fits_the_window_whatever_the_number_of_cards(page, login, stages, trainer, size):
+    """The page is the window: columns scroll on their own, the page never grows with cards."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    ClientFactory.create_batch(2, trainer=trainer, stage=stages["first_contact"])
+    login(trainer)
+    page.goto("/pipeline/")
+    few = page.evaluate("document.scrollingElement.scrollHeight")
+
+    ClientFactory.create_batch(45, trainer=trainer, stage=stages["first_contact"])
+    ClientFactory.create_batch(12, trainer=trainer, stage=stages["inactive"])
+    page.reload()
+    many = page.evaluate("document.scrollingElement.scrollHeight")
+    assert few == many == size[1]
+    first = page.locator(f"#column-cards-{stages['first_contact'].pk}")
+    assert first.evaluate("el => el.scrollHeight > el.clientHeight")  # the column scrolls itself
+    head = page.locator(f"#column-head-{stages['first_contact'].pk}")
+    top = head.bounding_box()["y"]
+    first.evaluate("el => el.scrollTop = el.scrollHeight")
+    assert head.bounding_box()["y"] == top and head.is_visible()  # the header stays put
+    assert "47" in head.inner_text()
+
+    if size[0] >= 1366:  # all seven columns on screen at once
+        for column in page.locator("section.column").all():
+            box = column.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size[0] + 1
+    else:  # a phone: stage tabs take you to a column
+        page.locator(".stage-tabs a", has_text="Неактивен").click()
+        inactive = page.locator(f"#column-{stages['inactive'].pk}")
+        page.wait_for_function(
+            "el => { const b = el.getBoundingClientRect(); return b.left >= -1 && b.left < 40; }",
+            arg=inactive.element_handle(),
+        )
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     clean(page)

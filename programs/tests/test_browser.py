@@ -44,6 +44,6 @@ def test_trainer_edits_adds_and_removes_exercises_inline(page, login):
     assert page.csp_violations == [] and page.js_errors == []
 
     page.goto("/programs/")
-    page.fill("input[name=q]", "Лев")
+    page.fill("main input[name=q]", "Лев")
     page.wait_for_selector("#program-results >> text=Лев")
     assert page.csp_violations == [] and page.js_errors == []

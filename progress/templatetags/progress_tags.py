@@ -1,6 +1,6 @@
 from django import template
 
-from ..charts import fmt
+from ui.charts import fmt
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ SHOTS = os.environ.get("PROGRESS_SCREENSHOTS")  # a folder: save screenshots to 
 
 
 def weight_points(page) -> int:
-    return page.locator('#charts figure[data-metric="weight"] circle').count()
+    return page.locator('#charts figure[data-metric="weight"] g.point').count()
 
 
 def test_trainer_adds_a_week_and_sees_the_chart_update(page, login):

@@ -21,6 +21,94 @@
   document.addEventListener("DOMContentLoaded", function () { applyColors(document); });
   document.addEventListener("htmx:afterSwap", function (event) { applyColors(event.target); });
 
+  // --- Top bar search: Ctrl-K (or "/") focuses it; results drop down as you type (htmx);
+  // arrows move through them, Enter opens, Escape closes.
+  function searchParts() {
+    var input = document.getElementById("top-search");
+    return input ? { input: input, box: document.getElementById("search-results") } : null;
+  }
+  function searchOptions(box) { return Array.prototype.slice.call(box.querySelectorAll("[role=option]")); }
+  function showResults(parts, show) {
+    parts.box.hidden = !show;
+    parts.input.setAttribute("aria-expanded", show ? "true" : "false");
+  }
+  function moveActive(parts, step) {
+    var options = searchOptions(parts.box);
+    if (!options.length) { return; }
+    var index = options.indexOf(document.activeElement);
+    var next = index + step;
+    if (next < 0) { parts.input.focus(); return; }
+    options[Math.min(next, options.length - 1)].focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    var parts = searchParts();
+    if (!parts) { return; }
+    var typing = /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName) || document.activeElement.isContentEditable;
+    if ((event.ctrlKey || event.metaKey) && (event.key === "k" || event.key === "K")) {
+      event.preventDefault();
+      parts.input.focus();
+      parts.input.select();
+      return;
+    }
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      parts.input.focus();
+      return;
+    }
+    var inSearch = parts.input === document.activeElement || parts.box.contains(document.activeElement);
+    if (!inSearch) { return; }
+    if (event.key === "ArrowDown") { event.preventDefault(); showResults(parts, true); moveActive(parts, 1); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); moveActive(parts, -1); }
+    else if (event.key === "Escape" && !parts.box.hidden) {
+      // First Escape closes the results and keeps the text; a second one clears it (the browser's own).
+      event.preventDefault();
+      showResults(parts, false);
+      parts.input.focus();
+    }
+    else if (event.key === "Enter" && document.activeElement === parts.input) {
+      var first = searchOptions(parts.box)[0];
+      if (first && !parts.box.hidden) { event.preventDefault(); window.location.assign(first.href); }
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var parts = searchParts();
+    if (parts && event.target === parts.box) {
+      showResults(parts, parts.input.value.trim() !== "" && parts.box.children.length > 0);
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    var parts = searchParts();
+    if (!parts) { return; }
+    var form = parts.input.form;
+    if (form.contains(event.target)) {
+      if (event.target === parts.input && parts.box.children.length && parts.input.value.trim()) { showResults(parts, true); }
+    } else { showResults(parts, false); }
+  });
+  document.addEventListener("click", function (event) {
+    var parts = searchParts();
+    if (parts && !parts.input.form.contains(event.target)) { showResults(parts, false); }
+  });
+
+  // --- Quick add: "+" opens the lead form in a dialog (the link works without script too).
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-quick-add]");
+    var dialog = document.getElementById("quick-add");
+    if (opener && dialog && window.htmx && dialog.showModal) {
+      event.preventDefault();
+      window.htmx.ajax("GET", opener.getAttribute("href"), { target: "#quick-add-body", swap: "innerHTML" }).then(function () {
+        if (!dialog.open) { dialog.showModal(); }
+        var field = dialog.querySelector("input:not([type=hidden])");
+        if (field) { field.focus(); }
+      });
+      return;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var open = closer.closest("dialog");
+      if (open) { open.close(); } else { window.history.back(); }
+    }
+  });
+
   // A failed htmx request shows a message instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("messages");

@@ -140,7 +140,7 @@
   // Clicking a card (not one of its links or buttons) opens the move modal.
   document.addEventListener("click", function (event) {
     var card = event.target.closest(".kanban-card");
-    if (!card || event.target.closest("a, button, input, select, textarea")) { return; }
+    if (!card || event.target.closest("a, button, input, select, textarea, summary, .card-menu")) { return; }
     var opener = card.querySelector(".card-open");
     if (opener) { opener.click(); }
   });

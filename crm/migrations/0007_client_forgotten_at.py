@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0004_merge_20261122_0933'),
+        ('crm', '0006_tasks_notifications'),
     ]
 
     operations = [
