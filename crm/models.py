@@ -67,6 +67,19 @@ class User(AbstractUser):
         return self.is_superuser or self.role != self.Role.READ_ONLY
 
 
+def validate_birth_date(value) -> None:
+    """Born between 1900 and today: 0001, 1800 or 2099 are typos, not clients."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    if not datetime.date(1900, 1, 1) <= value <= timezone.localdate():
+        raise ValidationError(
+            _("Enter a birth date between 1900 and today."), code="birth_date_range"
+        )
+
+
 SEARCH_FIELDS = ("first_name", "last_name", "telegram_username", "email", "phone")
 
 
@@ -146,7 +159,9 @@ class Client(models.Model):
     email = models.EmailField(_("email"), blank=True)
 
     gender = models.CharField(_("gender"), max_length=8, choices=Gender, blank=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    birth_date = models.DateField(
+        _("birth date"), null=True, blank=True, validators=[validate_birth_date]
+    )
     age = models.PositiveSmallIntegerField(
         _("age"), null=True, blank=True, validators=[MinValueValidator(10), MaxValueValidator(100)]
     )

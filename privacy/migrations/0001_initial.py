@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('crm', '0007_client_forgotten_at'),
+        ('crm', '0008_client_forgotten_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

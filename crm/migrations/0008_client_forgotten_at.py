@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0006_tasks_notifications'),
+        ('crm', '0007_birth_date_range'),
     ]
 
     operations = [
