@@ -108,7 +108,7 @@ def start_celery_worker(queue: str, *, log_name: str = "") -> subprocess.Popen:
                 "-P",
                 "solo",
                 "-Q",
-                queue,
+                f"{queue},{queue}.urgent",
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",

@@ -76,7 +76,7 @@ def main() -> None:
 
     log = (ROOT / "var" / f"{queue}.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", f"{queue},{queue}.urgent",
          "--concurrency", str(args.workers), "--without-heartbeat", "--without-gossip",
          "--without-mingle", "-l", "warning"],
         cwd=ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT,

@@ -99,16 +99,42 @@ def keyboard(rows: list[list[Button]]) -> dict:
     return markup.to_dict()
 
 
+# Telegram's ids fit in 52 bits (preview chats sit just below -2**53); what is beyond is forged.
+MAX_ID = 2**62
+
+
 def parse_update(payload: dict) -> Update:
-    """A python-telegram-bot Update from webhook JSON; ValueError if it is not one."""
+    """A python-telegram-bot Update from webhook JSON; ValueError if it is not one.
+
+    A text of nothing but blanks (Telegram sends none) is dropped, so handlers see a message
+    without text rather than an empty command.
+    """
     if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
         raise ValueError("not a Telegram update")
+    if not -MAX_ID < payload["update_id"] < MAX_ID:
+        raise ValueError("update_id out of range")
+    for key in ("message", "edited_message"):
+        body = payload.get(key)
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("text"), str)
+            and not body["text"].strip()
+        ):
+            del body["text"]
+            body.pop("entities", None)
     try:
         update = Update.de_json(payload, None)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except Exception as exc:
         raise ValueError(f"malformed update: {exc}") from exc
     if update is None:
         raise ValueError("empty update")
+    for value in (
+        getattr(update.effective_chat, "id", 0),
+        getattr(update.effective_user, "id", 0),
+        getattr(update.effective_message, "message_id", 0),
+    ):
+        if not isinstance(value, int) or not -MAX_ID < value < MAX_ID:
+            raise ValueError("id out of range")
     return update
 
 

@@ -18,6 +18,9 @@ class TelegramUpdate(models.Model):
     source = models.CharField(_("source"), max_length=8, choices=Source, default=Source.WEBHOOK)
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Tries that ended in a database error; after a few the update is given up (and the chat's
+    # later updates go on) instead of blocking the chat for ever.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
@@ -65,6 +68,8 @@ class BotChat(models.Model):
     promo_code = models.CharField(_("promo code for the next purchase"), max_length=32, blank=True)
     # A worker sending this chat's messages holds the lease, so messages leave in order.
     outbox_lease_until = models.DateTimeField(null=True, blank=True)
+    # When the chat's next flush task is due: one scheduled flush per chat, however many messages.
+    outbox_flush_due_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -90,6 +95,8 @@ class OutboundMessage(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
+        # Gave up after repeated errors; the staff chat was told. The chat's next messages go on.
+        DEAD = "dead", _("Dead letter")
 
     chat_id = models.BigIntegerField(_("chat id"), db_index=True)
     client = models.ForeignKey(
@@ -117,6 +124,9 @@ class OutboundMessage(models.Model):
         _("status"), max_length=8, choices=Status, default=Status.PENDING, db_index=True
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # While "sending": the worker's claim. A claim that ran out means the worker died mid-send, and
+    # the message is sent again (Telegram has no idempotency key: at least once beats never).
+    claimed_until = models.DateTimeField(null=True, blank=True)
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

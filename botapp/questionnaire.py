@@ -4,11 +4,12 @@ The choices and names come from crm's vocabulary (the `Client` fields' choices a
 by crm's catalogue), so the bot, the client card and program selection key off the same values."""
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.text import capfirst
 
 from crm.models import Client
+from crm.numbers import parse_plain_decimal
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,8 @@ def validate(question: Question, raw: str) -> str:
                 return value
         if not question.maximum:
             raise AnswerError("err_choice")
-    try:
-        number = Decimal(raw.replace(",", ".")) if len(raw) <= 12 else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+    number = parse_plain_decimal(raw) if len(raw) <= 12 else None
+    if number is None:
         raise AnswerError("err_number", example=question.example)
     if not question.decimals and number != number.to_integral_value():
         raise AnswerError("err_number", example=question.example)

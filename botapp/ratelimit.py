@@ -1,10 +1,11 @@
 """Telegram's sending limits, shared by every worker process (PTB's own limiter is per process).
 
-Each key holds a theoretical arrival time (GCRA, a token bucket in one number). `reserve` atomically
-takes the next slot for the chat (1 message/s, with a short burst so a reply of two or three messages
-leaves at once) and then the next global slot no earlier than that (30 messages/s) and tells the
-caller how long to wait. In Redis (REDIS_URL set) a Lua script makes it atomic; otherwise a row per key
-locked in the database does.
+Each key holds a theoretical arrival time (GCRA, a token bucket in one number). `try_reserve` takes,
+in one atomic step, the chat's next slot (1 message/s with a short burst, so a reply of two or three
+messages leaves at once; 20 a minute in a group) and the global one (30 messages/s) — or, when the
+earliest common slot is further away than the caller will wait, takes nothing and says how long to
+come back after. So a chat that must wait never pushes everyone else's global slot into the future.
+In Redis (REDIS_URL set) a Lua script makes it atomic; otherwise rows locked in the database do.
 """
 
 import math
@@ -18,15 +19,21 @@ from .models import RateSlot
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
-local earliest = tonumber(ARGV[2])
-local interval = tonumber(ARGV[3])
-local allowance = tonumber(ARGV[4])
-local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
-local tat = math.max(now, earliest, stored)
-local start = math.max(now, earliest, tat - allowance)
-local ttl = math.ceil((tat + interval - now) * 1000) + 1000
-redis.call('SET', KEYS[1], string.format('%.6f', tat + interval), 'PX', ttl)
-return string.format('%.6f', start)
+local chat_interval = tonumber(ARGV[2])
+local chat_allow = tonumber(ARGV[3])
+local glob_interval = tonumber(ARGV[4])
+local max_wait = tonumber(ARGV[5])
+local chat_tat = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local glob_tat = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
+local start = math.max(now, chat_tat - chat_allow, glob_tat)
+if start - now > max_wait then
+  return {0, string.format('%.6f', start)}
+end
+local new_chat = math.max(chat_tat, start) + chat_interval
+local new_glob = math.max(glob_tat, start) + glob_interval
+redis.call('SET', KEYS[1], string.format('%.6f', new_chat), 'PX', math.ceil((new_chat - now) * 1000) + 1000)
+redis.call('SET', KEYS[2], string.format('%.6f', new_glob), 'PX', math.ceil((new_glob - now) * 1000) + 1000)
+return {1, string.format('%.6f', start)}
 """
 
 _PUSH = """
@@ -51,44 +58,77 @@ def _key(name: str) -> str:
     return f"tg-rate:{name}"
 
 
-def _reserve_redis(key: str, earliest: float, interval: float, burst: int = 1) -> float:
+def chat_limits(chat_id: int | str) -> tuple[float, int]:
+    """(seconds between messages, burst) for a chat: groups and channels (negative ids, "@name")
+    get ~20 a minute."""
+    try:
+        is_group = int(chat_id) < 0
+    except (TypeError, ValueError):
+        is_group = True  # a channel's @username
+    if is_group:
+        return 60.0 / settings.TELEGRAM_RATE_PER_GROUP_MINUTE, 1
+    return 1.0 / settings.TELEGRAM_RATE_PER_CHAT, settings.TELEGRAM_BURST_PER_CHAT
+
+
+# Both return (taken, the slot's start as Unix time).
+def _reserve_redis(chat_key: str, interval: float, allowance: float, max_wait: float):
     client = _redis(settings.REDIS_URL)
-    allowance = max(0, burst - 1) * interval
-    start = client.eval(_RESERVE, 1, _key(key), time.time(), earliest, interval, allowance)
-    return float(start)
-
-
-def _reserve_db(key: str, earliest: float, interval: float, burst: int = 1) -> float:
-    """The slot's start (Unix time). Messages may run `burst` ahead of the steady rate."""
-    RateSlot.objects.get_or_create(key=key)
-    with transaction.atomic():
-        slot = RateSlot.objects.select_for_update().get(key=key)
-        now = time.time()
-        tat = max(now, earliest, slot.next_at)
-        start = max(now, earliest, tat - max(0, burst - 1) * interval)
-        slot.next_at = tat + interval
-        slot.save(update_fields=["next_at"])
-    return start
-
-
-def reserve(chat_id: int) -> float:
-    """Take the next sending slot for this chat; returns seconds to wait before sending (≥ 0)."""
-    take = _reserve_redis if settings.REDIS_URL else _reserve_db
-    chat_start = take(
-        f"chat:{chat_id}",
-        0.0,
-        1 / settings.TELEGRAM_RATE_PER_CHAT,
-        settings.TELEGRAM_BURST_PER_CHAT,
+    taken, wait = client.eval(
+        _RESERVE,
+        2,
+        _key(chat_key),
+        _key("global"),
+        time.time(),
+        interval,
+        allowance,
+        1.0 / settings.TELEGRAM_RATE_GLOBAL,
+        max_wait if math.isfinite(max_wait) else 1e12,
     )
-    start = take("global", chat_start, 1 / settings.TELEGRAM_RATE_GLOBAL)
-    return max(0.0, start - time.time())
+    return bool(int(taken)), float(wait)
 
 
-def hold(chat_id: int, seconds: float) -> None:
+def _reserve_db(chat_key: str, interval: float, allowance: float, max_wait: float):
+    # Rows are locked chat first, then global, by every caller: no deadlock.
+    RateSlot.objects.get_or_create(key=chat_key)
+    RateSlot.objects.get_or_create(key="global")
+    with transaction.atomic():
+        chat = RateSlot.objects.select_for_update().get(key=chat_key)
+        glob = RateSlot.objects.select_for_update().get(key="global")
+        now = time.time()
+        chat_tat, glob_tat = max(now, chat.next_at), max(now, glob.next_at)
+        start = max(now, chat_tat - allowance, glob_tat)
+        if start - now > max_wait:
+            return False, start
+        chat.next_at = max(chat_tat, start) + interval
+        glob.next_at = max(glob_tat, start) + 1.0 / settings.TELEGRAM_RATE_GLOBAL
+        chat.save(update_fields=["next_at"])
+        glob.save(update_fields=["next_at"])
+    return True, start
+
+
+def try_reserve(chat_id: int | str, *, max_wait: float) -> tuple[bool, float]:
+    """Take the chat's and the global sending slot if the send can start within `max_wait` seconds.
+
+    Returns (True, seconds to wait before sending) — or (False, seconds after which to ask again),
+    having taken nothing.
+    """
+    interval, burst = chat_limits(chat_id)
+    allowance = max(0, burst - 1) * interval
+    take = _reserve_redis if settings.REDIS_URL else _reserve_db
+    taken, start = take(f"chat:{chat_id}", interval, allowance, max_wait)
+    return taken, max(0.0, start - time.time())
+
+
+def reserve(chat_id: int | str) -> float:
+    """Take the next sending slot for this chat, however far; returns seconds to wait (≥ 0)."""
+    return try_reserve(chat_id, max_wait=math.inf)[1]
+
+
+def hold(chat_id: int | str, seconds: float) -> None:
     """Telegram said 429 `retry_after`: nobody sends to this chat before then."""
     # The stored time runs a burst ahead of the first allowed send: push it that much further.
-    allowance = max(0, settings.TELEGRAM_BURST_PER_CHAT - 1) / settings.TELEGRAM_RATE_PER_CHAT
-    until = time.time() + max(0.0, seconds) + allowance
+    interval, burst = chat_limits(chat_id)
+    until = time.time() + max(0.0, seconds) + max(0, burst - 1) * interval
     key = f"chat:{chat_id}"
     if settings.REDIS_URL:
         _redis(settings.REDIS_URL).eval(_PUSH, 1, _key(key), time.time(), until)

@@ -9,6 +9,7 @@ sent after, so a retried task never sends it twice.
 
 import contextvars
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -41,8 +42,14 @@ UPDATE_TASK = "botapp.update_process"
 FLUSH_TASK = "botapp.outbox_flush"
 DRAIN_TASK = "botapp.outbox_drain"
 MAX_SEND_ATTEMPTS = 5
-MAX_INLINE_WAIT = 3.0  # wait for a rate-limit slot in the task up to this; longer: retry later
-LEASE_SECONDS = 120
+MAX_UPDATE_ATTEMPTS = 4  # tries of one update that end in a database error
+MAX_INLINE_WAIT = 1.0  # wait for a rate-limit slot in the task up to this; longer: come back later
+LEASE_SECONDS = 60  # a chat's lease, renewed before every send (see _claim_seconds)
+SEND_BATCH = 20  # messages one flush sends before it lets other chats' work run
+SEND_BUDGET = 10.0  # seconds one flush spends before it lets other chats' work run
+DIGEST_MIN = 5  # this many staff notes waiting go out as one digest
+DIGEST_MAX = 50
+MAX_FLUSH_DELAY = 300.0  # well inside the broker's visibility timeout
 Status = OutboundMessage.Status
 
 
@@ -118,28 +125,83 @@ def update_process(*, update_id: int, handle: Callable[[TelegramUpdate], None]) 
     return done
 
 
-def outbox_sweep(*, older_than: timedelta = timedelta(seconds=60)) -> int:
-    """Hand every chat with messages left pending (a worker died between commit and send) to a
-    flush task. Returns how many chats were handed over."""
+def updates_reconcile(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Hand to the worker again every chat with an update stored but not processed (its task was
+    lost with a worker, or never reached the broker). Returns how many chats."""
+    from config.celery import app
+
     cutoff = timezone.now() - older_than
+    stale = TelegramUpdate.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    # The newest stale update of each chat: processing it runs the chat's earlier ones first.
+    latest: dict[int | None, int] = {}
+    for chat_id, update_id in stale.order_by("pk").values_list("chat_id", "update_id")[:5000]:
+        latest[chat_id if chat_id is not None else -update_id] = update_id
+    for update_id in latest.values():
+        app.tasks[UPDATE_TASK].apply_async(kwargs={"update_id": update_id})
+    if latest:
+        logger.warning("Re-queued %s stored but unprocessed Telegram update(s)", len(latest))
+    return len(latest)
+
+
+def outbox_sweep(*, older_than: timedelta = timedelta(seconds=60)) -> int:
+    """Hand to a flush task every chat with messages left pending (a worker died between commit and
+    send) or stuck "sending" past their claim (a worker died mid-send). Returns how many chats."""
+    now = timezone.now()
+    stuck = Q(status=Status.PENDING, created_at__lt=now - older_than) | Q(
+        status=Status.SENDING, claimed_until__lt=now
+    )
     chats = list(
-        OutboundMessage.objects.filter(status=Status.PENDING, created_at__lt=cutoff)
-        .values_list("chat_id", flat=True)
-        .distinct()[:1000]
+        OutboundMessage.objects.filter(stuck).values_list("chat_id", flat=True).distinct()[:1000]
     )
     for chat_id in chats:
-        enqueue_flush_later(chat_id=chat_id, seconds=0)
+        enqueue_flush_later(chat_id=chat_id, seconds=0, force=True)
     return len(chats)
 
 
-def enqueue_flush_later(*, chat_id: int, seconds: float) -> None:
+def enqueue_flush_later(*, chat_id: int, seconds: float, force: bool = False) -> bool:
+    """Schedule a flush of the chat in `seconds` — unless one is already due no later (one
+    scheduled flush per chat, however many messages or retries ask). Returns whether it enqueued."""
     from config.celery import app
 
-    task = app.tasks[FLUSH_TASK]
-    task.apply_async(kwargs={"chat_id": chat_id}, countdown=max(1, round(seconds)))
+    seconds = min(max(0.0, seconds), MAX_FLUSH_DELAY)
+    now = timezone.now()
+    due = now + timedelta(seconds=seconds)
+    BotChat.objects.get_or_create(chat_id=chat_id)
+    claimed = (
+        BotChat.objects.filter(chat_id=chat_id)
+        .filter(
+            Q(outbox_flush_due_at__isnull=True)
+            | Q(outbox_flush_due_at__gt=due)
+            # A flush due long ago never ran (the broker lost it): schedule anew.
+            | Q(outbox_flush_due_at__lt=now - timedelta(seconds=LEASE_SECONDS))
+        )
+        .update(outbox_flush_due_at=due)
+    )
+    if not claimed and not force:
+        return False
+    try:
+        app.tasks[FLUSH_TASK].apply_async(kwargs={"chat_id": chat_id}, countdown=math.ceil(seconds))
+    except Exception:
+        # Not scheduled after all (the broker is down): the next request may schedule it.
+        BotChat.objects.filter(chat_id=chat_id, outbox_flush_due_at=due).update(
+            outbox_flush_due_at=None
+        )
+        raise
+    return True
+
+
+def outbox_flush_started(*, chat_id: int) -> None:
+    """A scheduled flush began: the next request to flush schedules a new one."""
+    BotChat.objects.filter(
+        chat_id=chat_id, outbox_flush_due_at__lte=timezone.now() + timedelta(seconds=1)
+    ).update(outbox_flush_due_at=None)
 
 
 def _process_one(pk: int, handle: Callable[[TelegramUpdate], None]) -> int:
+    # Counted in its own transaction, so a try that fails still counts.
+    TelegramUpdate.objects.filter(pk=pk, processed_at__isnull=True).update(
+        attempts=F("attempts") + 1
+    )
     with transaction.atomic():
         row = TelegramUpdate.objects.select_for_update().get(pk=pk)
         if row.processed_at is not None:
@@ -147,8 +209,12 @@ def _process_one(pk: int, handle: Callable[[TelegramUpdate], None]) -> int:
         try:
             with transaction.atomic():
                 handle(row)
-        except DatabaseError:
-            raise  # the database hiccuped: the task retries the whole update
+        except DatabaseError as exc:
+            if row.attempts < MAX_UPDATE_ATTEMPTS:
+                raise  # the database hiccuped: the task retries the whole update
+            # The same error every time: give the update up, so the chat's next ones go on.
+            logger.exception("Update %s given up after %s tries", row.update_id, row.attempts)
+            row.error = f"gave up after {row.attempts} tries: {type(exc).__name__}: {exc}"[:2000]
         except Exception as exc:
             logger.exception("Update %s failed", row.update_id)
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -311,10 +377,20 @@ def _schedule_flush(chat_id: int) -> None:
 
     def run() -> None:
         run.botapp_flush_chat = None  # done: a later transaction schedules its own flush
-        enqueue_on_commit(FLUSH_TASK, chat_id=chat_id)
+        transaction.on_commit(lambda: _flush_soon(chat_id))
 
     run.botapp_flush_chat = chat_id
     transaction.on_commit(run)
+
+
+def _flush_soon(chat_id: int) -> None:
+    from kombu.exceptions import OperationalError
+
+    try:
+        enqueue_flush_later(chat_id=chat_id, seconds=0)
+    except OperationalError:
+        # The broker is down: the message is safe in the outbox and the sweep sends it.
+        logger.warning("Could not schedule the flush of chat %s", chat_id, exc_info=True)
 
 
 def _lease_take(chat_id: int) -> bool:
@@ -325,6 +401,12 @@ def _lease_take(chat_id: int) -> bool:
         .filter(Q(outbox_lease_until__isnull=True) | Q(outbox_lease_until__lt=now))
         .update(outbox_lease_until=now + timedelta(seconds=LEASE_SECONDS))
     )
+
+
+def _lease_renew(chat_id: int, seconds: float) -> None:
+    """Heartbeat: the chat stays ours for the next send however long it takes."""
+    until = timezone.now() + timedelta(seconds=max(LEASE_SECONDS, seconds))
+    BotChat.objects.filter(chat_id=chat_id).update(outbox_lease_until=until)
 
 
 def _lease_release(chat_id: int) -> None:
@@ -338,56 +420,153 @@ def _admin_chat_id() -> int | None:
         return None
 
 
+def _claim_seconds(kind: str) -> float:
+    """How long one send may take (the client's own time limit) plus a margin: the claim's life."""
+    timeout = float(settings.EXTERNAL_HTTP_TIMEOUT)
+    if kind == OutboundMessage.Kind.DOCUMENT:
+        return max(timeout, 60.0) * 2 + 10
+    return timeout * 3 + 10
+
+
+def _queue_head(chat_id: int) -> OutboundMessage | None:
+    return (
+        OutboundMessage.objects.filter(chat_id=chat_id, status__in=(Status.PENDING, Status.SENDING))
+        .select_related("client")
+        .order_by("id")
+        .first()
+    )
+
+
+def outbox_pending(chat_id: int) -> bool:
+    return OutboundMessage.objects.filter(
+        chat_id=chat_id, status__in=(Status.PENDING, Status.SENDING)
+    ).exists()
+
+
 def outbox_flush(*, chat_id: int) -> float | None:
-    """Send the chat's pending messages in order. Returns None when the queue is empty, or the
-    seconds after which to try again (flood control, a network error, another worker on the chat)."""
-    if not _lease_take(chat_id):
-        return 1.0
-    try:
-        while True:
-            message = (
-                OutboundMessage.objects.filter(chat_id=chat_id, status=Status.PENDING)
-                .select_related("client")
-                .order_by("id")
-                .first()
-            )
-            if message is None:
-                return None
-            client = message.client
-            if (
-                client is not None
-                and client.bot_blocked_at
-                and message.kind
-                in (
-                    OutboundMessage.Kind.TEXT,
-                    OutboundMessage.Kind.DOCUMENT,
-                )
-            ):
-                _finish(message, Status.SKIPPED, "client blocked the bot")
-                continue
-            if (
-                not tg.is_preview_chat(chat_id)
-                and message.kind != OutboundMessage.Kind.CALLBACK_ANSWER
-            ):
-                wait = ratelimit.reserve(chat_id)
-                if wait > MAX_INLINE_WAIT:
-                    return wait
-                if wait > 0:
-                    time.sleep(wait)
-            claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(
-                status=Status.SENDING, attempts=F("attempts") + 1
-            )
-            if not claimed:
-                continue
-            message.attempts += 1
-            retry = _send_one(message)
-            if retry is not None:
-                return retry
-    finally:
-        _lease_release(chat_id)
+    """Send the chat's queued messages in order, one worker per chat at a time (a lease on the chat,
+    renewed before every send). A call is bounded (SEND_BATCH messages, SEND_BUDGET seconds) so no
+    chat keeps a worker from the others; it never waits long for a rate-limit slot.
+
+    Returns None when the queue is empty (or another worker holds the chat: it looks again after
+    letting go, so nothing is left behind), or the seconds after which to call again (0: the batch
+    ran out; flood control, a network error, a rate-limit slot further away).
+    """
+    while True:
+        if not _lease_take(chat_id):
+            return None
+        try:
+            retry_in = _flush_leased(chat_id)
+        finally:
+            _lease_release(chat_id)
+        # A message queued while we held the lease had its flush turned away: look once more.
+        if retry_in is not None or not outbox_pending(chat_id):
+            return retry_in
 
 
-def _send_one(message: OutboundMessage) -> float | None:
+def _flush_leased(chat_id: int) -> float | None:
+    deadline = time.monotonic() + SEND_BUDGET
+    for _ in range(SEND_BATCH):
+        if time.monotonic() >= deadline:
+            return 0.0
+        message = _queue_head(chat_id)
+        if message is None:
+            return None
+        now = timezone.now()
+        if message.status == Status.SENDING:
+            if message.claimed_until and message.claimed_until > now:
+                # Another worker's send is (or was until it died) in flight: keep the order.
+                return max(1.0, (message.claimed_until - now).total_seconds())
+            if message.attempts >= MAX_SEND_ATTEMPTS:
+                _dead_letter(message, message.error or "the worker died while sending")
+                continue
+        client = message.client
+        Kind = OutboundMessage.Kind
+        if (
+            client is not None
+            and client.bot_blocked_at
+            and message.kind in (Kind.TEXT, Kind.DOCUMENT)
+        ):
+            _finish(message, Status.SKIPPED, "client blocked the bot")
+            continue
+        group = _digest_group(message)
+        if not tg.is_preview_chat(chat_id) and message.kind != Kind.CALLBACK_ANSWER:
+            taken, wait = ratelimit.try_reserve(chat_id, max_wait=MAX_INLINE_WAIT)
+            if not taken:
+                return wait
+            if wait > 0:
+                time.sleep(wait)
+        claim = _claim_seconds(message.kind)
+        _lease_renew(chat_id, claim + 30)
+        claimed = OutboundMessage.objects.filter(
+            pk__in=[m.pk for m in group], status=message.status
+        ).update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_until=timezone.now() + timedelta(seconds=claim),
+        )
+        if claimed != len(group):
+            continue  # the queue changed under us (a sweep, an admin): look again
+        message.attempts += 1
+        if len(group) > 1:
+            message.text = _digest_text(group)
+        try:
+            retry = _send_one(message, [m.pk for m in group])
+        except Exception as exc:
+            # Not Telegram's answer (a file that vanished, a database hiccup): the message waits
+            # out its claim and is retried, then dead-lettered, instead of blocking the chat.
+            logger.exception("Sending message %s failed", message.pk)
+            OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
+                error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+            raise
+        if retry is not None:
+            return retry
+    return 0.0
+
+
+def _digest_group(message: OutboundMessage) -> list[OutboundMessage]:
+    """The staff chat's plain notes, when DIGEST_MIN or more wait, go out as one digest."""
+    if (
+        message.chat_id != _admin_chat_id()
+        or message.status != Status.PENDING
+        or message.kind != OutboundMessage.Kind.TEXT
+        or message.reply_markup
+        or message.dedupe_key
+    ):
+        return [message]
+    queued = list(
+        OutboundMessage.objects.filter(chat_id=message.chat_id, id__gte=message.pk)
+        .exclude(status__in=(Status.SENT, Status.FAILED, Status.SKIPPED, Status.DEAD))
+        .order_by("id")[:DIGEST_MAX]
+    )
+    group: list[OutboundMessage] = []
+    size = 0
+    for item in queued:
+        plain = (
+            item.status == Status.PENDING
+            and item.kind == OutboundMessage.Kind.TEXT
+            and not item.reply_markup
+            and not item.dedupe_key
+        )
+        size += len(item.text) + 2
+        if not plain or size > tg.MAX_TEXT_CHARS - 100:
+            break
+        group.append(item)
+    if len(group) < DIGEST_MIN:
+        return [message]
+    group[0] = message
+    return group
+
+
+def _digest_text(group: list[OutboundMessage]) -> str:
+    header = Texts().get("staff_digest", count=len(group))
+    return "\n\n".join([header, *(m.text for m in group)])
+
+
+def _send_one(message: OutboundMessage, pks: list[int] | None = None) -> float | None:
+    """Send one claimed message (or a digest standing for the claimed `pks`)."""
+    pks = pks or [message.pk]
     Kind = OutboundMessage.Kind
     try:
         if message.kind == Kind.TEXT:
@@ -410,40 +589,58 @@ def _send_one(message: OutboundMessage) -> float | None:
             message_id = None
     except tg.BotRetryAfter as exc:
         ratelimit.hold(message.chat_id, exc.seconds)
-        _requeue(message, str(exc))
+        _requeue(pks, str(exc))
         return exc.seconds
     except tg.BotForbidden as exc:
-        _finish(message, Status.FAILED, str(exc))
+        _finish(message, Status.FAILED, str(exc), pks)
         if message.client is not None:
             client_mark_unreachable(client=message.client)
         return None
     except tg.BotDisabled as exc:
         logger.info("Bot is off; message %s to %s not sent", message.pk, message.chat_id)
-        _finish(message, Status.SKIPPED, str(exc))
+        _finish(message, Status.SKIPPED, str(exc), pks)
         return None
     except tg.BotNetworkError as exc:
         if message.attempts >= MAX_SEND_ATTEMPTS:
-            _finish(message, Status.FAILED, str(exc))
-            _notify_failure(message, str(exc))
+            _dead_letter(message, str(exc), pks)
             return None
-        _requeue(message, str(exc))
+        _requeue(pks, str(exc))
         return float(2**message.attempts)  # 2, 4, 8, 16 s
     except tg.BotError as exc:
         logger.warning("Telegram refused message %s: %s", message.pk, exc)
-        _finish(message, Status.FAILED, str(exc))
+        _finish(message, Status.FAILED, str(exc), pks)
         _notify_failure(message, str(exc))
+        return None
+    if len(pks) > 1:
+        OutboundMessage.objects.filter(pk__in=pks).update(
+            status=Status.SENT, sent_at=timezone.now(), telegram_message_id=message_id, error=""
+        )
         return None
     _mark_sent(message, message_id)
     return None
 
 
-def _requeue(message: OutboundMessage, error: str) -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.PENDING, error=error[:2000])
+def _requeue(pks: list[int], error: str) -> None:
+    OutboundMessage.objects.filter(pk__in=pks).update(
+        status=Status.PENDING, claimed_until=None, error=error[:2000]
+    )
 
 
-def _finish(message: OutboundMessage, status: str, error: str) -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(status=status, error=error[:2000])
+def _finish(
+    message: OutboundMessage, status: str, error: str, pks: list[int] | None = None
+) -> None:
+    OutboundMessage.objects.filter(pk__in=pks or [message.pk]).update(
+        status=status, claimed_until=None, error=error[:2000]
+    )
     message.status = status
+
+
+def _dead_letter(message: OutboundMessage, error: str, pks: list[int] | None = None) -> None:
+    """Give up on a message that keeps failing; the chat's next messages go on, the staff are told."""
+    # A warning: the staff are told below, once (an error would reach the staff chat twice).
+    logger.warning("Message %s to %s is a dead letter: %s", message.pk, message.chat_id, error)
+    _finish(message, Status.DEAD, error, pks)
+    _notify_failure(message, error)
 
 
 def _notify_failure(message: OutboundMessage, error: str) -> None:

@@ -20,15 +20,17 @@ def update_process_task(self, update_id: int) -> int:
     return dispatch.update_process(update_id=update_id)
 
 
-@shared_task(name="botapp.outbox_flush", bind=True, max_retries=100)
+@shared_task(name="botapp.outbox_flush", bind=True)
 def outbox_flush_task(self, chat_id: int) -> None:
-    # The service says when to come back: Telegram's retry_after on 429, a backoff on network
-    # errors, or a second while another worker holds the chat.
+    # The service says when to come back: at once when its batch ran out (behind the other work
+    # queued meanwhile), Telegram's retry_after on 429, a backoff on network errors, a slot later.
+    # A fresh task each time, so a long backlog never runs out of retries.
+    services.outbox_flush_started(chat_id=chat_id)
     retry_in = services.outbox_flush(chat_id=chat_id)
     if retry_in is None or self.request.is_eager:
         # Eager (tests, inline calls): whoever holds the chat's lease sends what is queued.
         return
-    raise self.retry(countdown=max(1, round(retry_in)))
+    services.enqueue_flush_later(chat_id=chat_id, seconds=retry_in)
 
 
 @shared_task(name="botapp.staff_notify")
@@ -67,6 +69,11 @@ def payment_start_task(
         client_id=client_id, tariff_id=tariff_id, promo_code=promo_code, request_key=request_key
     )
     return message.pk if message else None
+
+
+@shared_task(name="botapp.updates_reconcile")
+def updates_reconcile_task() -> int:
+    return services.updates_reconcile()
 
 
 @shared_task(name="botapp.outbox_sweep")

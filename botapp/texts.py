@@ -91,6 +91,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "staff_questionnaire": ("📝 {name} заполнил(а) анкету:\n{answers}", "Уведомление тренеру"),
     "staff_inbox": ("💬 {name}: {text}", "Уведомление тренеру"),
     "staff_failure": ("⚠️ Не удалось отправить сообщение клиенту {name}: {error}", "Уведомление"),
+    "staff_digest": (
+        "🗂 Сводка: {count} уведомлений",
+        "Заголовок сводки, когда их накопилось много",
+    ),
     "staff_confirm_usage": ("Использование: /confirm_payment <id>", "Команда в чате тренера"),
     "staff_confirmed": ("Платёж #{id} подтверждён.", "Команда в чате тренера"),
     "staff_confirm_error": ("Платёж #{id} не подтверждён: {reason}", "Команда в чате тренера"),

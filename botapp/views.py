@@ -1,5 +1,4 @@
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from crm import safejson
 from crm.access import change_required, get_client_for
 
 from . import preview as bot_preview
@@ -39,7 +39,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
         return HttpResponseForbidden("bad secret")
     try:
-        payload = json.loads(request.body)
+        payload = safejson.loads(request.body)
         stored = services.update_store(payload=payload)
     except (ValueError, UnicodeDecodeError):
         return HttpResponseBadRequest("not a Telegram update")

@@ -8,6 +8,28 @@ app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# What a client waits for in the chat (the answer to their message, a payment link, a reply queued
+# to their chat) goes to the urgent queue; staff notes, reports and PDF rendering to the default one.
+# A worker consumes both (CELERY_TASK_QUEUES) and takes from them in turn, so a pile of staff
+# notifications never stands between a client and the bot's answer.
+URGENT_TASKS = {"botapp.update_process", "botapp.payment_start"}
+
+
+def urgent_queue() -> str:
+    return f"{app.conf.task_default_queue}.urgent"
+
+
+def route_task(name, args, kwargs, options, task=None, **extra):
+    from django.conf import settings
+
+    if name in URGENT_TASKS:
+        return {"queue": urgent_queue()}
+    if name == "botapp.outbox_flush":
+        chat_id = (kwargs or {}).get("chat_id", args[0] if args else None)
+        if str(chat_id) != str(settings.TELEGRAM_ADMIN_CHAT_ID):
+            return {"queue": urgent_queue()}
+    return None
+
 
 @app.task(name="config.healthcheck")
 def healthcheck() -> dict:
@@ -34,15 +56,18 @@ def import_task_modules() -> None:
 
 
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
-    """Enqueue a task by its registered name once the current transaction commits.
+    """Enqueue a task by its registered name once the current transaction commits — durably: the
+    promise is a `followups.FollowUp` row written in this transaction, so a broker that is down at
+    commit delays the task but never loses it (see `followups.services`).
 
     This is how a lower domain triggers work in a higher one without importing it (for example
     `payments` asking `botapp` to send a message). Returns False, with a log line, when no such task
     is registered, so a feature whose app is not installed degrades visibly instead of failing.
+    Arguments must be JSON.
     """
     import logging
 
-    from django.db import transaction
+    from followups.services import followup_schedule
 
     task = app.tasks.get(task_name)
     if task is None:
@@ -52,5 +77,5 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> bool:
     if task is None:
         logging.getLogger(__name__).warning("Task %s is not registered; skipped.", task_name)
         return False
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
+    followup_schedule(task_name, *args, **kwargs)
     return True

@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("", include("progress.urls")),
     path("bot/", include("botapp.urls")),
+    path("", include("privacy.urls")),
     path("automations/", include("automations.urls")),
     path("programs/", include("programs.urls")),
     path("academy/", include("academy.urls")),

@@ -1,6 +1,5 @@
 """Endpoints for machines: the trainer's website contact form."""
 
-import json
 import logging
 
 from django import forms
@@ -13,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import safejson, services
 from .extensions import website_bot_link
 from .models import ClientAction, ClientContact
 from .phones import normalize_phone
@@ -54,21 +53,30 @@ def _cors(request: HttpRequest, response: JsonResponse) -> JsonResponse:
 
 
 def _payload(request: HttpRequest) -> dict | None:
+    """The form's fields as strings; None for a body that is not that (a number or an object as a
+    name is refused, not turned into the text "{'a': 1}")."""
     if request.content_type == "application/json":
         try:
-            data = json.loads(request.body or b"{}")
+            data = safejson.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             return None
-        return data if isinstance(data, dict) else None
-    return request.POST.dict()
+        if not isinstance(data, dict):
+            return None
+        if not all(isinstance(value, str) or value is None for value in data.values()):
+            return None
+        return {key: value for key, value in data.items() if value is not None}
+    return {key: value.replace("\x00", "") for key, value in request.POST.items()}
 
 
 def _rate_limited(request: HttpRequest) -> bool:
     key = f"contact-form:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=3600)
     try:
+        cache.add(key, 0, timeout=3600)
         return cache.incr(key) > FORM_RATE_LIMIT
     except ValueError:  # expired between add and incr
+        return False
+    except Exception:
+        logger.warning("Contact form: rate limit unavailable", exc_info=True)
         return False
 
 

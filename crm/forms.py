@@ -7,9 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from pipeline.models import PipelineStage
 
 from .models import Client, ClientAction, Task, User
+from .numbers import PlainDecimalField
 from .phones import phone_normalize
 from .selectors import UNASSIGNED
 from .services import PROFILE_FIELDS, QUESTIONNAIRE_FIELDS
+
+# Free text a person types (notes, what happened): a long page, not megabytes.
+NOTES_MAX_LENGTH = 5000
 
 
 class FollowUpForm(forms.Form):
@@ -130,7 +134,12 @@ class ClientCreateForm(forms.Form):
     trainer = forms.ModelChoiceField(
         label=_("Trainer"), queryset=User.objects.none(), required=False
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea({"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea({"rows": 3}),
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,6 +150,12 @@ class ClientCreateForm(forms.Form):
 
 class ClientProfileForm(_ClientModelForm):
     phone = PhoneField(label=_("Phone"), required=False, max_length=30)
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea({"rows": 3}),
+    )
 
     class Meta:
         model = Client
@@ -156,6 +171,7 @@ class ClientQuestionnaireForm(_ClientModelForm):
     class Meta:
         model = Client
         fields = QUESTIONNAIRE_FIELDS
+        field_classes = {"weight_kg": PlainDecimalField}
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
@@ -168,7 +184,10 @@ class ClientActionForm(forms.Form):
         help_text=_("Empty means now."),
     )
     description = forms.CharField(
-        label=_("What happened"), required=False, widget=forms.Textarea({"rows": 2})
+        label=_("What happened"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea({"rows": 2}),
     )
     next_contact_date = forms.DateField(
         label=_("Next contact"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -67,6 +67,19 @@ class User(AbstractUser):
         return self.is_superuser or self.role != self.Role.READ_ONLY
 
 
+def validate_birth_date(value) -> None:
+    """Born between 1900 and today: 0001, 1800 or 2099 are typos, not clients."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    if not datetime.date(1900, 1, 1) <= value <= timezone.localdate():
+        raise ValidationError(
+            _("Enter a birth date between 1900 and today."), code="birth_date_range"
+        )
+
+
 SEARCH_FIELDS = ("first_name", "last_name", "telegram_username", "email", "phone")
 
 
@@ -82,6 +95,15 @@ class ClientQuerySet(models.QuerySet):
         for obj in objs:
             obj.search_text = obj.build_search_text()
         return super().bulk_create(objs, *args, **kwargs)
+
+
+class ClientManager(models.Manager.from_queryset(ClientQuerySet)):
+    """Clients staff may see. A client who asked to be forgotten (152-FZ, `privacy`) is gone from
+    every page, list, report, export and automation at once; foreign keys still reach the row
+    (Django's base manager), so their payments stay, anonymised."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(forgotten_at__isnull=True)
 
 
 class Client(models.Model):
@@ -137,7 +159,9 @@ class Client(models.Model):
     email = models.EmailField(_("email"), blank=True)
 
     gender = models.CharField(_("gender"), max_length=8, choices=Gender, blank=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    birth_date = models.DateField(
+        _("birth date"), null=True, blank=True, validators=[validate_birth_date]
+    )
     age = models.PositiveSmallIntegerField(
         _("age"), null=True, blank=True, validators=[MinValueValidator(10), MaxValueValidator(100)]
     )
@@ -193,13 +217,15 @@ class Client(models.Model):
     bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
     # A staff member talking to the bot on the preview page, not a real lead: kept out of analytics.
     is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
+    # Set by privacy.services.client_forget; the row then stays only for the payments pointing at it.
+    forgotten_at = models.DateTimeField(_("forgotten at"), null=True, blank=True, editable=False)
     # Name, @username, e-mail and phone digits, folded (see `search_fold`), kept by save(): one
     # column the search box matches on every database (SQLite folds only ASCII case by itself).
     search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ClientQuerySet.as_manager()
+    objects = ClientManager()
 
     class Meta:
         verbose_name = _("client")
@@ -235,6 +261,8 @@ class Client(models.Model):
 
     @property
     def full_name(self) -> str:
+        if self.forgotten_at is not None:
+            return _("Deleted client #%(id)s") % {"id": self.pk}
         name = f"{self.first_name} {self.last_name}".strip()
         if name:
             return name

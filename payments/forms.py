@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.numbers import PlainDecimalField
 from crm.phones import normalize_phone
 
 from .models import Payment, Tariff
@@ -55,7 +56,7 @@ class ManualPaymentForm(forms.Form):
             (value, label) for value, label in Payment.Provider.choices if value in MANUAL_PROVIDERS
         ],
     )
-    amount = forms.DecimalField(
+    amount = PlainDecimalField(
         label=_("Amount, RUB"),
         required=False,
         min_value=Decimal("1.00"),
@@ -68,7 +69,7 @@ class ManualPaymentForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = PlainDecimalField(
         label=_("Amount, RUB"),
         required=False,
         min_value=Decimal("0.01"),

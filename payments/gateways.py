@@ -20,6 +20,7 @@ from yookassa import Payment as YooPayment
 from yookassa import Refund as YooRefund
 from yookassa.client import ApiClient
 from yookassa.domain.common import SecurityHelper
+from yookassa.domain.exceptions.not_found_error import NotFoundError
 from yookassa.domain.notification import WebhookNotificationFactory
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ class GatewayError(Exception):
     def __init__(self, message: str, *, uncertain: bool = False):
         super().__init__(message)
         self.uncertain = uncertain
+
+
+class GatewayNotFound(GatewayError):
+    """The provider does not know the object (404): final, asking again will not change it."""
 
 
 def _no_answer(exc: BaseException | None) -> bool:
@@ -144,6 +149,9 @@ def _call(what: str, func, *args):
         return func(*args)
     except GatewayError:
         raise
+    except NotFoundError as exc:
+        logger.warning("YooKassa %s: no such object: %s", what, exc)
+        raise GatewayNotFound(str(exc) or "not found") from exc
     except Exception as exc:  # network errors, timeouts, API errors: all mean "not done, retry"
         uncertain = _no_answer(exc)
         logger.warning(

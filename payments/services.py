@@ -557,7 +557,14 @@ def _refund_notification(provider_refund_id: str, *, source: str) -> SyncOutcome
         .first()
     )
     provider = refund.payment.provider if refund else Payment.Provider.YOOKASSA
-    remote = gateways.gateway_for(provider).refund_get(provider_refund_id)
+    try:
+        remote = gateways.gateway_for(provider).refund_get(provider_refund_id)
+    except gateways.GatewayNotFound:
+        # Not a refund of this shop (or a forged id): final — YooKassa is not asked to retry.
+        logger.warning(
+            "Refund notification for %s, which YooKassa does not know", provider_refund_id
+        )
+        return SyncOutcome.UNKNOWN
     if refund is None:
         # A refund made in YooKassa's own dashboard: record it against our payment.
         payment = Payment.objects.filter(provider_payment_id=remote.payment_id).first()

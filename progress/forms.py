@@ -2,12 +2,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import NOTES_MAX_LENGTH
+from crm.numbers import PlainDecimalField
+
 from .metrics import METRICS
 from .models import Period, ProgressJournal, ProgressPhoto
 
 
 def _metric_field(name: str) -> forms.DecimalField:
-    field = ProgressJournal._meta.get_field(name).formfield(localize=True, required=False)
+    field = ProgressJournal._meta.get_field(name).formfield(
+        form_class=PlainDecimalField, localize=True, required=False
+    )
     field.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
     return field
 
@@ -21,7 +26,10 @@ class MeasurementForm(forms.Form):
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -46,7 +54,7 @@ class MeasurementForm(forms.Form):
 
 class TargetForm(forms.Form):
     metric = forms.ChoiceField(label=_("Metric"), choices=[(m.field, m.label) for m in METRICS])
-    value = forms.DecimalField(
+    value = PlainDecimalField(
         label=_("Target"),
         required=False,
         localize=True,

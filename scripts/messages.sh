@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export DEBUG=1
 PY="$PWD/.venv/bin/python"
 command -v msgfmt >/dev/null || { echo "GNU gettext is needed: apt-get install gettext"; exit 1; }
-apps=(crm pipeline programs progress payments botapp audit api academy automations ops marketing ui desk)
+apps=(crm pipeline programs progress payments botapp audit api academy automations ops marketing ui followups privacy desk)
 for app in "${apps[@]}"; do
   mkdir -p "$app/locale"
   (cd "$app" && "$PY" ../manage.py makemessages -l ru --no-obsolete -v 0)

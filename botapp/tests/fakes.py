@@ -50,6 +50,9 @@ class FakeBotAPI:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.failures: dict[str, list[tuple[int, dict]]] = {}
+        self.hangs: dict[str, int] = {}
+        self.hanging = threading.Event()  # set once a call is being held
+        self.released = threading.Event()
         self.updates: list[dict] = []
         self.lock = threading.RLock()  # predicates of wait_for read the calls under it
         self.condition = threading.Condition(self.lock)
@@ -77,6 +80,7 @@ class FakeBotAPI:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -88,6 +92,12 @@ class FakeBotAPI:
             body["parameters"] = parameters
         with self.lock:
             self.failures.setdefault(method, []).append((status, body))
+
+    def hang_next(self, method: str) -> None:
+        """The next call of `method` is held unanswered and unrecorded — a request lost in flight
+        when its sender dies — until the server stops."""
+        with self.lock:
+            self.hangs[method] = self.hangs.get(method, 0) + 1
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         with self.lock:
@@ -121,6 +131,14 @@ class FakeBotAPI:
         raw = request.rfile.read(length) if length else b""
         params, files = self._parse(request.headers.get("Content-Type", ""), raw)
         call = Call(method=method, params=params, files=files)
+        with self.lock:
+            hang = self.hangs.get(method, 0) > 0
+            if hang:
+                self.hangs[method] -= 1
+        if hang:
+            self.hanging.set()
+            self.released.wait()
+            return
         with self.condition:
             failure = self.failures.get(method, [])
             failed = failure.pop(0) if failure else None

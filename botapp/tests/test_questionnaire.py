@@ -136,3 +136,13 @@ def test_texts_are_editable_in_admin(anna, admin_client):
     assert response.status_code == 302
     anna.press("📞 Контакты")
     assert anna.last_text() == "Пишите: +7 900 000-00-00"
+
+
+@pytest.mark.parametrize("answer", ["1e2", "NaN", "Infinity", "0x50", "8_0"])
+def test_numbers_must_be_plain_decimals(answer):
+    from botapp.questionnaire import QUESTIONS, AnswerError, validate
+
+    weight = next(q for q in QUESTIONS if q.step == "weight")
+    with pytest.raises(AnswerError):
+        validate(weight, answer)
+    assert validate(weight, "72,5") == "72.5"

@@ -92,7 +92,7 @@ def test_network_errors_retry_with_backoff_then_tell_staff(
 
     assert waits == [2.0, 4.0, 8.0, 16.0, None]
     message.refresh_from_db()
-    assert message.status == Status.FAILED and message.attempts == services.MAX_SEND_ATTEMPTS
+    assert message.status == Status.DEAD and message.attempts == services.MAX_SEND_ATTEMPTS
     staff = fake_telegram.sent("sendMessage", chat_id=ADMIN_CHAT)
     assert len(staff) == 1 and "Не удалось отправить сообщение клиенту" in staff[0].params["text"]
 
@@ -203,7 +203,7 @@ from botapp import ratelimit
 start = float(sys.argv[2])
 while time.time() < start: time.sleep(0.001)
 # The absolute slot each reservation got (what reserve() turns into a wait).
-print(" ".join(f"{ratelimit._reserve_db('chat:99', 0.0, 0.2):.6f}" for _ in range(5)))
+print(" ".join(f"{ratelimit._reserve_db('chat:99', 0.2, 0.0, 1e9)[1]:.6f}" for _ in range(5)))
 """
 
 

@@ -27,6 +27,7 @@ def bot_env(settings, monkeypatch):
         "TELEGRAM_ADMIN_CHAT_ID": str(ADMIN_CHAT),
         "TELEGRAM_RATE_GLOBAL": "10000",
         "TELEGRAM_RATE_PER_CHAT": "10000",
+        "TELEGRAM_RATE_PER_GROUP_MINUTE": "600000",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

@@ -10,6 +10,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -50,9 +51,11 @@ INSTALLED_APPS = [
     "progress",
     "payments",
     "botapp",
+    "followups",
     "ui",
     "marketing",
     "ops",
+    "privacy",
     "automations",
     "academy",
     "rest_framework",
@@ -136,10 +139,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "crm:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Five wrong passwords for one username from one address lock that pair for 15 minutes.
+# Five wrong passwords for an account, from whatever addresses, lock it for 15 minutes; twenty from
+# one address, for whatever accounts, lock that address (crm.lockout).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "crm.lockout.AccountAndAddressHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
@@ -186,17 +192,35 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Browser features no page of ours uses stay off, also for anything injected into a page.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
 
 # --- Celery -------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_DATA_DIR = VAR_DIR / "celery"
+# The embedded broker (files under var/) is for development and tests: it cannot hand a dead
+# worker's task to another one, so production refuses to start on it.
+CELERY_EMBEDDED_BROKER_ALLOWED = env.bool("CELERY_EMBEDDED_BROKER_ALLOWED", default=DEBUG)
+if not REDIS_URL and not CELERY_EMBEDDED_BROKER_ALLOWED:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: production needs Redis as the Celery broker "
+        "(the embedded file-system broker loses the tasks of a worker that dies). "
+        "For a trial without Redis set DEBUG=1 or CELERY_EMBEDDED_BROKER_ALLOWED=1."
+    )
+# Hard time limit of any task unless it says otherwise (the longest, the program sheet's sync,
+# allows itself 6 minutes). Redis hands a task whose worker died to another worker after the
+# visibility timeout: comfortably longer than the longest task, and minutes, not an hour.
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 270
+CELERY_VISIBILITY_TIMEOUT = 900
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Longer than the longest task, or Redis hands an unacknowledged task to a second worker.
-        "visibility_timeout": 3600,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     # Embedded broker: kombu's filesystem transport, no server needed.
     for _sub in ("out", "processed", "results", "control"):
@@ -218,6 +242,14 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# Clients' answers have a queue of their own (see config.celery.route_task); a worker takes both.
+CELERY_TASK_QUEUES = [
+    Queue(CELERY_TASK_DEFAULT_QUEUE),
+    Queue(f"{CELERY_TASK_DEFAULT_QUEUE}.urgent"),
+]
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# A fresh process now and then: a leak in a library (WeasyPrint, httpx) cannot grow for ever.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -232,6 +264,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Settle online payments whose webhook never came.
     "payments-check-pending": {
         "task": "payments.tasks.payments_check_pending_task",
+        "schedule": 300,
+    },
+    # Follow-ups the broker could not take at commit (it was down): handed over once it is back.
+    "followups-relay": {
+        "task": "followups.relay",
+        "schedule": 60,
+    },
+    # Telegram updates stored but never processed (their task was lost with a worker).
+    "botapp-updates-reconcile": {
+        "task": "botapp.updates_reconcile",
         "schedule": 300,
     },
     # Bot messages left pending by a worker that died between commit and send.
@@ -299,6 +341,8 @@ TELEGRAM_RATE_GLOBAL = env.float("TELEGRAM_RATE_GLOBAL", default=30.0)
 TELEGRAM_RATE_PER_CHAT = env.float("TELEGRAM_RATE_PER_CHAT", default=1.0)
 # A reply of a few messages may leave at once, then the per-chat rate applies.
 TELEGRAM_BURST_PER_CHAT = env.int("TELEGRAM_BURST_PER_CHAT", default=3)
+# Groups and channels (the staff chat): Telegram allows about 20 messages a minute.
+TELEGRAM_RATE_PER_GROUP_MINUTE = env.float("TELEGRAM_RATE_PER_GROUP_MINUTE", default=20.0)
 
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
 YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
@@ -376,8 +420,18 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 # The same error reaches the staff chat at most once per window (repeats are counted).
 ALERT_WINDOW_SECONDS = env.int("ALERT_WINDOW_SECONDS", default=600)
 
+# 152-FZ: a forgotten client's data is purged by the daily job after this many days (law: 30 at most).
+PRIVACY_PURGE_GRACE_DAYS = env.int("PRIVACY_PURGE_GRACE_DAYS", default=3)
+PRIVACY_EXPORT_DIR = env.path("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+PRIVACY_EXPORT_PART_MB = env.int("PRIVACY_EXPORT_PART_MB", default=45)  # Telegram: 50 MB a file
+PRIVACY_EXPORT_KEEP_HOURS = env.int("PRIVACY_EXPORT_KEEP_HOURS", default=24)
+
 CELERY_BEAT_SCHEDULE.update(
     {
+        "privacy-purge-daily": {
+            "task": "privacy.purge_daily",
+            "schedule": crontab(hour=3, minute=0),
+        },
         # Proves beat → broker → worker → database work (/healthz "beat").
         "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 60},
         "ops-backup-nightly": {

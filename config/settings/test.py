@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("CELERY_EMBEDDED_BROKER_ALLOWED", "1")  # the SQLite run of the suite
 
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR

@@ -90,3 +90,32 @@ def test_cors_only_for_configured_sites(client, settings):
 
 def test_get_is_not_allowed(client):
     assert client.get(URL).status_code == 405
+
+
+@pytest.mark.parametrize("name", [{"first": "Анна"}, 42, ["Анна"], True])
+def test_a_name_that_is_not_text_is_refused(client, name):
+    response = client.post(
+        URL, {"name": name, "phone": "+79161234567"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert not Client.objects.exists()
+
+
+def test_nan_and_nul_never_reach_the_database(client):
+    body = '{"name": "Ан\\u0000на", "phone": "+79161234567", "x": NaN}'
+    assert client.post(URL, body, content_type="application/json").status_code == 400
+    body = '{"name": "Ан\\u0000на", "phone": "+79161234567"}'
+    assert client.post(URL, body, content_type="application/json").status_code == 201
+    assert Client.objects.get().first_name == "Анна"
+
+
+def test_a_lead_is_taken_when_the_cache_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    response = client.post(URL, {"name": "Анна", "phone": "+79161234567"})
+    assert response.status_code == 201
+    assert Client.objects.filter(phone="+79161234567").exists()

@@ -507,3 +507,45 @@ def test_dashboard_query_count_does_not_grow(client, size, django_assert_num_que
     client.force_login(admin)
     with django_assert_num_queries(10):
         client.get(reverse("crm:dashboard"))
+
+
+@pytest.mark.parametrize("born", ["0001-01-01", "1800-05-05", "2099-01-01"])
+def test_birth_dates_outside_1900_to_today_are_refused(client, trainer, own, born):
+    client.force_login(trainer)
+    url = reverse("crm:client-section", args=[own.pk, "questionnaire"])
+
+    response = client.post(url, {"questionnaire-birth_date": born}, **HTMX)
+
+    own.refresh_from_db()
+    assert own.birth_date is None
+    assert "между 1900 годом и сегодняшним днём" in response.content.decode()
+
+
+@pytest.mark.parametrize("weight", ["1e2", "NaN", "Infinity", "7_0"])
+def test_weight_must_be_a_plain_number(client, trainer, own, weight):
+    client.force_login(trainer)
+    url = reverse("crm:client-section", args=[own.pk, "questionnaire"])
+
+    response = client.post(url, {"questionnaire-weight_kg": weight}, **HTMX)
+
+    own.refresh_from_db()
+    assert own.weight_kg is None
+    assert "Введите обычное число" in response.content.decode()
+    client.post(url, {"questionnaire-weight_kg": "72,5"}, **HTMX)
+    own.refresh_from_db()
+    assert str(own.weight_kg) == "72.5"
+
+
+def test_notes_are_limited_in_length(client, trainer, own):
+    client.force_login(trainer)
+    response = client.post(
+        reverse("crm:client-section", args=[own.pk, "profile"]),
+        {
+            "profile-first_name": "Ирина",
+            "profile-source": "manual",
+            "profile-notes": "x" * 2_000_000,
+        },
+        **HTMX,
+    )
+    own.refresh_from_db()
+    assert own.notes == "" and "profile-notes" in response.content.decode()

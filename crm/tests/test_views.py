@@ -139,3 +139,48 @@ def test_bot_preview_clients_stay_out_of_the_numbers(client):
     assert counts["consultation"] == 1 and dashboard.total_clients == 1
     analytics = analytics_get(user=admin)
     assert dict((s.code, n) for s, n in analytics.now_per_stage)["consultation"] == 1
+
+
+def test_an_account_locks_whatever_addresses_the_wrong_passwords_come_from(client):
+    UserFactory(username="boris")
+    for n in range(24):
+        for _ in range(5):
+            client.post(
+                "/accounts/login/",
+                {"username": "boris", "password": "wrong"},
+                REMOTE_ADDR=f"10.0.{n}.1",
+            )
+
+    right = client.post(
+        "/accounts/login/", {"username": "boris", "password": "pass12345"}, REMOTE_ADDR="10.9.9.9"
+    )
+
+    assert right.status_code == 429
+    assert "Слишком много попыток" in right.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_address_trying_many_accounts_is_capped_and_others_still_log_in(client, settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 20
+    victim = UserFactory(username="vera")
+    for n in range(20):
+        client.post(
+            "/accounts/login/", {"username": f"guess{n}", "password": "x"}, REMOTE_ADDR="10.1.1.1"
+        )
+
+    from_attacker = client.post(
+        "/accounts/login/", {"username": "vera", "password": "pass12345"}, REMOTE_ADDR="10.1.1.1"
+    )
+    assert from_attacker.status_code == 429
+
+    from_elsewhere = client.post(
+        "/accounts/login/", {"username": "vera", "password": "pass12345"}, REMOTE_ADDR="10.2.2.2"
+    )
+    assert from_elsewhere.status_code == 302
+    assert int(client.session["_auth_user_id"]) == victim.pk
+
+
+def test_pages_turn_off_browser_features_they_never_use(client):
+    response = client.get("/accounts/login/")
+    policy = response["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "payment=()" in policy

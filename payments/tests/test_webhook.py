@@ -236,3 +236,10 @@ def test_sql_queries_per_notification_are_bounded(client, yookassa, pending):
     first, duplicate = counts
     # The first one settles everything (status + history row, promo, lead, stage, subscription…).
     assert first <= 24 and duplicate <= 4, counts
+
+
+def test_a_refund_the_api_does_not_know_is_final_not_a_retry_loop(client, yookassa, pending):
+    unknown = "2d8b1b9e-0000-5000-a000-00000000dead"
+    response = post(client, notification("refund.succeeded", unknown, payment_id="x"))
+    assert response.status_code == 200 and response.json()["result"] == "unknown"
+    assert not Refund.objects.exists()

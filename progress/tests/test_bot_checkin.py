@@ -62,6 +62,7 @@ def fake_telegram(settings):
     settings.TELEGRAM_ADMIN_CHAT_ID = str(ADMIN_CHAT)
     settings.TELEGRAM_RATE_GLOBAL = 10_000.0
     settings.TELEGRAM_RATE_PER_CHAT = 10_000.0
+    settings.TELEGRAM_RATE_PER_GROUP_MINUTE = 600_000.0
     settings.EXTERNAL_HTTP_TIMEOUT = 5.0
     yield server
     server.stop()
