@@ -22,11 +22,13 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("", include("progress.urls")),
     path("bot/", include("botapp.urls")),
+    path("", include("privacy.urls")),
     path("automations/", include("automations.urls")),
     path("programs/", include("programs.urls")),
     path("academy/", include("academy.urls")),
     path("", include("payments.urls")),
     path("", include("crm.urls")),
     path("", include("pipeline.urls")),
+    path("", include("desk.urls")),
     path("", include("marketing.urls")),
 ]

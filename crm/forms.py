@@ -72,6 +72,7 @@ class ClientFilterForm(forms.Form):
         label=_("Source"), required=False, choices=[("", _("Any source")), *Client.Source.choices]
     )
     follow_up = forms.BooleanField(label=_("Follow-up due"), required=False)
+    owes = forms.BooleanField(label=_("Owes money"), required=False)
     created_from = forms.DateField(
         label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -102,6 +103,7 @@ class ClientFilterForm(forms.Form):
             "source": data.get("source", ""),
             "stage": data.get("stage"),
             "follow_up_due": data.get("follow_up", False),
+            "owes": data.get("owes", False),
             "created_from": data.get("created_from"),
             "created_to": data.get("created_to"),
         }

@@ -97,6 +97,15 @@ class ClientQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
+class ClientManager(models.Manager.from_queryset(ClientQuerySet)):
+    """Clients staff may see. A client who asked to be forgotten (152-FZ, `privacy`) is gone from
+    every page, list, report, export and automation at once; foreign keys still reach the row
+    (Django's base manager), so their payments stay, anonymised."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(forgotten_at__isnull=True)
+
+
 class Client(models.Model):
     """A person on the client journey, from the first lead to a finished program."""
 
@@ -208,13 +217,15 @@ class Client(models.Model):
     bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
     # A staff member talking to the bot on the preview page, not a real lead: kept out of analytics.
     is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
+    # Set by privacy.services.client_forget; the row then stays only for the payments pointing at it.
+    forgotten_at = models.DateTimeField(_("forgotten at"), null=True, blank=True, editable=False)
     # Name, @username, e-mail and phone digits, folded (see `search_fold`), kept by save(): one
     # column the search box matches on every database (SQLite folds only ASCII case by itself).
     search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ClientQuerySet.as_manager()
+    objects = ClientManager()
 
     class Meta:
         verbose_name = _("client")
@@ -250,6 +261,8 @@ class Client(models.Model):
 
     @property
     def full_name(self) -> str:
+        if self.forgotten_at is not None:
+            return _("Deleted client #%(id)s") % {"id": self.pk}
         name = f"{self.first_name} {self.last_name}".strip()
         if name:
             return name

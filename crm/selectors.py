@@ -136,10 +136,14 @@ def clients_filter(
     source: str = "",
     stage: PipelineStage | None = None,
     follow_up_due: bool = False,
+    owes: bool = False,
     created_from: date | None = None,
     created_to: date | None = None,
 ) -> QuerySet[Client]:
-    """The filters of the client list and the board; empty values do not filter."""
+    """The filters of the client list and the board; empty values do not filter.
+
+    `owes` and the "debt" sort read the front desk's per-client account (`account`, kept by
+    desk.services) by its relation name: crm imports no other app."""
     queryset = clients_search(queryset, q)
     if trainer == UNASSIGNED:
         queryset = queryset.filter(trainer__isnull=True)
@@ -151,6 +155,8 @@ def clients_filter(
         queryset = queryset.filter(stage=stage)
     if follow_up_due:
         queryset = queryset.filter(next_contact_at__lte=end_of_today())
+    if owes:
+        queryset = queryset.filter(account__debt__gt=0)
     tz = timezone.get_current_timezone()
     if created_from:
         queryset = queryset.filter(
@@ -169,6 +175,7 @@ CLIENT_SORTS: dict[str, list] = {
     "stage": [F("stage__order").asc(nulls_first=True), "id"],
     "next_contact": [F("next_contact_at").asc(nulls_last=True), "id"],
     "last_contact": [F("last_contact_at").asc(nulls_first=True), "id"],
+    "debt": [F("account__debt").asc(nulls_first=True), "id"],
 }
 
 

@@ -218,7 +218,16 @@ def client_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Client list ------------------------------------------------------------------------------------
 
 CLIENTS_PER_PAGE = 50
-LIST_FILTERS = ("q", "stage", "trainer", "source", "follow_up", "created_from", "created_to")
+LIST_FILTERS = (
+    "q",
+    "stage",
+    "trainer",
+    "source",
+    "follow_up",
+    "owes",
+    "created_from",
+    "created_to",
+)
 
 
 @login_required
@@ -229,7 +238,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "-created")
     clients = selectors.clients_sorted(
         selectors.clients_filter(
-            visible_clients(request.user).select_related("stage", "trainer"), **form.filters()
+            visible_clients(request.user).select_related("stage", "trainer", "account"),
+            **form.filters(),
         ),
         sort,
     )

@@ -120,6 +120,8 @@ class Payment(models.Model):
         CASH = "cash", _("Cash")
         CARD = "card", _("Card (terminal)")
         TRANSFER = "transfer", _("Bank transfer")
+        BALANCE = "balance", _("From the client's balance")
+        DEBT = "debt", _("On credit (debt)")
         DEMO = "demo", _("Demo provider")
 
     client = models.ForeignKey(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from audit.services import Action, audit_record
 from config.celery import enqueue_on_commit
 from crm.leads import lead_convert
 from crm.models import Client, ClientContact, Notification, User
@@ -585,6 +586,8 @@ def _refund_notification(provider_refund_id: str, *, source: str) -> SyncOutcome
 
 # Money staff take themselves (models.MANUAL_PROVIDERS) is the only money a person may record or
 # confirm. An online payment (YooKassa, demo) is settled by its provider alone (webhook, poll).
+# Paid from the client's ledger: only desk.services records these, with the ledger entry alongside.
+DESK_PROVIDERS = (Payment.Provider.BALANCE, Payment.Provider.DEBT)
 
 
 @transaction.atomic
@@ -598,13 +601,15 @@ def payment_record_manual(
     promo_code: str = "",
     note: str = "",
     source: str = Source.WEB,
+    desk: bool = False,
 ) -> Payment:
     """Record money taken in person (cash, card terminal, transfer) and settle it at once.
 
     `amount` defaults to the tariff's price after the promo code. Raises PaymentError for a bad
-    provider, amount or promo code.
+    provider, amount or promo code. With `desk=True` (desk.services only) the provider may also be
+    the client's balance or a debt.
     """
-    if provider not in MANUAL_PROVIDERS:
+    if provider not in MANUAL_PROVIDERS + (DESK_PROVIDERS if desk else ()):
         raise PaymentError(_("Choose cash, card or another manual method."))
     promo = None
     if promo_code.strip():
@@ -624,6 +629,18 @@ def payment_record_manual(
     )
     payment.full_clean()
     payment.save()
+    audit_record(
+        actor=actor,
+        action=Action.PAYMENT_RECORD,
+        obj=payment,
+        client=client,
+        changes={
+            "tariff": [None, tariff.name],
+            "amount": [None, amount],
+            "provider": [None, payment.get_provider_display()],
+        },
+        note=note,
+    )
     payment_event_record(
         payment=payment, from_status="", to_status=payment.status, source=source, actor=actor
     )
@@ -650,6 +667,13 @@ def payment_confirm(*, payment: Payment, actor: User, source: str) -> Transition
                 _("Only a pending payment can be confirmed; this one is “%(status)s”.")
                 % {"status": payment.get_status_display()}
             )
+        audit_record(
+            actor=actor,
+            action=Action.PAYMENT_CONFIRM,
+            obj=payment,
+            client=payment.client,
+            changes={"status": [str(Status.PENDING.label), str(Status.SUCCEEDED.label)]},
+        )
     return moved
 
 
@@ -695,6 +719,15 @@ def refund_create(
             refund = Refund.objects.create(
                 payment=locked, amount=amount, reason=reason[:255], created_by=actor
             )
+            if actor is not None:
+                audit_record(
+                    actor=actor,
+                    action=Action.PAYMENT_REFUND,
+                    obj=locked,
+                    client=locked.client,
+                    changes={"refund": [None, amount]},
+                    note=reason,
+                )
     if locked.provider not in ONLINE_PROVIDERS:
         refund_succeed(refund=refund, source=source, actor=actor)
         refund.refresh_from_db()

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export DEBUG=1
 PY="$PWD/.venv/bin/python"
 command -v msgfmt >/dev/null || { echo "GNU gettext is needed: apt-get install gettext"; exit 1; }
-apps=(crm pipeline programs progress payments botapp audit api academy automations ops marketing ui followups)
+apps=(crm pipeline programs progress payments botapp audit api academy automations ops marketing ui followups privacy desk)
 for app in "${apps[@]}"; do mkdir -p "$app/locale"; done
 # One run from the top: LOCALE_PATHS (settings) lists each app's locale/ before the project's, and
 # makemessages files every source under the first of them whose parent holds it. (Running inside an

@@ -55,12 +55,14 @@ INSTALLED_APPS = [
     "ui",
     "marketing",
     "ops",
+    "privacy",
     "automations",
     "academy",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -418,8 +420,18 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 # The same error reaches the staff chat at most once per window (repeats are counted).
 ALERT_WINDOW_SECONDS = env.int("ALERT_WINDOW_SECONDS", default=600)
 
+# 152-FZ: a forgotten client's data is purged by the daily job after this many days (law: 30 at most).
+PRIVACY_PURGE_GRACE_DAYS = env.int("PRIVACY_PURGE_GRACE_DAYS", default=3)
+PRIVACY_EXPORT_DIR = env.path("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+PRIVACY_EXPORT_PART_MB = env.int("PRIVACY_EXPORT_PART_MB", default=45)  # Telegram: 50 MB a file
+PRIVACY_EXPORT_KEEP_HOURS = env.int("PRIVACY_EXPORT_KEEP_HOURS", default=24)
+
 CELERY_BEAT_SCHEDULE.update(
     {
+        "privacy-purge-daily": {
+            "task": "privacy.purge_daily",
+            "schedule": crontab(hour=3, minute=0),
+        },
         # Proves beat → broker → worker → database work (/healthz "beat").
         "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 60},
         "ops-backup-nightly": {

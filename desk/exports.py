@@ -1,0 +1,220 @@
+"""What goes into each XLSX export. Rows are read in chunks (`iterator`) as plain tuples, so memory
+stays flat however many rows there are (bench/desk_export.py: 100,000 clients)."""
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from crm.models import Client
+from payments.models import Payment
+
+from .models import LedgerEntry, Shift
+from .reports import Report
+from .xlsx import XlsxWriter
+
+CHUNK = 2000
+
+CLIENT_COLUMNS = (
+    ("first_name", "Имя"),
+    ("last_name", "Фамилия"),
+    ("phone", "Телефон"),
+    ("telegram_id", "Telegram id"),
+    ("telegram_username", "Telegram"),
+    ("email", "Email"),
+    ("source", "Источник"),
+    ("notes", "Заметки"),
+    ("stage__name", "Этап"),
+    ("account__balance", "Баланс"),
+    ("account__debt", "Долг"),
+    ("created_at", "Создан"),
+)
+# The columns an import reads back (the rest are for people).
+IMPORT_HEADER = [label for _, label in CLIENT_COLUMNS[:8]]
+
+
+def clients_write(book: XlsxWriter, clients: QuerySet[Client]) -> None:
+    sheet = book.sheet(_("Clients"), [label for _, label in CLIENT_COLUMNS])
+    fields = [name for name, _ in CLIENT_COLUMNS]
+    for row in clients.values_list(*fields).iterator(chunk_size=CHUNK):
+        sheet.append(row)
+
+
+def payments_write(book: XlsxWriter, payments: QuerySet[Payment]) -> None:
+    providers, statuses = dict(Payment.Provider.choices), dict(Payment.Status.choices)
+    sheet = book.sheet(
+        _("Payments"),
+        [
+            "№",
+            "Клиент",
+            "Телефон",
+            "Тариф",
+            "Сумма",
+            "Возвращено",
+            "Статус",
+            "Способ",
+            "Создан",
+            "Оплачен",
+        ],
+    )
+    rows = payments.values_list(
+        "pk",
+        "client__first_name",
+        "client__last_name",
+        "client__phone",
+        "tariff__name",
+        "amount",
+        "refunded_amount",
+        "status",
+        "provider",
+        "created_at",
+        "paid_at",
+    )
+    for (
+        pk,
+        first,
+        last,
+        phone,
+        tariff,
+        amount,
+        refunded,
+        status,
+        provider,
+        created,
+        paid,
+    ) in rows.iterator(chunk_size=CHUNK):
+        sheet.append(
+            [
+                pk,
+                f"{first} {last}".strip(),
+                phone,
+                tariff,
+                amount,
+                refunded,
+                str(statuses.get(status, status)),
+                str(providers.get(provider, provider)),
+                created,
+                paid,
+            ]
+        )
+
+
+def ledger_write(book: XlsxWriter, entries: QuerySet[LedgerEntry]) -> None:
+    kinds, methods = (
+        dict(LedgerEntry.Kind.choices),
+        dict(LedgerEntry._meta.get_field("method").choices),
+    )
+    sheet = book.sheet(
+        _("Ledger"),
+        [
+            "Когда",
+            "Клиент",
+            "Телефон",
+            "Операция",
+            "Сумма",
+            "Способ",
+            "Смена",
+            "Кто",
+            "Комментарий",
+        ],
+    )
+    rows = entries.values_list(
+        "created_at",
+        "client__first_name",
+        "client__last_name",
+        "client__phone",
+        "kind",
+        "amount",
+        "method",
+        "shift_id",
+        "actor__username",
+        "reason",
+    )
+    for at, first, last, phone, kind, amount, method, shift, actor, reason in rows.iterator(
+        chunk_size=CHUNK
+    ):
+        sheet.append(
+            [
+                at,
+                f"{first} {last}".strip(),
+                phone,
+                str(kinds[kind]),
+                amount,
+                str(methods[method]),
+                shift,
+                actor,
+                reason,
+            ]
+        )
+
+
+def shifts_write(book: XlsxWriter, shifts: QuerySet[Shift]) -> None:
+    sheet = book.sheet(
+        _("Shifts"),
+        [
+            "№",
+            "Оператор",
+            "Открыта",
+            "Закрыта",
+            "Наличные по учёту",
+            "Наличные по факту",
+            "Карта по учёту",
+            "Карта по факту",
+            "Переводы по учёту",
+            "Переводы по факту",
+            "В долг",
+            "Разница",
+            "Комментарий",
+        ],
+    )
+    rows = shifts.values_list(
+        "pk",
+        "operator__username",
+        "opened_at",
+        "closed_at",
+        "expected_cash",
+        "counted_cash",
+        "expected_card",
+        "counted_card",
+        "expected_transfer",
+        "counted_transfer",
+        "expected_debt",
+        "comment",
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        *money, comment = row
+        difference = None
+        if row[3] is not None:
+            difference = (row[5] - row[4]) + (row[7] - row[6]) + (row[9] - row[8])
+        sheet.append([*money, difference, comment])
+
+
+def report_write(book: XlsxWriter, report: Report) -> None:
+    def table(title: str, header: list[str], rows: Iterable) -> None:
+        sheet = book.sheet(title, header)
+        for row in rows:
+            sheet.append(row)
+
+    table(_("Income by day"), ["День", "Доход"], report.income_by_day)
+    table(_("Income by method"), ["Способ", "Доход"], report.income_by_method)
+    table(_("Sales by tariff"), ["Тариф", "Продаж", "Сумма"], report.sales_by_tariff)
+    table(_("Sales by trainer"), ["Тренер", "Продаж", "Сумма"], report.sales_by_trainer)
+    table(
+        _("Clients by day"),
+        ["День", "Активных", "Новых"],
+        [
+            (day, active, new)
+            for (day, active), (_day, new) in zip(
+                report.active_by_day, report.new_by_day, strict=True
+            )
+        ],
+    )
+    table(
+        _("Shift performance"),
+        ["Оператор", "Смен", "Выручка", "В долг", "Разница"],
+        [
+            (s["operator"], s["shifts"], s["takings"], s["on_credit"], s["difference"])
+            for s in report.shifts
+        ],
+    )
+    table(_("Refunds"), ["Возвратов", "Сумма"], [(report.refunds_count, report.refunds_total)])

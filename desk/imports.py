@@ -1,0 +1,256 @@
+"""Client import from XLSX or CSV: read and check every row first (the preview is that check, with
+per-row messages in Russian), then write all rows in one transaction or none.
+
+Written on openpyxl/csv rather than django-import-export's admin flow: the import is a staff page
+with role checks, our dedupe rule (same phone or Telegram id = same client) and our services, so
+each client is created through `crm.services.client_create` (lead, first stage, audit row).
+"""
+
+import contextlib
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from audit.services import Action, audit_record
+from crm.models import Client, User
+from crm.phones import phone_normalize
+from crm.services import ClientDuplicateError, client_create, client_update
+
+from .exports import CLIENT_COLUMNS, IMPORT_HEADER
+
+MAX_ROWS = 20_000
+MAX_BYTES = 10 * 1024 * 1024
+# Column title → field; the export's other columns (stage, balance, …) are read back and ignored.
+FIELDS = {label: name for name, label in CLIENT_COLUMNS[:8]}
+IGNORED = {label for _, label in CLIENT_COLUMNS[8:]}
+
+
+class ImportError_(Exception):
+    """The file as a whole cannot be imported (format, header, size); message in Russian."""
+
+
+@dataclass
+class Row:
+    number: int  # the line in the file, header = 1
+    data: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    existing: Client | None = None
+    action: str = ""  # "create", "update", "skip"
+
+
+@dataclass
+class ImportPlan:
+    rows: list[Row]
+    on_duplicate: str
+
+    @property
+    def errors(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action and not row.errors)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _read_rows(name: str, content: bytes) -> list[list[str]]:
+    if len(content) > MAX_BYTES:
+        raise ImportError_(_("The file is larger than 10 MB."))
+    if name.lower().endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("cp1251", errors="replace")
+        dialect = csv.excel
+        with contextlib.suppress(csv.Error):
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        reader = csv.reader(io.StringIO(text), dialect)
+        rows = []
+        for row in reader:
+            rows.append([_cell(v) for v in row])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    if not name.lower().endswith(".xlsx"):
+        raise ImportError_(_("Upload an .xlsx or .csv file."))
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise ImportError_(_("The file is not a readable XLSX workbook.")) from error
+    rows = []
+    for values in book.worksheets[0].iter_rows(values_only=True):
+        rows.append([_cell(v) for v in values])
+        if len(rows) > MAX_ROWS + 1:
+            break
+    book.close()
+    return rows
+
+
+def import_plan(*, name: str, content: bytes, on_duplicate: str = "skip") -> ImportPlan:
+    """Read the file and decide each row (create, update or skip), writing nothing. ImportError_ for
+    a file that cannot be read, a wrong header or too many rows; row problems are in `row.errors`."""
+    rows = _read_rows(name, content)
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if len(rows) < 2:
+        raise ImportError_(_("The file is empty."))
+    header = [title for title in rows[0]]
+    while header and not header[-1]:
+        header.pop()
+    unknown = [title for title in header if title not in FIELDS and title not in IGNORED]
+    if unknown or not {"Имя", "Телефон"} <= set(header):
+        raise ImportError_(
+            _("Wrong header: expected the columns %(expected)s (as in the export).")
+            % {"expected": ", ".join(IMPORT_HEADER)}
+        )
+    if len(rows) - 1 > MAX_ROWS:
+        raise ImportError_(
+            _("Too many rows: at most %(max)s clients in one file.")
+            % {"max": f"{MAX_ROWS:,}".replace(",", " ")}
+        )
+    columns = [(index, FIELDS[title]) for index, title in enumerate(header) if title in FIELDS]
+    plan = ImportPlan(rows=[], on_duplicate=on_duplicate)
+    for number, values in enumerate(rows[1:], start=2):
+        if not any(values):
+            continue
+        data = {name: (values[index] if index < len(values) else "") for index, name in columns}
+        plan.rows.append(_check(Row(number=number, data=data)))
+    _decide(plan)
+    return plan
+
+
+def _check(row: Row) -> Row:
+    data = row.data
+    try:
+        data["phone"] = phone_normalize(data.get("phone", ""))
+    except ValidationError as error:
+        row.errors.append(_("Phone: %(error)s") % {"error": error.messages[0]})
+        data["phone"] = ""
+    raw_id = data.get("telegram_id", "")
+    if raw_id:
+        try:
+            data["telegram_id"] = int(raw_id)
+            if data["telegram_id"] <= 0:
+                raise ValueError
+        except ValueError:
+            row.errors.append(_("Telegram id must be a positive whole number."))
+            data["telegram_id"] = None
+    else:
+        data["telegram_id"] = None
+    data["telegram_username"] = data.get("telegram_username", "").lstrip("@")
+    if not (data.get("first_name") or data.get("last_name") or data.get("phone")):
+        row.errors.append(_("Give at least a name or a phone."))
+    for name, limit in (("first_name", 100), ("last_name", 100), ("telegram_username", 64)):
+        if len(data.get(name, "")) > limit:
+            row.errors.append(_("“%(column)s” is too long.") % {"column": name})
+    if data.get("email"):
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(data["email"])
+        except ValidationError:
+            row.errors.append(_("The email address is not valid."))
+    return row
+
+
+def _decide(plan: ImportPlan) -> None:
+    """Match rows to existing clients (one query per field) and to each other."""
+    phones = {row.data["phone"] for row in plan.rows if row.data.get("phone")}
+    ids = {row.data["telegram_id"] for row in plan.rows if row.data.get("telegram_id")}
+    by_phone = {c.phone: c for c in Client.objects.filter(phone__in=phones)} if phones else {}
+    by_id = {c.telegram_id: c for c in Client.objects.filter(telegram_id__in=ids)} if ids else {}
+    seen: dict[tuple, int] = {}
+    for row in plan.rows:
+        keys = [("phone", row.data.get("phone")), ("tg", row.data.get("telegram_id"))]
+        for key in keys:
+            if key[1] and key in seen:
+                row.errors.append(_("Same client as row %(row)s.") % {"row": seen[key]})
+        for key in keys:
+            if key[1]:
+                seen.setdefault(key, row.number)
+        matches = {
+            c.pk: c
+            for c in (by_phone.get(row.data.get("phone")), by_id.get(row.data.get("telegram_id")))
+            if c is not None
+        }
+        if len(matches) > 1:
+            row.errors.append(_("The phone and the Telegram id belong to two different clients."))
+            continue
+        row.existing = next(iter(matches.values()), None)
+        if row.existing is None:
+            row.action = "create"
+        else:
+            row.action = "update" if plan.on_duplicate == "update" else "skip"
+
+
+UPDATABLE = ("first_name", "last_name", "telegram_username", "email", "source", "notes")
+
+
+def import_apply(*, plan: ImportPlan, actor: User) -> dict[str, int]:
+    """Write the plan: every row or none (ImportError_ when any row has an error)."""
+    if plan.errors:
+        raise ImportError_(
+            _(
+                "Nothing was imported: fix the rows with errors (%(count)s) and upload the file again."
+            )
+            % {"count": len(plan.errors)}
+        )
+    with transaction.atomic():
+        for row in plan.rows:
+            data = row.data
+            if row.action == "create":
+                try:
+                    client = client_create(
+                        actor=actor,
+                        first_name=data.get("first_name", ""),
+                        last_name=data.get("last_name", ""),
+                        phone=data.get("phone", ""),
+                        telegram_username=data.get("telegram_username", ""),
+                        email=data.get("email", ""),
+                        source=data.get("source") or Client.Source.MANUAL,
+                        notes=data.get("notes", ""),
+                    )
+                except ClientDuplicateError as error:
+                    raise ImportError_(
+                        _("Row %(row)s: %(error)s Nothing was imported.")
+                        % {"row": row.number, "error": error.messages[0]}
+                    ) from error
+                except ValidationError as error:
+                    raise ImportError_(
+                        _("Row %(row)s: %(error)s Nothing was imported.")
+                        % {"row": row.number, "error": " ".join(error.messages)}
+                    ) from error
+                if data.get("telegram_id"):
+                    Client.objects.filter(pk=client.pk).update(telegram_id=data["telegram_id"])
+            elif row.action == "update":
+                changes = {name: data[name] for name in UPDATABLE if data.get(name)}
+                if changes:
+                    try:
+                        client_update(client=row.existing, data=changes, actor=actor)
+                    except ValidationError as error:
+                        raise ImportError_(
+                            _("Row %(row)s: %(error)s Nothing was imported.")
+                            % {"row": row.number, "error": " ".join(error.messages)}
+                        ) from error
+        counts = {action: plan.count(action) for action in ("create", "update", "skip")}
+        audit_record(
+            actor=actor,
+            action=Action.IMPORT,
+            note=_("Clients imported: %(create)s new, %(update)s updated, %(skip)s skipped.")
+            % counts,
+        )
+    return counts

@@ -1,0 +1,151 @@
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+
+from audit.models import Action, AuditEntry
+from crm.models import Client, User
+from crm.tests.factories import AdminFactory, ClientFactory, TrainerFactory, UserFactory
+from desk.exports import IMPORT_HEADER
+from desk.imports import MAX_ROWS
+
+from .factories import OperatorFactory
+
+pytestmark = pytest.mark.django_db
+NAMES = ['=HYPERLINK("http://evil.example","x")', "+1", "@SUM(1)", "Анна"]
+
+
+def xlsx(rows: list[list]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, content: bytes, name: str = "clients.xlsx", on_duplicate: str = "skip"):
+    return client.post(
+        reverse("desk:client-import"),
+        {"file": SimpleUploadedFile(name, content), "on_duplicate": on_duplicate},
+    )
+
+
+def confirm(client):
+    return client.post(reverse("desk:client-import"), {"confirm": "1"}, follow=True)
+
+
+def messages_of(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def test_round_trip_export_then_import_gives_the_same_clients(client):
+    admin = AdminFactory()
+    for n, name in enumerate(NAMES):
+        ClientFactory(first_name=name, last_name=f"Фамилия{n}", notes=name, email="")
+    client.force_login(admin)
+    exported = b"".join(client.get(reverse("desk:client-export")).streaming_content)
+    before = sorted(
+        Client.objects.values_list(
+            "first_name", "last_name", "phone", "telegram_id", "telegram_username", "notes"
+        )
+    )
+    Client.objects.all().delete()
+
+    preview = upload(client, exported)
+    assert preview.status_code == 200
+    assert "Новых: 4" in preview.content.decode()
+    assert not Client.objects.exists()  # the preview writes nothing
+    done = confirm(client)
+    assert "Импортировано: 4" in messages_of(done)
+    after = sorted(
+        Client.objects.values_list(
+            "first_name", "last_name", "phone", "telegram_id", "telegram_username", "notes"
+        )
+    )
+    assert after == before
+    assert AuditEntry.objects.filter(action=Action.IMPORT).count() == 1
+    assert all(c.stage and c.leads.exists() for c in Client.objects.all())
+
+    # The same file again: duplicates by phone and Telegram id are skipped, or updated on request.
+    Client.objects.filter(first_name="Анна").update(notes="старое")
+    upload(client, exported)
+    assert "Импортировано: 0 новых клиентов, 0 обновлено, 4 пропущено" in messages_of(
+        confirm(client)
+    )
+    assert Client.objects.get(first_name="Анна").notes == "старое"
+    upload(client, exported, on_duplicate="update")
+    confirm(client)
+    assert Client.objects.get(first_name="Анна").notes == "Анна"
+    assert Client.objects.count() == 4
+
+
+def test_row_errors_are_listed_in_russian_and_nothing_is_written(client):
+    client.force_login(OperatorFactory())
+    content = xlsx(
+        [
+            IMPORT_HEADER,
+            ["Иван", "", "8 900 123 45 67", "", "", "", "", ""],
+            ["", "", "", "", "", "", "", "без имени"],
+            ["Пётр", "", "12345", "abc", "", "не почта", "", ""],
+            ["Иван-2", "", "+7 900 123-45-67", "", "", "", "", ""],
+        ]
+    )
+    response = upload(client, content)
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "Укажите хотя бы имя или телефон" in page
+    assert "Telegram id должен быть целым положительным числом" in page
+    assert "Некорректный адрес электронной почты" in page
+    assert "Тот же клиент, что и в строке 2" in page
+    assert 'name="confirm"' not in page
+    # Confirming without a clean preview imports nothing.
+    assert "загрузите файл ещё раз" in messages_of(confirm(client))
+    assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("clients.xlsx", b"not a zip at all", "не читается как книга XLSX"),
+        ("clients.xlsx", xlsx([["Name", "Phone"], ["Ann", "+79001234567"]]), "Неверный заголовок"),
+        ("clients.txt", b"x", "Загрузите файл .xlsx или .csv"),
+        ("clients.csv", b"", "пуст"),
+        ("clients.csv", "Имя;Телефон\n".encode(), "Файл пустой"),
+    ],
+)
+def test_broken_or_wrong_files_get_a_clear_message(client, name, content, message):
+    client.force_login(AdminFactory())
+    response = upload(client, content, name=name)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_too_many_rows_are_refused_whole(client):
+    client.force_login(AdminFactory())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["Имя", "Телефон"])
+    for n in range(MAX_ROWS + 1):
+        writer.writerow([f"Клиент {n}", ""])
+    response = upload(client, buffer.getvalue().encode(), name="big.csv")
+    assert "Слишком много строк" in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_csv_with_semicolons_imports(client):
+    client.force_login(AdminFactory())
+    content = "Имя;Фамилия;Телефон\nОльга;Петрова;+7 916 000 11 22\n".encode("cp1251")
+    upload(client, content, name="clients.csv")
+    confirm(client)
+    assert Client.objects.get().phone == "+79160001122"
+
+
+def test_only_admins_and_operators_import(client):
+    for user in (TrainerFactory(), UserFactory(role=User.Role.READ_ONLY)):
+        client.force_login(user)
+        assert client.get(reverse("desk:client-import")).status_code == 403
