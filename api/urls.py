@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import academy, views
+from . import academy, desk, views
 from .profile import token_create, token_revoke, tokens
 
 router = SimpleRouter(trailing_slash=False)
@@ -17,6 +17,8 @@ router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("academy/sessions", academy.SessionViewSet, basename="academy-session")
 router.register("academy/bookings", academy.BookingViewSet, basename="academy-booking")
 router.register("academy/attendance", academy.AttendanceViewSet, basename="academy-attendance")
+router.register("desk/shifts", desk.ShiftViewSet, basename="desk-shift")
+router.register("desk/ledger", desk.LedgerViewSet, basename="desk-ledger")
 
 app_name = "api"
 
@@ -34,6 +36,7 @@ urlpatterns = [
         views.AnalyticsClientsGrowth.as_view(),
         name="analytics-clients-growth",
     ),
+    path("api/v1/reports/money", desk.MoneyReport.as_view(), name="reports-money"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("profile/tokens/", tokens, name="tokens"),

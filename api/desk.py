@@ -1,0 +1,131 @@
+"""Front-desk resources: shifts, client ledgers and the money report (read-only here; money is
+taken at the desk, where a shift is open)."""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from desk.models import LedgerEntry, Shift
+from desk.reports import PeriodError, period_for, report_build
+from desk.selectors import shifts_visible
+
+from .views import BY_CLIENT, MAX_ID, Cursor, ScopedByClient, _date
+
+REPORT_ROLES = ("admin", "operator", "read_only")
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    operator = serializers.CharField(source="operator.__str__", read_only=True)
+
+    class Meta:
+        model = Shift
+        fields = [
+            "id",
+            "operator_id",
+            "operator",
+            "opened_at",
+            "closed_at",
+            "expected_cash",
+            "expected_card",
+            "expected_transfer",
+            "expected_debt",
+            "counted_cash",
+            "counted_card",
+            "counted_transfer",
+            "comment",
+        ]
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "client_id",
+            "kind",
+            "amount",
+            "method",
+            "shift_id",
+            "payment_id",
+            "actor_id",
+            "reason",
+            "created_at",
+        ]
+
+
+@extend_schema(tags=["desk"])
+class ShiftViewSet(viewsets.ReadOnlyModelViewSet):
+    """Operators' shifts: admins and read-only see all, an operator their own."""
+
+    serializer_class = ShiftSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        if not self.request.user.is_authenticated:  # the schema generator asks anonymously
+            return Shift.objects.none()
+        return shifts_visible(user=self.request.user).order_by()
+
+    def get_object(self):
+        pk = str(self.kwargs.get("pk"))
+        if not pk.isdigit() or not 0 < int(pk) < MAX_ID:
+            raise Http404
+        return super().get_object()
+
+
+@extend_schema(tags=["desk"], parameters=BY_CLIENT)
+class LedgerViewSet(ScopedByClient, viewsets.ReadOnlyModelViewSet):
+    """Money events on clients' accounts (top-ups, charges, debts, repayments, write-offs)."""
+
+    serializer_class = LedgerEntrySerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return self.scoped(LedgerEntry.objects.all())
+
+
+def _rows(items, *names):
+    return [dict(zip(names, row, strict=True)) for row in items]
+
+
+@extend_schema(tags=["desk"])
+class MoneyReport(APIView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter("period", str, enum=["day", "week", "custom"]),
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+    )
+    def get(self, request):
+        """Income by day and method, sales by tariff and trainer, refunds, active and new clients
+        by day, shift performance — the /reports/ page as JSON."""
+        if not (request.user.is_superuser or request.user.role in REPORT_ROLES):
+            raise PermissionDenied
+        kind = request.query_params.get("period", "week")
+        if kind not in ("day", "week", "custom"):
+            raise ValidationError({"period": ["day, week or custom."]})
+        try:
+            period = period_for(kind=kind, start=_date(request, "start"), end=_date(request, "end"))
+        except PeriodError as error:
+            raise ValidationError({"period": [str(error)]}) from error
+        report = report_build(period=period)
+        return Response(
+            {
+                "start": period.start,
+                "end": period.end,
+                "income_total": report.income_total,
+                "income_by_day": _rows(report.income_by_day, "day", "amount"),
+                "income_by_method": _rows(report.income_by_method, "method", "amount"),
+                "sales_by_tariff": _rows(report.sales_by_tariff, "tariff", "count", "amount"),
+                "sales_by_trainer": _rows(report.sales_by_trainer, "trainer", "count", "amount"),
+                "refunds": {"count": report.refunds_count, "total": report.refunds_total},
+                "active_by_day": _rows(report.active_by_day, "day", "clients"),
+                "new_by_day": _rows(report.new_by_day, "day", "clients"),
+                "shifts": report.shifts,
+            }
+        )
