@@ -1,6 +1,6 @@
 """Turn new rows of the domain's history tables into webhook deliveries.
 
-The history tables (new clients, stage moves, payment events, delivered programs) already record
+The history tables (new clients, stage moves, payment events, NPS answers, delivered programs) already record
 every change, whoever made it (bot, web, admin, API, worker), in the same transaction as the change.
 So they are our outbox: a beat job reads what is new since its cursor and records a delivery per
 subscription. Nothing runs on the request path (no query, no callback), a crash between commit and
@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from automations.models import NpsResponse
 from crm.models import Client
 from payments.models import Payment, PaymentEvent
 from pipeline.models import StageMove
@@ -61,6 +62,19 @@ def _payment_events(event: PaymentEvent):
     yield PAYMENT_EVENTS[event.to_status], str(event.payment_id), payload
 
 
+def _nps_events(answer: NpsResponse):
+    payload = {
+        "id": answer.pk,
+        "client_id": answer.client_id,
+        "program_id": answer.program_id,
+        "trainer_id": answer.trainer_id,
+        "score": answer.score,
+        "group": answer.group,
+        "created_at": answer.created_at,
+    }
+    yield WebhookEvent.NPS_RECEIVED, str(answer.pk), payload
+
+
 def _program_events(program: TrainingProgram):
     yield WebhookEvent.PROGRAM_DELIVERED, str(program.pk), ProgramSerializer(program).data
 
@@ -87,6 +101,12 @@ SOURCES = [
             to_status__in=list(PAYMENT_EVENTS), payment__client__is_preview=False
         ).select_related("payment__tariff"),
         _payment_events,
+    ),
+    Source(
+        "nps",
+        "created_at",
+        lambda: NpsResponse.objects.filter(client__is_preview=False),
+        _nps_events,
     ),
 ]
 

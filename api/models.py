@@ -60,6 +60,7 @@ class WebhookEvent(models.TextChoices):
     PAYMENT_SUCCEEDED = "payment.succeeded", _("A payment succeeded")
     PAYMENT_REFUNDED = "payment.refunded", _("A payment was refunded")
     PROGRAM_DELIVERED = "program.delivered", _("A program was delivered")
+    NPS_RECEIVED = "nps.received", _("A client answered the NPS question")
 
 
 class WebhookSubscription(models.Model):

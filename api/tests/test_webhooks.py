@@ -282,3 +282,22 @@ def test_a_delivered_program_is_sent_once(settings, admin_user, django_capture_o
         assert [r["body"]["data"]["id"] for r in receiver.requests] == [program.pk]
     finally:
         receiver.close()
+
+
+def test_an_nps_answer_is_sent(settings, admin_user, django_capture_on_commit_callbacks):
+    from automations.models import NpsResponse
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    holder = {}
+    receiver = Receiver(lambda: holder["subscription"].secret)
+    holder["subscription"] = subscription_save(
+        url=receiver.url, events=[WebhookEvent.NPS_RECEIVED], actor=admin_user
+    )
+    try:
+        webhooks_collect()
+        answer = NpsResponse.objects.create(client=ClientFactory(), score=4)
+        _sweep(django_capture_on_commit_callbacks)
+        data = receiver.requests[0]["body"]["data"]
+        assert (data["id"], data["score"], data["group"]) == (answer.pk, 4, "detractor")
+    finally:
+        receiver.close()
