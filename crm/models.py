@@ -261,7 +261,9 @@ class Client(models.Model):
 
     @property
     def full_name(self) -> str:
-        if self.forgotten_at is not None:
+        # Lists load clients with .only(name fields): reading a deferred forgotten_at would cost a
+        # query per row. Staff queries never return forgotten clients (the default manager).
+        if "forgotten_at" not in self.get_deferred_fields() and self.forgotten_at is not None:
             return _("Deleted client #%(id)s") % {"id": self.pk}
         name = f"{self.first_name} {self.last_name}".strip()
         if name:
