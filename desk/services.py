@@ -6,6 +6,7 @@ needs the actor's open shift and is counted in it; closing a shift locks it (its
 entry either land before the close, and count, or be refused).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -116,22 +117,59 @@ def _check_drawer_method(method: str) -> str:
     return method
 
 
-@transaction.atomic
-def ledger_top_up(
-    *, client: Client, amount: Decimal, method: str, actor: User, reason: str = ""
+def _drawer_entry(
+    *,
+    kind: str,
+    client: Client,
+    amount: Decimal,
+    method: str,
+    actor: User,
+    reason: str,
+    check: Callable[[ClientAccount, Decimal], None] | None = None,
 ) -> LedgerEntry:
-    """Money put on the client's balance at the desk (in the actor's open shift)."""
+    """Money through the drawer (cash, card, transfer) in the actor's open shift; `check` refuses
+    with a DeskError, before anything is written, what the account cannot take."""
     amount, method = _check_amount(amount), _check_drawer_method(method)
     shift = _open_shift_for(actor)
     account = _lock_account(client)
+    if check is not None:
+        check(account, amount)
     return _add(
         account=account,
-        kind=Kind.TOP_UP,
+        kind=kind,
         amount=amount,
         method=method,
         actor=actor,
         reason=reason,
         shift=shift,
+    )
+
+
+def _balance_covers(account: ClientAccount, amount: Decimal) -> None:
+    if account.balance < amount:
+        raise DeskError(
+            _("The balance is only %(balance)s ₽: cannot return %(amount)s ₽.")
+            % {"balance": _money(account.balance), "amount": _money(amount)}
+        )
+
+
+def _debt_covers(account: ClientAccount, amount: Decimal) -> None:
+    if account.debt == 0:
+        raise DeskError(_("This client owes nothing."))
+    if amount > account.debt:
+        raise DeskError(
+            _("The debt is %(debt)s ₽: cannot repay %(amount)s ₽.")
+            % {"debt": _money(account.debt), "amount": _money(amount)}
+        )
+
+
+@transaction.atomic
+def ledger_top_up(
+    *, client: Client, amount: Decimal, method: str, actor: User, reason: str = ""
+) -> LedgerEntry:
+    """Money put on the client's balance at the desk (in the actor's open shift)."""
+    return _drawer_entry(
+        kind=Kind.TOP_UP, client=client, amount=amount, method=method, actor=actor, reason=reason
     )
 
 
@@ -140,22 +178,14 @@ def ledger_refund(
     *, client: Client, amount: Decimal, method: str, actor: User, reason: str = ""
 ) -> LedgerEntry:
     """Money given back from the client's balance (out of the actor's open shift)."""
-    amount, method = _check_amount(amount), _check_drawer_method(method)
-    shift = _open_shift_for(actor)
-    account = _lock_account(client)
-    if account.balance < amount:
-        raise DeskError(
-            _("The balance is only %(balance)s ₽: cannot return %(amount)s ₽.")
-            % {"balance": _money(account.balance), "amount": _money(amount)}
-        )
-    return _add(
-        account=account,
+    return _drawer_entry(
         kind=Kind.REFUND,
+        client=client,
         amount=amount,
         method=method,
         actor=actor,
         reason=reason,
-        shift=shift,
+        check=_balance_covers,
     )
 
 
@@ -164,24 +194,14 @@ def ledger_repay(
     *, client: Client, amount: Decimal, method: str, actor: User, reason: str = ""
 ) -> LedgerEntry:
     """The client pays back (part of) a debt at the desk."""
-    amount, method = _check_amount(amount), _check_drawer_method(method)
-    shift = _open_shift_for(actor)
-    account = _lock_account(client)
-    if account.debt == 0:
-        raise DeskError(_("This client owes nothing."))
-    if amount > account.debt:
-        raise DeskError(
-            _("The debt is %(debt)s ₽: cannot repay %(amount)s ₽.")
-            % {"debt": _money(account.debt), "amount": _money(amount)}
-        )
-    return _add(
-        account=account,
+    return _drawer_entry(
         kind=Kind.DEBT_REPAID,
+        client=client,
         amount=amount,
         method=method,
         actor=actor,
         reason=reason,
-        shift=shift,
+        check=_debt_covers,
     )
 
 
