@@ -200,6 +200,11 @@ def report_write(book: XlsxWriter, report: Report) -> None:
     table(_("Sales by tariff"), ["Тариф", "Продаж", "Сумма"], report.sales_by_tariff)
     table(_("Sales by trainer"), ["Тренер", "Продаж", "Сумма"], report.sales_by_trainer)
     table(
+        _("Sales by promotion"),
+        ["Акция", "Продаж", "Сумма", "Скидка по акции"],
+        report.sales_by_promotion,
+    )
+    table(
         _("Clients by day"),
         ["День", "Активных", "Новых"],
         [

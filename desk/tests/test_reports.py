@@ -59,6 +59,22 @@ def test_income_counts_money_once_and_by_method():
     assert report.sales_by_trainer[0][0] == "Анна Тренер"
 
 
+def test_sales_by_promotion():
+    from payments.tests.factories import PromotionFactory
+
+    operator = OperatorFactory()
+    services.shift_open(operator=operator)
+    tariff = desk_tariff("1000", name="Безлимит")
+    PromotionFactory(name="Всегда −20%", weekdays=list(range(7)), time_to=None, tariffs=[tariff])
+    for _n in range(2):
+        services.ledger_sell(client=ClientFactory(), tariff=tariff, method="cash", actor=operator)
+    services.ledger_sell(
+        client=ClientFactory(), tariff=desk_tariff("500"), method="cash", actor=operator
+    )
+    report = report_build(period=period_for(kind="day"))
+    assert report.sales_by_promotion == [("Всегда −20%", 2, D("1600"), D("400"))]
+
+
 def test_active_and_new_clients_by_day():
     from payments.models import Subscription
 
