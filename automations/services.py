@@ -22,8 +22,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
-from crm.models import Client, ClientAction
-from crm.services import client_action_log
+from crm.models import Client, Notification, Task
+from crm.notifications import staff_notify
+from crm.services import notification_create, task_create
 from payments.models import Payment, Subscription, Tariff
 from pipeline.services import stage_apply_event
 from programs.models import TrainingProgram
@@ -36,7 +37,6 @@ from .templating import template_errors, template_render
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "botapp.automation_send"
-TRAINER_TASK = "botapp.trainer_notify"
 BATCH = 500
 MAX_CHAIN = 5  # evaluate → act rounds per pass (a chain: program end → Завершен → NPS question)
 Status = Run.Status
@@ -316,16 +316,23 @@ def _run_do(run: Run, context: _Context, tariffs: dict[int, list[Tariff]]) -> bo
             did.append("message")
     if rule.trainer_note.strip():
         text = template_render(rule.trainer_note, values)
-        enqueue_on_commit(TRAINER_TASK, user_id=client.trainer_id, text=text, client_id=client.pk)
+        if client.trainer_id:  # the bell and, when linked, their Telegram; once per run
+            notification_create(
+                recipient=client.trainer,
+                kind=Notification.Kind.AUTOMATION,
+                client=client,
+                text=text,
+                dedup_key=f"automation-run:{run.pk}",
+            )
+        else:  # nobody's client yet: the staff chat hears about it
+            staff_notify(text=text, client=client)
         did.append("note")
     if rule.task_text:
-        due = context.now + timedelta(days=rule.task_due_days)
-        client_action_log(
+        task_create(
             client=client,
-            author=None,
-            kind=ClientAction.Kind.NOTE,
-            description=f"{rule.name}: {template_render(rule.task_text, values)}",
-            next_contact_at=due,
+            due_at=context.now + timedelta(days=rule.task_due_days),
+            kind=Task.Kind.FOLLOW_UP,
+            title=f"{rule.name}: {template_render(rule.task_text, values)}"[:200],
         )
         did.append("task")
     if rule.stage_event:
@@ -391,7 +398,8 @@ def runs_do_due(*, now: datetime, result: PassResult | None = None) -> bool:
             for run in runs:
                 # A savepoint only around actions that write (a message-only rule writes nothing
                 # per client here, which keeps a pass's queries constant in the number of clients).
-                writes = bool(run.rule.task_text or run.rule.stage_event)
+                rule = run.rule
+                writes = bool(rule.trainer_note.strip() or rule.task_text or rule.stage_event)
                 try:
                     with transaction.atomic() if writes else nullcontext():
                         moved_any |= _run_do(run, context, tariff_cache)

@@ -685,31 +685,16 @@ def _mark_sent(message: OutboundMessage, telegram_message_id: int | None) -> Non
 
 
 def staff_notify_send(*, text: str, client_id: int | None = None) -> OutboundMessage | None:
-    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID) and, for a client whose trainer
-    linked their own Telegram, to that trainer personally. Returns the staff chat's message (None,
-    with a log line, when the staff chat is not set)."""
+    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID), with the client's page link.
+    Returns the message (None, with a log line, when the staff chat is not set). A trainer hears
+    about their own clients personally through notifications (`notification_send`)."""
     chat_id = _admin_chat_id()
-    if chat_id is None and client_id is None:
+    if chat_id is None:
         logger.info("TELEGRAM_ADMIN_CHAT_ID is not set; staff note not sent: %s", text)
         return None
-    personal = None
     if client_id is not None:
-        client = (
-            Client.objects.filter(pk=client_id)
-            .select_related("trainer")
-            .only("pk", "trainer__telegram_chat_id", "trainer__is_active")
-            .first()
-        )
-        if client is not None:
-            text = f"{text}\n{settings.SITE_URL}/clients/{client.pk}/"
-            trainer = client.trainer
-            if trainer and trainer.is_active and trainer.telegram_chat_id not in (None, chat_id):
-                personal = trainer.telegram_chat_id
+        text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
     with transaction.atomic():
-        if personal is not None:  # the client's own trainer hears about it personally too
-            message_queue(chat_id=personal, text=text)
-        if chat_id is None:
-            return None
         return message_queue(chat_id=chat_id, text=text)
 
 
@@ -932,18 +917,30 @@ def outbox_drain(*, chat_ids: list[int]) -> int:
     return later
 
 
-def trainer_notify_send(
-    *, user_id: int | None, text: str, client_id: int | None = None
-) -> OutboundMessage | None:
-    """A note for one staff member: to their own Telegram chat when they linked it, otherwise to
-    the staff chat. None (and a log line) when neither is set."""
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    if user is None or user.telegram_chat_id is None:
-        return staff_notify_send(text=text, client_id=client_id)
-    if client_id is not None:
-        text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
+def notification_send(*, notification_id: int) -> OutboundMessage | None:
+    """A staff member's notification (`crm.services.notification_create`) in their own Telegram:
+    once per notification whatever the retries (the outbox's dedupe key). None when it is gone,
+    or they are inactive or unlinked their Telegram meanwhile."""
+    from crm.models import Notification
+
+    notification = (
+        Notification.objects.filter(pk=notification_id).select_related("recipient").first()
+    )
+    if notification is None:
+        return None
+    user = notification.recipient
+    if not user.is_active or user.telegram_chat_id is None:
+        return None
+    text = notification.text
+    if notification.url:
+        url = notification.url
+        text = f"{text}\n{url if '://' in url else settings.SITE_URL + url}"
     with transaction.atomic():
-        return message_queue(chat_id=user.telegram_chat_id, text=text)
+        return message_queue(
+            chat_id=user.telegram_chat_id,
+            text=text,
+            dedupe_key=f"notification:{notification.pk}",
+        )
 
 
 # --- staff link their own Telegram ---------------------------------------------------------------------

@@ -485,8 +485,8 @@ class Task(models.Model):
 
 
 class Notification(models.Model):
-    """Something that concerns one staff member: shown under the bell in the top bar (and, through
-    the automations app, in their own Telegram)."""
+    """Something that concerns one staff member: shown under the bell in the top bar and, for the
+    kinds in `TELEGRAM_KINDS`, in their own Telegram when they linked it (`/start staff_<token>`)."""
 
     class Kind(models.TextChoices):
         LEAD_ASSIGNED = "lead_assigned", _("Lead assigned to you")
@@ -494,7 +494,14 @@ class Notification(models.Model):
         CLIENT_WROTE = "client_wrote", _("Client wrote")
         CHECKIN_MISSED = "checkin_missed", _("Missed check-in")
         TASK_OVERDUE = "task_overdue", _("Task overdue")
+        AUTOMATION = "automation", _("Automation note")
         OTHER = "other", _("Other")
+
+    # What a trainer hears about in their own Telegram too (seed 002, issue 17): their new client,
+    # their client's payment and message, and the automations' notes (e.g. a low NPS score).
+    TELEGRAM_KINDS = frozenset(
+        {Kind.LEAD_ASSIGNED, Kind.CLIENT_PAID, Kind.CLIENT_WROTE, Kind.AUTOMATION}
+    )
 
     recipient = models.ForeignKey(
         User,

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.ip import client_ip
+from config.ratelimit import rate_exceeded
 from crm.access import admin_required, change_required, get_client_for
 
 from . import gateways, selectors, services
@@ -275,6 +277,13 @@ def pay(request: HttpRequest) -> HttpResponse:
     form = PayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # Each order creates a client, a lead, a staff note and a provider payment: a stranger's
+        # script must not fill the board. Counted per visitor address, valid orders only.
+        if rate_exceeded(
+            "pay", client_ip(request), limit=settings.PAY_RATE_PER_ADDRESS, window=3600
+        ):
+            form.add_error(None, _("Too many orders from your address. Try again in an hour."))
+            return _pay_page(request, form, status=429)
         try:
             client = services.pay_page_client(
                 name=data["name"], phone=data["phone"], email=data["email"]
@@ -290,10 +299,15 @@ def pay(request: HttpRequest) -> HttpResponse:
         else:
             request.session[PAY_SESSION_KEY] = payment.pk
             return HttpResponseRedirect(payment.confirmation_url)
+    return _pay_page(request, form, status=200)
+
+
+def _pay_page(request: HttpRequest, form: PayForm, *, status: int) -> HttpResponse:
     return render(
         request,
         "payments/pay.html",
         {"form": form, "offers": selectors.tariff_offers(), "demo": gateways.demo_enabled()},
+        status=status,
     )
 
 
