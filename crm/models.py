@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import vocabulary
+
 phone_validator = RegexValidator(
     r"^\+\d{10,15}$", _("Enter the phone in international format, e.g. +79161234567.")
 )
@@ -109,20 +111,9 @@ class ClientManager(models.Manager.from_queryset(ClientQuerySet)):
 class Client(models.Model):
     """A person on the client journey, from the first lead to a finished program."""
 
-    class Gender(models.TextChoices):
-        MALE = "male", _("Male")
-        FEMALE = "female", _("Female")
-
-    class Goal(models.TextChoices):
-        WEIGHT_LOSS = "weight_loss", _("Weight loss")
-        MUSCLE_GAIN = "muscle_gain", _("Muscle gain")
-        TONING = "toning", _("Toning")
-        STRENGTH = "strength", _("Strength")
-
-    class Experience(models.TextChoices):
-        BEGINNER = "beginner", _("Beginner")
-        INTERMEDIATE = "intermediate", _("Intermediate")
-        ADVANCED = "advanced", _("Advanced")
+    Gender = vocabulary.Gender
+    Goal = vocabulary.Goal
+    Experience = vocabulary.Level
 
     class Lifestyle(models.TextChoices):
         SEDENTARY = "sedentary", _("Sedentary")
@@ -130,16 +121,8 @@ class Client(models.Model):
         MODERATE = "moderate", _("Moderately active")
         ACTIVE = "active", _("Very active")
 
-    class Location(models.TextChoices):
-        GYM = "gym", _("Gym")
-        HOME = "home", _("Home")
-        OUTDOORS = "outdoors", _("Outdoors")
-
-    class Equipment(models.TextChoices):
-        NONE = "none", _("No equipment")
-        DUMBBELLS = "dumbbells", _("Dumbbells")
-        BANDS = "bands", _("Resistance bands")
-        FULL_GYM = "full_gym", _("Full gym")
+    Location = vocabulary.Location
+    Equipment = vocabulary.Equipment
 
     class Source(models.TextChoices):
         TELEGRAM = "telegram", _("Telegram bot")
