@@ -27,6 +27,7 @@ from crm.notifications import staff_notify
 from crm.services import notification_create, task_create
 from payments.models import Payment, Subscription, Tariff
 from pipeline.services import stage_apply_event
+from privacy.selectors import clients_messageable
 from programs.models import TrainingProgram
 
 from .models import NpsResponse, Rule, Run
@@ -193,6 +194,7 @@ class _Context:
     pay_links: dict[int, str]
     memberships: dict[int, Subscription]
     nps: dict[int, NpsResponse]
+    messageable: set[int]  # who we may write to first (`privacy.selectors.clients_messageable`)
     now: datetime
 
     @classmethod
@@ -226,6 +228,11 @@ class _Context:
             pay_links={cid: p.confirmation_url for cid, p in pending.items()},
             memberships=memberships,
             nps=nps,
+            messageable=set(
+                clients_messageable(Client.objects.filter(pk__in=client_ids)).values_list(
+                    "pk", flat=True
+                )
+            ),
             now=now,
         )
 
@@ -293,13 +300,15 @@ def rule_render_for(*, rule: Rule, client: Client, now: datetime) -> tuple[str, 
     return template_render(rule.message, context.values(client)), _markup(rule, preview, tariffs)
 
 
-def _message_skip_reason(client: Client) -> str:
+def _message_skip_reason(client: Client, context: "_Context") -> str:
     if client.is_preview:
         return _("bot preview client")
     if client.telegram_id is None:
         return _("no Telegram chat with the bot")
     if client.bot_blocked_at:
         return _("the client blocked the bot")
+    if client.pk not in context.messageable:  # privacy decides (152-FZ)
+        return _("no consent to the processing of personal data")
     return ""
 
 
@@ -309,7 +318,7 @@ def _run_do(run: Run, context: _Context, tariffs: dict[int, list[Tariff]]) -> bo
     values = context.values(client)
     did, skipped, moved = [], "", False
     if rule.message.strip():
-        skipped = _message_skip_reason(client)
+        skipped = _message_skip_reason(client, context)
         if not skipped:
             run.text = template_render(rule.message, values)
             run.reply_markup = _markup(rule, run, tariffs.get(rule.pk, []))

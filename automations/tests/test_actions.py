@@ -9,9 +9,10 @@ import time_machine
 
 from automations.models import Rule, Run
 from automations.services import engine_run, nps_record
+from automations.tests.factories import ConsentingClientFactory
 from botapp.tests.conftest import ADMIN_CHAT
 from crm.models import Notification, Task
-from crm.tests.factories import ClientFactory, TrainerFactory
+from crm.tests.factories import TrainerFactory
 
 pytestmark = pytest.mark.django_db
 MSK = ZoneInfo("Europe/Moscow")
@@ -32,7 +33,7 @@ def test_a_low_score_is_a_notification_and_a_task_for_the_trainer(
     detractor_rule, fake_telegram, settings, django_capture_on_commit_callbacks
 ):
     trainer = TrainerFactory(telegram_chat_id=TRAINER_TG)
-    vera = ClientFactory(trainer=trainer, first_name="Вера", last_name="Петрова")
+    vera = ConsentingClientFactory(trainer=trainer, first_name="Вера", last_name="Петрова")
     with time_machine.travel(NOON, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             nps_record(client=vera, score=3)
@@ -58,7 +59,7 @@ def test_a_low_score_is_a_notification_and_a_task_for_the_trainer(
 def test_a_client_without_a_trainer_is_reported_to_the_staff_chat(
     detractor_rule, fake_telegram, django_capture_on_commit_callbacks
 ):
-    nobody = ClientFactory(trainer=None, first_name="Глеб", last_name="Ничей")
+    nobody = ConsentingClientFactory(trainer=None, first_name="Глеб", last_name="Ничей")
     with time_machine.travel(NOON, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             nps_record(client=nobody, score=5)

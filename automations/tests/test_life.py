@@ -24,6 +24,8 @@ from crm.models import Client
 from payments.models import Payment
 from payments.tests.factories import TariffFactory
 from payments.tests.fake_yookassa import notification
+from privacy.models import Channel, Consent, ConsentKind
+from privacy.services import consent_record
 
 pytestmark = pytest.mark.django_db
 USER = 777000111
@@ -48,6 +50,12 @@ def test_whole_life_after_the_sale(
         TariffFactory(name="3 месяца с тренером", price="12990.00", order=2)
         anna = TelegramUser(fake_telegram, post_update, USER)
         anna.say("/start")
+        consent_record(  # what the bot's consent question records when she agrees
+            client=Client.objects.get(telegram_id=USER),
+            kind=ConsentKind.PERSONAL,
+            decision=Consent.Decision.GRANTED,
+            channel=Channel.TELEGRAM,
+        )
         anna.press("🎁 Бесплатная программа")
         answer_all(anna)
         anna.press("✅ Всё верно")
