@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -15,6 +15,33 @@ from .models import Payment, PaymentEvent, PromoCode, Promotion, Tariff
 
 ZERO = Decimal("0.00")
 PAID = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
+
+
+# --- For the pipeline board (found through crm.extensions.board_money) -----------------------------
+
+_KEPT = F("amount") - F("refunded_amount")  # a partial refund leaves a payment succeeded, with less
+
+
+def board_paid_by_stage(*, clients: QuerySet[Client]) -> dict[int, Decimal]:
+    """Money paid and kept by these clients, per their current stage id: one query."""
+    return dict(
+        Payment.objects.filter(status=Payment.Status.SUCCEEDED, client__in=clients.values("pk"))
+        .order_by()
+        .values_list("client__stage")
+        .annotate(total=Sum(_KEPT))
+        .values_list("client__stage", "total")
+    )
+
+
+def board_paid_per_client() -> Subquery:
+    """An annotation for a Client queryset: what that client paid and kept (None if nothing)."""
+    return Subquery(
+        Payment.objects.filter(client=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+        .order_by()
+        .values("client")
+        .annotate(total=Sum(_KEPT))
+        .values("total")[:1]
+    )
 
 
 def tariffs_active() -> QuerySet[Tariff]:
