@@ -68,16 +68,24 @@ def money(value: Decimal) -> str:
 
 def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[str, dict]:
     """The tariffs with a Buy button each (and a promo-code button), or a "soon" text."""
-    from payments.selectors import tariffs_active
+    from payments.selectors import tariff_offers
 
-    tariffs = list(tariffs_active())
-    if not tariffs:
+    offers = tariff_offers()
+    if not offers:
         return texts.get("no_tariffs"), back_markup(texts)
     lines = []
-    for tariff in tariffs:
+    for offer in offers:
+        tariff = offer.tariff
         line = f"• {tariff.name} — {money(tariff.price)} ₽"
         if tariff.description:
             line += f"\n  {tariff.description}"
+        for promotion in offer.promotions:
+            if promotion == offer.in_force:
+                line += "\n  " + texts.get(
+                    "tariff_promotion_now", label=promotion.label(), price=money(offer.price_now)
+                )
+            else:
+                line += "\n  " + texts.get("tariff_promotion", label=promotion.label())
         lines.append(line)
     text = texts.get("tariffs", tariffs="\n".join(lines))
     if intro:
@@ -85,8 +93,13 @@ def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[
     if promo:
         text += f"\n\n🏷 {promo}"
     rows = [
-        [(texts.get("btn_buy", name=tariff.name, price=money(tariff.price)), cb.buy(tariff.pk))]
-        for tariff in tariffs
+        [
+            (
+                texts.get("btn_buy", name=offer.tariff.name, price=money(offer.price_now)),
+                cb.buy(offer.tariff.pk),
+            )
+        ]
+        for offer in offers
     ]
     rows.append([(texts.get("btn_promo"), cb.PROMO)])
     rows.append([(texts.get("btn_menu"), cb.Menu.MENU)])

@@ -823,6 +823,8 @@ def payment_start(
     else:
         url = payment.confirmation_url or ""
         text = texts.get("pay_link", amount=money(payment.amount), url=url)
+        if payment.metadata.get("offer_note"):
+            text += "\n\n" + texts.get("pay_offer_note", note=payment.metadata["offer_note"])
         markup = pay_markup(texts, url) if url.startswith("http") else None
     with transaction.atomic():
         return message_queue(
