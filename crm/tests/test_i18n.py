@@ -64,8 +64,7 @@ def test_catalogue_is_translated_and_compiled(po: Path):
 def test_every_msgid_of_ours_resolves_to_our_translation():
     """Django's and third-party catalogues share msgids with ours ("Home", "Email", "Search",
     "Filter", "name", "active"…): ours must win (LOCALE_PATHS), or a client's questionnaire reads
-    «Начало» for "Home". Where two of our apps translate a msgid differently, the app listed first in
-    INSTALLED_APPS wins, which is still our own translation."""
+    «Начало» for "Home"."""
     from django.utils import translation
 
     ours: dict[str, set[str]] = {}
@@ -84,3 +83,18 @@ def test_every_msgid_of_ours_resolves_to_our_translation():
             if got not in translations:
                 foreign.append((msgid, got, sorted(translations)))
     assert not foreign, f"{len(foreign)} msgids read another catalogue: {foreign[:10]}"
+
+
+def test_no_msgid_is_translated_two_ways_by_our_apps():
+    """Gettext keeps one translation per msgid for the whole process: if two of our catalogues
+    disagree, one app silently shows the other's words (a backup drill read «Оплачен», a queued
+    Telegram message «Ожидает оплаты»). Where the meaning really differs, the msgids must differ."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    for po in CATALOGUES:
+        app = str(po.relative_to(settings.BASE_DIR).parts[0])
+        for key, msgstr in parse_po(po).items():
+            if msgstr:
+                seen.setdefault(key, {}).setdefault(msgstr, []).append(app)
+    clashes = {key: found for key, found in seen.items() if len(found) > 1}
+    assert not clashes, f"{len(clashes)} msgids translated differently: {list(clashes.items())[:5]}"
+
