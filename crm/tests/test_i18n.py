@@ -98,3 +98,90 @@ def test_no_msgid_is_translated_two_ways_by_our_apps():
     clashes = {key: found for key, found in seen.items() if len(found) > 1}
     assert not clashes, f"{len(clashes)} msgids translated differently: {list(clashes.items())[:5]}"
 
+
+# --- The catalogues match the source ------------------------------------------------------------
+
+XGETTEXT = [
+    "xgettext",
+    "--language=Python",
+    "--from-code=UTF-8",
+    "--no-location",
+    "--keyword=gettext_noop",
+    "--keyword=gettext_lazy",
+    "--keyword=ngettext_lazy:1,2",
+    "--keyword=pgettext:1c,2",
+    "--keyword=npgettext:1c,2,3",
+    "--keyword=pgettext_lazy:1c,2",
+    "--keyword=npgettext_lazy:1c,2,3",
+    "--output=-",
+]
+SKIPPED_DIRS = {".venv", "var", "staticfiles", "media", "node_modules", "__pycache__", ".git"}
+
+
+def _catalogue_of(path: Path) -> Path:
+    """Where makemessages files a source: its app's catalogue, else the project's locale/."""
+    base = Path(settings.BASE_DIR)
+    top = path.relative_to(base).parts[0]
+    own = base / top / "locale"
+    home = (
+        own if own.is_dir() and own in [Path(p) for p in settings.LOCALE_PATHS] else base / "locale"
+    )
+    return home / "ru" / "LC_MESSAGES" / "django.po"
+
+
+def source_msgids() -> dict[Path, set[str]]:
+    """Every msgid our Python code and templates mark for translation, by the catalogue it belongs
+    in — extracted the way makemessages does (xgettext over the code and templatized templates)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from django.utils.translation.template import templatize
+
+    if shutil.which("xgettext") is None:
+        pytest.fail("GNU gettext (xgettext) is needed to compare the catalogues with the source")
+    base = Path(settings.BASE_DIR)
+    by_catalogue: dict[Path, list[Path]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in base.rglob("*"):
+            parts = set(path.relative_to(base).parts)
+            if parts & SKIPPED_DIRS or path.suffix not in (".py", ".html", ".txt"):
+                continue
+            if path.suffix == ".py":
+                source = path
+            else:
+                if "templates" not in parts:
+                    continue
+                text = path.read_text(encoding="utf-8")
+                if "trans" not in text and "_(" not in text:
+                    continue
+                source = Path(tmp) / f"{len(list(Path(tmp).iterdir()))}.py"
+                source.write_text(templatize(text, origin=str(path)), encoding="utf-8")
+            by_catalogue.setdefault(_catalogue_of(path), []).append(source)
+        found: dict[Path, set[str]] = {}
+        for catalogue, files in by_catalogue.items():
+            pot = subprocess.run(
+                [*XGETTEXT, *map(str, files)], capture_output=True, text=True, check=True
+            ).stdout
+            pot_path = Path(tmp) / "messages.pot"
+            # The header (msgid "") is marked fuzzy by xgettext; it names the charset, so keep it.
+            pot_path.write_text(pot.replace("#, fuzzy\n", "", 1), encoding="utf-8")
+            found[catalogue] = set(parse_po(pot_path))
+    return found
+
+
+def test_every_msgid_in_our_source_is_translated_in_its_own_catalogue():
+    """A string marked in the code or a template but missing from (or empty in) its app's catalogue
+    shows in English, or in whatever another catalogue says; an entry no source uses any more is
+    dead weight that can still win for a shared msgid. Both directions are checked."""
+    problems = []
+    for catalogue, msgids in source_msgids().items():
+        name = catalogue.relative_to(settings.BASE_DIR)
+        entries = parse_po(catalogue) if catalogue.exists() else {}
+        missing = sorted(m for m in msgids if not entries.get(m))
+        unused = sorted(set(entries) - msgids)
+        if missing:
+            problems.append(f"{name}: {len(missing)} untranslated or missing: {missing[:5]}")
+        if unused:
+            problems.append(f"{name}: {len(unused)} not in the source: {unused[:5]}")
+    assert not problems, "\n".join(problems)
