@@ -77,7 +77,7 @@ def import_rows(rows: int) -> None:
 
     base_mb = peak_mb()
     book = XlsxWriter()
-    sheet = book.sheet("Клиенты", [label for _, label in CLIENT_COLUMNS[:8]])
+    sheet = book.sheet("Клиенты", [str(label) for _, label in CLIENT_COLUMNS[:8]])
     for n in range(rows):
         sheet.append(
             [
