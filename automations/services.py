@@ -12,7 +12,7 @@ nothing new. Runs with a client message wait out quiet hours instead of being dr
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -21,6 +21,7 @@ from django.db.models import QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from academy.models import Membership
 from config.celery import enqueue_on_commit
 from crm.models import Client, Notification, Task
 from crm.notifications import staff_notify
@@ -192,7 +193,7 @@ class _Context:
     programs: dict[int, TrainingProgram]
     tariffs: dict[int, str]
     pay_links: dict[int, str]
-    memberships: dict[int, Subscription]
+    memberships: dict[int, date]  # when the client's membership ends
     nps: dict[int, NpsResponse]
     messageable: set[int]  # who we may write to first (`privacy.selectors.clients_messageable`)
     now: datetime
@@ -220,7 +221,19 @@ class _Context:
             client_ids,
             "-created_at",
         )
-        memberships = _latest_by_client(Subscription.objects.all(), client_ids, "-ends_on")
+        memberships = {
+            cid: row.ends_on
+            for cid, row in _latest_by_client(
+                Subscription.objects.only("client_id", "ends_on"), client_ids, "-ends_on"
+            ).items()
+        }
+        academy = _latest_by_client(
+            Membership.objects.filter(status=Membership.Status.ACTIVE).only("client_id", "ends_on"),
+            client_ids,
+            "-ends_on",
+        )
+        for cid, row in academy.items():  # the academy's membership is the one that counts
+            memberships[cid] = row.ends_on
         nps = _latest_by_client(NpsResponse.objects.all(), client_ids, "-created_at")
         return cls(
             programs=programs,
@@ -253,7 +266,7 @@ class _Context:
             "weeks": weeks,
             "tariff": self.tariffs.get(client.pk, ""),
             "pay_link": self.pay_links.get(client.pk, ""),
-            "membership_end": membership.ends_on.strftime("%d.%m.%Y") if membership else "",
+            "membership_end": membership.strftime("%d.%m.%Y") if membership else "",
             "score": nps.score if nps else "",
             "comment": nps.comment if nps else "",
         }

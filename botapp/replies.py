@@ -118,3 +118,36 @@ def checkin_markup(buttons: list[str]) -> dict | None:
     data = {checkin.SKIP: cb.Checkin.SKIP, checkin.CANCEL: cb.Checkin.CANCEL}
     row = [(label, data[label]) for label in buttons if label in data]
     return tg.keyboard([row]) if row else None
+
+
+def consent_message(
+    texts: Texts, *, kind: str, text: str, url: str, then: cb.ConsentNext
+) -> tuple[str, dict]:
+    """A consent text (the published version from `privacy`) with its link, Agree / Decline."""
+    markup = tg.keyboard(
+        [
+            [(texts.get("btn_consent_agree"), cb.consent(kind, cb.ConsentAnswer.AGREE, then))],
+            [(texts.get("btn_consent_decline"), cb.consent(kind, cb.ConsentAnswer.DECLINE, then))],
+        ]
+    )
+    return f"{text}\n\n{texts.get('consent_link', url=url)}", markup
+
+
+def consent_declined_markup(texts: Texts, *, kind: str, then: cb.ConsentNext) -> dict:
+    """What the bot still does without the consent, and the way back to it."""
+    return tg.keyboard(
+        [
+            [(texts.get("btn_consent_later"), cb.consent(kind, cb.ConsentAnswer.ASK, then))],
+            [(texts.get("btn_faq"), cb.Menu.FAQ), (texts.get("btn_contacts"), cb.Menu.CONTACTS)],
+            [(texts.get("btn_menu"), cb.Menu.MENU)],
+        ]
+    )
+
+
+def forget_markup(texts: Texts) -> dict:
+    return tg.keyboard(
+        [
+            [(texts.get("btn_forget_confirm"), cb.Forget.CONFIRM)],
+            [(texts.get("btn_forget_keep"), cb.Forget.KEEP)],
+        ]
+    )

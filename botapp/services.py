@@ -855,6 +855,52 @@ def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMe
         )
 
 
+def client_data_send(*, client_id: int, request_key: str) -> list[OutboundMessage]:
+    """/mydata: everything we hold about the client (`privacy.services.client_export`, the same zip
+    staff download from the client page), sent as documents of at most PRIVACY_EXPORT_PART_MB each
+    (Telegram takes 50 MB a file). Once per `request_key` whatever the retries; an export that
+    fails tells the client and the staff chat."""
+    from privacy.services import client_export
+
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None or client.telegram_id is None or client.bot_blocked_at:
+        logger.info("Client %s cannot be sent their data in Telegram", client_id)
+        return []
+    if OutboundMessage.objects.filter(dedupe_key=f"{request_key}:1").exists():
+        return []  # a retried task: already queued
+    texts = Texts()
+    try:
+        export = client_export(client=client, part_mb=settings.PRIVACY_EXPORT_PART_MB)
+    except OSError as exc:  # a full disk, an unwritable export folder
+        logger.exception("Export of client %s for /mydata failed", client_id)
+        with transaction.atomic():
+            staff_notify(
+                text=texts.get("staff_mydata_failed", id=client.pk, error=str(exc)[:300]),
+                client=client,
+            )
+            message_queue(
+                chat_id=client.telegram_id,
+                client=client,
+                text=texts.get("mydata_failed"),
+                dedupe_key=f"{request_key}:1",
+            )
+        return []
+    parts = len(export.parts)
+    with transaction.atomic():
+        return [
+            message_queue(
+                chat_id=client.telegram_id,
+                client=client,
+                kind=OutboundMessage.Kind.DOCUMENT,
+                document=str(path),
+                document_name=path.name,
+                text=texts.get("mydata_caption", part=number, parts=parts),
+                dedupe_key=f"{request_key}:{number}",
+            )
+            for number, path in enumerate(export.parts, 1)
+        ]
+
+
 # --- automations (the rules engine hands its messages to the outbox) ---------------------------------
 
 

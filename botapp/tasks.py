@@ -94,6 +94,16 @@ def send_document_task(client_id: int, path: str, caption: str = "") -> int | No
 
 
 @shared_task(
+    name="botapp.client_data_send",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def client_data_send_task(client_id: int, request_key: str) -> int:
+    return len(services.client_data_send(client_id=client_id, request_key=request_key))
+
+
+@shared_task(
     name="botapp.automation_send",
     autoretry_for=(DatabaseError,),
     retry_backoff=True,

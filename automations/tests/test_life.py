@@ -24,8 +24,6 @@ from crm.models import Client
 from payments.models import Payment
 from payments.tests.factories import TariffFactory
 from payments.tests.fake_yookassa import notification
-from privacy.models import Channel, Consent, ConsentKind
-from privacy.services import consent_record
 
 pytestmark = pytest.mark.django_db
 USER = 777000111
@@ -50,13 +48,8 @@ def test_whole_life_after_the_sale(
         TariffFactory(name="3 месяца с тренером", price="12990.00", order=2)
         anna = TelegramUser(fake_telegram, post_update, USER)
         anna.say("/start")
-        consent_record(  # what the bot's consent question records when she agrees
-            client=Client.objects.get(telegram_id=USER),
-            kind=ConsentKind.PERSONAL,
-            decision=Consent.Decision.GRANTED,
-            channel=Channel.TELEGRAM,
-        )
         anna.press("🎁 Бесплатная программа")
+        anna.agree()  # the bot's consent question before the questionnaire
         answer_all(anna)
         anna.press("✅ Всё верно")
         anna.press("Купить «12 недель с тренером»")
@@ -83,6 +76,7 @@ def test_whole_life_after_the_sale(
             assert len(sent) == 1 and sent[0].endswith("любой замер можно пропустить."), sent
             if week == 1:  # the prompt's button starts the check-in in the bot
                 anna.press("📏 Записать замеры")
+                anna.agree()  # measurements are health data: their own consent first
                 assert "Запишем ваши замеры" in anna.texts()[-1]
                 anna.say("/cancel")
 
