@@ -179,7 +179,9 @@ def test_every_msgid_in_our_source_is_translated_in_its_own_catalogue():
         name = catalogue.relative_to(settings.BASE_DIR)
         entries = parse_po(catalogue) if catalogue.exists() else {}
         missing = sorted(m for m in msgids if not entries.get(m))
-        unused = sorted(set(entries) - msgids)
+        # Context entries may be looked up through a helper xgettext cannot follow (desk's
+        # pgettext(COLUMN, title) for spreadsheet columns); only plain msgids must be in the source.
+        unused = sorted(m for m in set(entries) - msgids if "\x04" not in m)
         if missing:
             problems.append(f"{name}: {len(missing)} untranslated or missing: {missing[:5]}")
         if unused:
