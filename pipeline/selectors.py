@@ -24,7 +24,6 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Lead as NextValue
-from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -189,24 +188,40 @@ def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
     return queryset
 
 
+def _column_heads(
+    clients: QuerySet[Client], stages: list[PipelineStage], per_column: int
+) -> list[int]:
+    """The ids of the first `per_column` cards of every column, in one query: a LIMIT per stage,
+    each served by the column index (stage, -stage_changed_at, -id), joined with UNION ALL — the
+    work is 7 × 50 index steps whatever the number of clients (a ROW_NUMBER() window over every
+    staged client sorted them all to keep 350)."""
+    parts, params = [], []
+    for index, stage in enumerate(stages):
+        head = clients.filter(stage=stage).order_by(*CARD_ORDER).values_list("pk")[:per_column]
+        sql, head_params = head.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS column_{index}")
+        params.extend(head_params)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def board_get(*, user: User, filters: dict, per_column: int = COLUMN_PAGE) -> Board:
-    """Columns with counts, sums and the first `per_column` cards of each, in four queries
-    whatever the number of clients or stages (one windowed query fetches every column's cards)."""
+    """Columns with counts, sums and the first `per_column` cards of each, in five queries
+    whatever the number of clients (the cards' ids per column, then the cards themselves)."""
     now = timezone.now()
     stages = list(PipelineStage.objects.all())
     columns = column_counts(user=user, filters=filters, stages=stages)
-    ranked = (
-        board_clients(user=user, filters=filters)
-        .filter(stage__isnull=False)
-        .annotate(position=Window(RowNumber(), partition_by=[F("stage_id")], order_by=CARD_ORDER))
-        .filter(position__lte=per_column)
-        .select_related("trainer")
-        .order_by("stage_id", "position")
+    clients = board_clients(user=user, filters=filters)
+    heads = _column_heads(clients, stages, per_column)
+    cards = _with_card_facts(
+        Client.objects.filter(pk__in=heads).select_related("trainer").order_by(*CARD_ORDER)
     )
-    ranked = _with_card_facts(ranked)
     by_stage = {column.stage.pk: column for column in columns}
     next_stages = _next_stages(stages)
-    for client in ranked:
+    for client in cards if heads else []:
         column = by_stage.get(client.stage_id)
         if column is not None:
             column.cards.append(_card(client, column.stage, now, next_stages))
