@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.apps import apps
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -198,7 +199,10 @@ def _column_heads(
     parts, params = [], []
     for index, stage in enumerate(stages):
         head = clients.filter(stage=stage).order_by(*CARD_ORDER).values_list("pk")[:per_column]
-        sql, head_params = head.query.sql_with_params()
+        try:
+            sql, head_params = head.query.sql_with_params()
+        except EmptyResultSet:  # nobody to see (an inactive user) or a filter nothing matches
+            return []
         parts.append(f"SELECT * FROM ({sql}) AS column_{index}")
         params.extend(head_params)
     if not parts:
