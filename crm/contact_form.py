@@ -4,7 +4,6 @@ import logging
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -12,14 +11,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.celery import enqueue_on_commit
+from config.ip import client_ip
+from config.ratelimit import rate_exceeded
+
 from . import safejson, services
 from .extensions import website_bot_link
 from .models import ClientAction, ClientContact
 from .phones import normalize_phone
 
 logger = logging.getLogger(__name__)
-
-FORM_RATE_LIMIT = 10  # submissions per address per hour
+CONSENT_TASK = "privacy.consent_record"  # privacy sits above crm: asked by task name
 
 
 class ContactForm(forms.Form):
@@ -28,6 +30,16 @@ class ContactForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Email"), required=False)
     message = forms.CharField(label=gettext_lazy("Message"), max_length=4000, required=False)
     source = forms.SlugField(max_length=64, required=False)
+    # 152-FZ: the visitor ticks the consent to the processing of their data (recorded by privacy).
+    consent = forms.BooleanField(
+        label=gettext_lazy("I agree to the processing of my personal data"),
+        error_messages={
+            "required": gettext_lazy(
+                "Tick the box to agree to the processing of your personal data: without it we "
+                "cannot take your request."
+            )
+        },
+    )
     # Honeypot: invisible on the website, only bots fill it in.
     website_url = forms.CharField(required=False)
 
@@ -62,28 +74,22 @@ def _payload(request: HttpRequest) -> dict | None:
             return None
         if not isinstance(data, dict):
             return None
-        if not all(isinstance(value, str) or value is None for value in data.values()):
+        if not all(
+            isinstance(value, str)
+            or value is None
+            or (key == "consent" and isinstance(value, bool))
+            for key, value in data.items()
+        ):
             return None
         return {key: value for key, value in data.items() if value is not None}
     return {key: value.replace("\x00", "") for key, value in request.POST.items()}
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    key = f"contact-form:{request.META.get('REMOTE_ADDR', '')}"
-    try:
-        cache.add(key, 0, timeout=3600)
-        return cache.incr(key) > FORM_RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        return False
-    except Exception:
-        logger.warning("Contact form: rate limit unavailable", exc_info=True)
-        return False
-
-
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def website_contact_form(request: HttpRequest) -> JsonResponse:
-    """A lead from the website: JSON or form-encoded `name`, `phone` and/or `email`, `message`, `source`."""
+    """A lead from the website: JSON or form-encoded `name`, `phone` and/or `email`, `message`,
+    `source`, and the required `consent` (a ticked checkbox: "on", or `true` in JSON)."""
     if request.method == "OPTIONS":
         return _cors(request, JsonResponse({}, status=204))
     data = _payload(request)
@@ -94,7 +100,12 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
                 {"ok": False, "error": _("The request body is not valid JSON.")}, status=400
             ),
         )
-    if _rate_limited(request):
+    if rate_exceeded(
+        "contact-form",
+        client_ip(request),
+        limit=settings.CONTACT_FORM_RATE_PER_ADDRESS,
+        window=3600,
+    ):
         return _cors(
             request,
             JsonResponse(
@@ -107,9 +118,7 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
         return _cors(request, JsonResponse({"ok": False, "errors": errors}, status=400))
     thanks = _("Thank you! The trainer will contact you soon.")
     if form.cleaned_data["website_url"]:
-        logger.info(
-            "Contact form: honeypot filled from %s, ignored", request.META.get("REMOTE_ADDR")
-        )
+        logger.info("Contact form: honeypot filled from %s, ignored", client_ip(request))
         return _cors(request, JsonResponse({"ok": True, "message": thanks}, status=201))
     first, _sep, last = form.cleaned_data["name"].strip().partition(" ")
     registration = services.lead_register(
@@ -123,6 +132,7 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
         last_name=last.strip(),
         message=form.cleaned_data["message"],
     )
+    enqueue_on_commit(CONSENT_TASK, registration.client.pk, "personal", "granted", "website")
     # The seed: the visitor gets the bot's invite link, and the client's card records it.
     bot_link = website_bot_link(start="site")
     if bot_link:

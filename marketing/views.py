@@ -5,18 +5,20 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.ip import client_ip
+from config.ratelimit import rate_exceeded
 from crm.access import role_required
 from crm.models import User
 
@@ -100,7 +102,11 @@ def widget_js(request: HttpRequest) -> HttpResponse:
             "send": _("Send"),
             "failed": _("The message was not sent. Check the connection and try again."),
             "tooLong": _("The message is too long."),
+            "consent": _("I agree to the processing of my personal data"),
+            "policy": _("Privacy policy"),
+            "needConsent": _("Tick the consent box first."),
         },
+        "policyUrl": f"{settings.SITE_URL}{reverse('privacy:policy')}",
     }
     body = render_to_string("marketing/widget.js", {"config": _js_json(config)})
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
@@ -128,14 +134,6 @@ def _cors(response: HttpResponse, origin: str) -> HttpResponse:
     return response
 
 
-def _limited(key: str, limit: int, window: int) -> bool:
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        return False
-
-
 def _error(message: str, status: int, origin: str | None = None) -> JsonResponse:
     response = JsonResponse({"error": message}, status=status)
     return _cors(response, origin) if origin else response
@@ -147,14 +145,13 @@ _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 @csrf_exempt  # cross-site by design; no cookies are used, the Origin is checked instead
 @require_http_methods(["POST", "OPTIONS"])
 def chat_message(request: HttpRequest) -> HttpResponse:
-    """`{"session", "text"}` → `{"session", "reply"}` for the widget on an allowed site."""
+    """`{"session", "text", "consent": true}` → `{"session", "reply"}` for the widget on an
+    allowed site (the consent checkbox is required, 152-FZ)."""
     site = website_settings_get()
     origin = request.headers.get("Origin", "").rstrip("/")
     own = settings.SITE_URL.rstrip("/")
     if not _ORIGIN.match(origin) or origin not in [*site.origins, own]:
-        logger.info(
-            "Website chat: refused origin %r from %s", origin, request.META.get("REMOTE_ADDR")
-        )
+        logger.info("Website chat: refused origin %r from %s", origin, client_ip(request))
         return _error(_("This site may not use the chat."), 403)
     if not site.widget_enabled:
         return _error(_("The chat is off."), 403, origin)
@@ -184,9 +181,20 @@ def chat_message(request: HttpRequest) -> HttpResponse:
             400,
             origin,
         )
-    address = request.META.get("REMOTE_ADDR", "")
-    if _limited(f"chat-ip:{address}", settings.CHAT_RATE_PER_ADDRESS, 3600) or _limited(
-        f"chat-visitor:{visitor_id}", settings.CHAT_RATE_PER_VISITOR, 600
+    if data.get("consent") is not True:  # 152-FZ: the widget's checkbox, ticked
+        return _error(
+            _(
+                "Tick the box to agree to the processing of your personal data: without it the "
+                "chat cannot take your message."
+            ),
+            400,
+            origin,
+        )
+    address = client_ip(request)
+    if rate_exceeded(
+        "chat-ip", address, limit=settings.CHAT_RATE_PER_ADDRESS, window=3600
+    ) or rate_exceeded(
+        "chat-visitor", visitor_id, limit=settings.CHAT_RATE_PER_VISITOR, window=600
     ):
         return _error(_("Too many messages. Please wait a little and try again."), 429, origin)
     try:

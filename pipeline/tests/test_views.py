@@ -16,7 +16,7 @@ from crm.tests.factories import (
     stage,
 )
 from pipeline.models import LostReason, PipelineStage, StageMove
-from pipeline.selectors import payment_model
+from pipeline.selectors import money_source
 from pipeline.services import stage_move
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_board_query_count_does_not_grow(
     # session, user, stages, counts, the cards' ids (a LIMIT per column in one query), the cards;
     # an admin's trainer filter lists the trainers, and the paid sums need one more once
     # payments exist
-    sums = 1 if payment_model() is not None else 0
+    sums = 1 if money_source() is not None else 0
     with django_assert_num_queries((7 if as_admin else 6) + sums):
         response = client.get(reverse("pipeline:board"), {"source": "telegram"})
     assert response.status_code == 200
