@@ -152,7 +152,7 @@ def open_database(vendor: str, size: int, keep: bool) -> Database:
     have = Client.objects.filter(phone__startswith=DEMO_PHONE_PREFIX).count()
     if have < size:
         started = time.perf_counter()
-        seed_business(count=size)
+        seed_business(count=size, log=lambda line: print(f"  {vendor} {size}: {line}", flush=True))
         print(f"seeded {size} clients on {vendor} in {time.perf_counter() - started:.0f}s")
     trainer = User.objects.get(username="demo-trainer")
     admin = User.objects.get(username="demo-admin")
