@@ -167,9 +167,7 @@ def test_stage_dropdown_on_the_client_page_saves_at_once(page, login, stages, tr
     page.locator("#action-block").get_by_role("button", name="Записать").click()
     page.wait_for_function("() => document.querySelector('#last-contact').textContent !== '—'")
     page.get_by_role("tab", name="История").click()
-    page.wait_for_function(
-        "() => document.querySelector('#timeline').textContent.includes('Созвонились')"
-    )
+    page.wait_for_selector("#timeline >> text=Созвонились")
     assert "Консультация" in page.locator("#timeline").inner_text()
     page.get_by_role("tab", name="Обзор").click()
     page.wait_for_selector("#profile")
