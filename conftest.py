@@ -82,6 +82,13 @@ def _celery_join_allowed():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_per_test(monkeypatch):
+    """Each test counts its own requests: the limiter's counters live in a shared cache (Redis in
+    CI), and every test client comes from 127.0.0.1."""
+    monkeypatch.setattr("config.ratelimit.NAMESPACE", f"ratelimit-{uuid.uuid4().hex[:12]}")
+
+
 def start_celery_worker(queue: str, *, log_name: str = "") -> subprocess.Popen:
     """A real Celery worker process on `queue`, using this test run's database and broker.
 

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.models import Client, User
+from payments import demo as payments_demo
 from payments.models import Payment, Subscription, Tariff
 
 from . import ranks, services
@@ -480,6 +481,7 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
     lapsed = rng.sample(inactive, min(STUDENTS - len(chosen), len(inactive)))
     students = sorted(chosen + lapsed, key=lambda c: c.pk)
     plans = _plans()
+    payments_demo.ensure_promotions()  # "Утро будней", "2+1" on the memberships just created
     groups = _groups(trainers)
     by_title = {g.title: g for g in groups}
     adults = [g for g in groups if g.level != Level.KIDS and g.title != "Открытый ковёр"]

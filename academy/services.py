@@ -458,14 +458,17 @@ def membership_activate(*, payment: Payment) -> Membership | None:
     if plan is None:
         return None
     start = timezone.localdate(payment.paid_at) if payment.paid_at else timezone.localdate()
+    # A promotion's bonus (payments stores it on the payment) lands here: extra days always, extra
+    # visits on a visit-count plan (an unlimited one has no count to add to).
+    visits = plan.visits + payment.bonus_visits if plan.visits is not None else None
     membership, created = Membership.objects.get_or_create(
         payment=payment,
         defaults={
             "client_id": payment.client_id,
             "plan": plan,
             "starts_on": start,
-            "ends_on": start + timedelta(days=plan.duration_days - 1),
-            "visits_total": plan.visits,
+            "ends_on": start + timedelta(days=plan.duration_days + payment.bonus_days - 1),
+            "visits_total": visits,
         },
     )
     return membership if created else None

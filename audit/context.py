@@ -12,7 +12,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from ipware import get_client_ip
+
+from config.ip import client_ip
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,7 @@ def current_origin() -> RequestOrigin:
 
 
 def origin_from_request(request: HttpRequest) -> RequestOrigin:
-    ip, _routable = get_client_ip(request)
-    return RequestOrigin(ip=ip or None, path=request.path[:255])
+    return RequestOrigin(ip=client_ip(request), path=request.path[:255])
 
 
 @contextmanager

@@ -14,6 +14,7 @@ class Action(models.TextChoices):
     PAYMENT_RECORD = "payment.record", _("Payment recorded")
     PAYMENT_CONFIRM = "payment.confirm", _("Payment confirmed")
     PAYMENT_REFUND = "payment.refund", _("Refund")
+    PROMOTION_SAVE = "promotion.save", _("Promotion saved")
     LEDGER_ENTRY = "ledger.entry", _("Ledger entry")
     SHIFT_OPEN = "shift.open", _("Shift opened")
     SHIFT_CLOSE = "shift.close", _("Shift closed")

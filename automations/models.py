@@ -135,13 +135,16 @@ class Rule(models.Model):
     trainer_note = models.TextField(
         _("note to the trainer"),
         blank=True,
-        help_text=_("Sent to the client's trainer in Telegram. Empty = no note."),
+        help_text=_(
+            "A notification to the client's trainer: under the bell and in their Telegram. "
+            "Empty = no note."
+        ),
     )
     task_text = models.CharField(
         _("follow-up task"),
         max_length=200,
         blank=True,
-        help_text=_("Sets the client's next contact for the trainer. Empty = no task."),
+        help_text=_("A task for the client's trainer (their next contact). Empty = no task."),
     )
     task_due_days = models.PositiveSmallIntegerField(_("task due in, days"), default=1)
     stage_event = models.CharField(

@@ -32,6 +32,7 @@ from django.utils import timezone
 from crm.models import Client, ClientContact
 from payments.models import Payment, Subscription
 from pipeline.models import StageMove
+from privacy.selectors import clients_messageable
 from programs.models import TrainingProgram
 from progress.models import ProgressJournal
 
@@ -216,6 +217,8 @@ def rule_candidates(
         return Client.objects.none().values_list("pk", "pk")
     queryset, prefix = TRIGGERS[rule.trigger](rule, now, since or rule_since(rule))
     queryset = queryset.filter(**{f"{prefix}is_preview": False})
+    if prefix:  # a forgotten client is gone from automations too (`Client.objects` hides them)
+        queryset = queryset.filter(cid__in=Client.objects.values("pk"))
     if rule.if_stage_id:
         queryset = queryset.filter(**{f"{prefix}stage_id": rule.if_stage_id})
     if rule.if_source:
@@ -254,6 +257,8 @@ class Audience:
 def rule_audience(*, rule: Rule, clients: QuerySet, limit: int = 20) -> Audience:
     """Clients the (maybe unsaved) rule matches now — trigger and conditions, not yet fired for
     this occurrence — among `clients`: how many, and the first `limit` of them. Two queries."""
+    if rule.message.strip():  # a message reaches only those privacy lets us write to
+        clients = clients_messageable(clients)
     rows = rule_candidates(rule, since=LONG_AGO).filter(cid__in=clients.values("pk"))
     ids = rows.values_list("cid", flat=True)
     count = rows.count()

@@ -22,10 +22,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
-from crm.models import Client, ClientAction
-from crm.services import client_action_log
+from crm.models import Client, Notification, Task
+from crm.notifications import staff_notify
+from crm.services import notification_create, task_create
 from payments.models import Payment, Subscription, Tariff
 from pipeline.services import stage_apply_event
+from privacy.selectors import clients_messageable
 from programs.models import TrainingProgram
 
 from .models import NpsResponse, Rule, Run
@@ -36,7 +38,6 @@ from .templating import template_errors, template_render
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "botapp.automation_send"
-TRAINER_TASK = "botapp.trainer_notify"
 BATCH = 500
 MAX_CHAIN = 5  # evaluate → act rounds per pass (a chain: program end → Завершен → NPS question)
 Status = Run.Status
@@ -193,6 +194,7 @@ class _Context:
     pay_links: dict[int, str]
     memberships: dict[int, Subscription]
     nps: dict[int, NpsResponse]
+    messageable: set[int]  # who we may write to first (`privacy.selectors.clients_messageable`)
     now: datetime
 
     @classmethod
@@ -226,6 +228,11 @@ class _Context:
             pay_links={cid: p.confirmation_url for cid, p in pending.items()},
             memberships=memberships,
             nps=nps,
+            messageable=set(
+                clients_messageable(Client.objects.filter(pk__in=client_ids)).values_list(
+                    "pk", flat=True
+                )
+            ),
             now=now,
         )
 
@@ -293,13 +300,15 @@ def rule_render_for(*, rule: Rule, client: Client, now: datetime) -> tuple[str, 
     return template_render(rule.message, context.values(client)), _markup(rule, preview, tariffs)
 
 
-def _message_skip_reason(client: Client) -> str:
+def _message_skip_reason(client: Client, context: "_Context") -> str:
     if client.is_preview:
         return _("bot preview client")
     if client.telegram_id is None:
         return _("no Telegram chat with the bot")
     if client.bot_blocked_at:
         return _("the client blocked the bot")
+    if client.pk not in context.messageable:  # privacy decides (152-FZ)
+        return _("no consent to the processing of personal data")
     return ""
 
 
@@ -309,23 +318,30 @@ def _run_do(run: Run, context: _Context, tariffs: dict[int, list[Tariff]]) -> bo
     values = context.values(client)
     did, skipped, moved = [], "", False
     if rule.message.strip():
-        skipped = _message_skip_reason(client)
+        skipped = _message_skip_reason(client, context)
         if not skipped:
             run.text = template_render(rule.message, values)
             run.reply_markup = _markup(rule, run, tariffs.get(rule.pk, []))
             did.append("message")
     if rule.trainer_note.strip():
         text = template_render(rule.trainer_note, values)
-        enqueue_on_commit(TRAINER_TASK, user_id=client.trainer_id, text=text, client_id=client.pk)
+        if client.trainer_id:  # the bell and, when linked, their Telegram; once per run
+            notification_create(
+                recipient=client.trainer,
+                kind=Notification.Kind.AUTOMATION,
+                client=client,
+                text=text,
+                dedup_key=f"automation-run:{run.pk}",
+            )
+        else:  # nobody's client yet: the staff chat hears about it
+            staff_notify(text=text, client=client)
         did.append("note")
     if rule.task_text:
-        due = context.now + timedelta(days=rule.task_due_days)
-        client_action_log(
+        task_create(
             client=client,
-            author=None,
-            kind=ClientAction.Kind.NOTE,
-            description=f"{rule.name}: {template_render(rule.task_text, values)}",
-            next_contact_at=due,
+            due_at=context.now + timedelta(days=rule.task_due_days),
+            kind=Task.Kind.FOLLOW_UP,
+            title=f"{rule.name}: {template_render(rule.task_text, values)}"[:200],
         )
         did.append("task")
     if rule.stage_event:
@@ -391,7 +407,8 @@ def runs_do_due(*, now: datetime, result: PassResult | None = None) -> bool:
             for run in runs:
                 # A savepoint only around actions that write (a message-only rule writes nothing
                 # per client here, which keeps a pass's queries constant in the number of clients).
-                writes = bool(run.rule.task_text or run.rule.stage_event)
+                rule = run.rule
+                writes = bool(rule.trainer_note.strip() or rule.task_text or rule.stage_event)
                 try:
                     with transaction.atomic() if writes else nullcontext():
                         moved_any |= _run_do(run, context, tariff_cache)

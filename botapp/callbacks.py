@@ -44,6 +44,8 @@ BUY = "buy:"
 CHECKIN = "pc:"
 NPS = "nps:"  # nps:<automation run id>:<score 0–10> (built by `automations.services._markup`)
 SCHEDULE = "sch:"
+CONSENT = "pd:"  # pd:<kind>:<answer>:<then> (built by `consent` below)
+FORGET = "fg:"
 
 
 class Schedule(StrEnum):
@@ -51,6 +53,25 @@ class Schedule(StrEnum):
     SESSION = "sch:s:"
     BOOK = "sch:b:"
     CANCEL = "sch:c:"
+
+
+class ConsentAnswer(StrEnum):
+    AGREE = "y"
+    DECLINE = "n"
+    ASK = "a"  # "I changed my mind": show the consent text again
+
+
+class ConsentNext(StrEnum):
+    """Where the bot goes on after an agreement: what the person was about to do."""
+
+    MENU = "m"
+    QUESTIONNAIRE = "q"
+    CHECKIN = "c"
+
+
+class Forget(StrEnum):
+    CONFIRM = "fg:yes"
+    KEEP = "fg:no"
 
 
 def faq(entry_id: int) -> str:
@@ -71,6 +92,21 @@ def buy(tariff_id: int) -> str:
 
 def schedule(action: Schedule, session_id: int) -> str:
     return f"{action}{session_id}"
+
+
+def consent(kind: str, answer: ConsentAnswer, then: ConsentNext) -> str:
+    """`kind` is a `privacy.models.ConsentKind` value ("personal", "health")."""
+    return f"{CONSENT}{kind}:{answer}:{then}"
+
+
+def consent_parse(data: str) -> tuple[str, ConsentAnswer, ConsentNext] | None:
+    """(kind, answer, then) of a consent button; None when malformed (the kind is checked by the
+    handler against `ConsentKind`)."""
+    kind, answer, then = [*payload(data, CONSENT).split(":"), "", ""][:3]
+    try:
+        return kind, ConsentAnswer(answer), ConsentNext(then)
+    except ValueError:
+        return None
 
 
 def payload(data: str, prefix: str) -> str:

@@ -19,6 +19,7 @@ class Ctx:
     texts: Texts = field(default_factory=Texts)
     client: Client | None = None
     chat: BotChat | None = None
+    consent_asked: bool = False  # a consent question went out with this update's replies
 
     @property
     def message(self):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import ClientContact
+from privacy.models import ConsentKind
 
 from . import callbacks as cb
 from . import client as tg
@@ -25,6 +26,7 @@ from .handlers import (
     buying,
     checkin,
     menu,
+    privacy,
     questionnaire,
     schedule,
     staff,
@@ -76,6 +78,10 @@ def dispatch(row: TelegramUpdate) -> None:
     if staff_link.is_link(ctx):  # a staff member, not a lead: no client is registered
         staff_link.link(ctx)
         return
+    if privacy.forgotten_chat(ctx):  # /forget twice: answered, no new client registered
+        if update.callback_query is not None:
+            _answer_callback(ctx)
+        return
     source = ""
     if update.message and ctx.text.startswith("/start"):
         parts = ctx.text.split(maxsplit=1)
@@ -93,7 +99,9 @@ def dispatch(row: TelegramUpdate) -> None:
     for matches, handler in ROUTES:
         if matches(ctx):
             handler(ctx)
-            return
+            break
+    if not _is_command("/forget")(ctx) and not _is_command("/mydata")(ctx):
+        privacy.ask_if_due(ctx)  # clients from before consents: asked once, after the answer
 
 
 def _record_inbound(ctx: Ctx) -> None:
@@ -183,11 +191,16 @@ def _button(handler: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
 
 
 Route = tuple[Callable[[Ctx], bool], Callable[[Ctx], None]]
+PERSONAL, HEALTH = ConsentKind.PERSONAL, ConsentKind.HEALTH
+Then = cb.ConsentNext
 
 ROUTES: list[Route] = [
     (_edited, menu.on_edited),
     # buttons
-    (_callback_is(cb.Menu.FREE), _button(questionnaire.start)),
+    (
+        _callback_is(cb.Menu.FREE),
+        _button(privacy.needs(PERSONAL, Then.QUESTIONNAIRE, questionnaire.start)),
+    ),
     (_callback_is(cb.Menu.TARIFFS), _button(buying.show_tariffs)),
     (_callback_is(cb.Menu.FAQ), _button(menu.show_faq)),
     (_callback_is(cb.Menu.CONTACTS), _button(menu.show_contacts)),
@@ -200,15 +213,22 @@ ROUTES: list[Route] = [
     (_callback_is(cb.PROMO), _button(buying.on_promo_button)),
     (_callback(cb.CHECKIN), _button(checkin.on_button)),
     (_callback(cb.NPS), _button(after_sale.on_nps)),
-    (_callback_is(cb.Auto.CHECKIN), _button(after_sale.on_checkin)),
+    (
+        _callback_is(cb.Auto.CHECKIN),
+        _button(privacy.needs(HEALTH, Then.CHECKIN, after_sale.on_checkin)),
+    ),
     (_callback_is(cb.Auto.TRAINER), _button(after_sale.on_write_to_trainer)),
     (_callback(cb.SCHEDULE), _button(schedule.on_button)),
+    (_callback(cb.CONSENT), _button(privacy.on_consent)),
+    (_callback(cb.FORGET), _button(privacy.on_forget)),
     (_callback(""), _button(menu.on_stale_callback)),
     # messages
     (_is_command("/start"), menu.start),
     (checkin.photo_awaited, checkin.on_photo),
     (_no_text, menu.unsupported),
-    (_is_command("/progress"), checkin.start),
+    (_is_command("/progress"), privacy.needs(HEALTH, Then.CHECKIN, checkin.start)),
+    (_is_command("/mydata"), privacy.mydata),
+    (_is_command("/forget"), privacy.forget),
     (_is_command("/schedule"), schedule.show_week),
     (checkin.is_open, checkin.on_text),
     (after_sale.comment_awaited, after_sale.on_comment),

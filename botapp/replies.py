@@ -68,16 +68,24 @@ def money(value: Decimal) -> str:
 
 def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[str, dict]:
     """The tariffs with a Buy button each (and a promo-code button), or a "soon" text."""
-    from payments.selectors import tariffs_active
+    from payments.selectors import tariff_offers
 
-    tariffs = list(tariffs_active())
-    if not tariffs:
+    offers = tariff_offers()
+    if not offers:
         return texts.get("no_tariffs"), back_markup(texts)
     lines = []
-    for tariff in tariffs:
+    for offer in offers:
+        tariff = offer.tariff
         line = f"• {tariff.name} — {money(tariff.price)} ₽"
         if tariff.description:
             line += f"\n  {tariff.description}"
+        for promotion in offer.promotions:
+            if promotion == offer.in_force:
+                line += "\n  " + texts.get(
+                    "tariff_promotion_now", label=promotion.label(), price=money(offer.price_now)
+                )
+            else:
+                line += "\n  " + texts.get("tariff_promotion", label=promotion.label())
         lines.append(line)
     text = texts.get("tariffs", tariffs="\n".join(lines))
     if intro:
@@ -85,8 +93,13 @@ def tariffs_message(texts: Texts, *, intro: str = "", promo: str = "") -> tuple[
     if promo:
         text += f"\n\n🏷 {promo}"
     rows = [
-        [(texts.get("btn_buy", name=tariff.name, price=money(tariff.price)), cb.buy(tariff.pk))]
-        for tariff in tariffs
+        [
+            (
+                texts.get("btn_buy", name=offer.tariff.name, price=money(offer.price_now)),
+                cb.buy(offer.tariff.pk),
+            )
+        ]
+        for offer in offers
     ]
     rows.append([(texts.get("btn_promo"), cb.PROMO)])
     rows.append([(texts.get("btn_menu"), cb.Menu.MENU)])
@@ -105,3 +118,36 @@ def checkin_markup(buttons: list[str]) -> dict | None:
     data = {checkin.SKIP: cb.Checkin.SKIP, checkin.CANCEL: cb.Checkin.CANCEL}
     row = [(label, data[label]) for label in buttons if label in data]
     return tg.keyboard([row]) if row else None
+
+
+def consent_message(
+    texts: Texts, *, kind: str, text: str, url: str, then: cb.ConsentNext
+) -> tuple[str, dict]:
+    """A consent text (the published version from `privacy`) with its link, Agree / Decline."""
+    markup = tg.keyboard(
+        [
+            [(texts.get("btn_consent_agree"), cb.consent(kind, cb.ConsentAnswer.AGREE, then))],
+            [(texts.get("btn_consent_decline"), cb.consent(kind, cb.ConsentAnswer.DECLINE, then))],
+        ]
+    )
+    return f"{text}\n\n{texts.get('consent_link', url=url)}", markup
+
+
+def consent_declined_markup(texts: Texts, *, kind: str, then: cb.ConsentNext) -> dict:
+    """What the bot still does without the consent, and the way back to it."""
+    return tg.keyboard(
+        [
+            [(texts.get("btn_consent_later"), cb.consent(kind, cb.ConsentAnswer.ASK, then))],
+            [(texts.get("btn_faq"), cb.Menu.FAQ), (texts.get("btn_contacts"), cb.Menu.CONTACTS)],
+            [(texts.get("btn_menu"), cb.Menu.MENU)],
+        ]
+    )
+
+
+def forget_markup(texts: Texts) -> dict:
+    return tg.keyboard(
+        [
+            [(texts.get("btn_forget_confirm"), cb.Forget.CONFIRM)],
+            [(texts.get("btn_forget_keep"), cb.Forget.KEEP)],
+        ]
+    )

@@ -685,31 +685,16 @@ def _mark_sent(message: OutboundMessage, telegram_message_id: int | None) -> Non
 
 
 def staff_notify_send(*, text: str, client_id: int | None = None) -> OutboundMessage | None:
-    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID) and, for a client whose trainer
-    linked their own Telegram, to that trainer personally. Returns the staff chat's message (None,
-    with a log line, when the staff chat is not set)."""
+    """Queue a note to the staff chat (TELEGRAM_ADMIN_CHAT_ID), with the client's page link.
+    Returns the message (None, with a log line, when the staff chat is not set). A trainer hears
+    about their own clients personally through notifications (`notification_send`)."""
     chat_id = _admin_chat_id()
-    if chat_id is None and client_id is None:
+    if chat_id is None:
         logger.info("TELEGRAM_ADMIN_CHAT_ID is not set; staff note not sent: %s", text)
         return None
-    personal = None
     if client_id is not None:
-        client = (
-            Client.objects.filter(pk=client_id)
-            .select_related("trainer")
-            .only("pk", "trainer__telegram_chat_id", "trainer__is_active")
-            .first()
-        )
-        if client is not None:
-            text = f"{text}\n{settings.SITE_URL}/clients/{client.pk}/"
-            trainer = client.trainer
-            if trainer and trainer.is_active and trainer.telegram_chat_id not in (None, chat_id):
-                personal = trainer.telegram_chat_id
+        text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
     with transaction.atomic():
-        if personal is not None:  # the client's own trainer hears about it personally too
-            message_queue(chat_id=personal, text=text)
-        if chat_id is None:
-            return None
         return message_queue(chat_id=chat_id, text=text)
 
 
@@ -838,6 +823,8 @@ def payment_start(
     else:
         url = payment.confirmation_url or ""
         text = texts.get("pay_link", amount=money(payment.amount), url=url)
+        if payment.metadata.get("offer_note"):
+            text += "\n\n" + texts.get("pay_offer_note", note=payment.metadata["offer_note"])
         markup = pay_markup(texts, url) if url.startswith("http") else None
     with transaction.atomic():
         return message_queue(
@@ -866,6 +853,52 @@ def document_send(*, client_id: int, path: str, caption: str = "") -> OutboundMe
             text=caption,
             dedupe_key=f"document:{path}",
         )
+
+
+def client_data_send(*, client_id: int, request_key: str) -> list[OutboundMessage]:
+    """/mydata: everything we hold about the client (`privacy.services.client_export`, the same zip
+    staff download from the client page), sent as documents of at most PRIVACY_EXPORT_PART_MB each
+    (Telegram takes 50 MB a file). Once per `request_key` whatever the retries; an export that
+    fails tells the client and the staff chat."""
+    from privacy.services import client_export
+
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None or client.telegram_id is None or client.bot_blocked_at:
+        logger.info("Client %s cannot be sent their data in Telegram", client_id)
+        return []
+    if OutboundMessage.objects.filter(dedupe_key=f"{request_key}:1").exists():
+        return []  # a retried task: already queued
+    texts = Texts()
+    try:
+        export = client_export(client=client, part_mb=settings.PRIVACY_EXPORT_PART_MB)
+    except OSError as exc:  # a full disk, an unwritable export folder
+        logger.exception("Export of client %s for /mydata failed", client_id)
+        with transaction.atomic():
+            staff_notify(
+                text=texts.get("staff_mydata_failed", id=client.pk, error=str(exc)[:300]),
+                client=client,
+            )
+            message_queue(
+                chat_id=client.telegram_id,
+                client=client,
+                text=texts.get("mydata_failed"),
+                dedupe_key=f"{request_key}:1",
+            )
+        return []
+    parts = len(export.parts)
+    with transaction.atomic():
+        return [
+            message_queue(
+                chat_id=client.telegram_id,
+                client=client,
+                kind=OutboundMessage.Kind.DOCUMENT,
+                document=str(path),
+                document_name=path.name,
+                text=texts.get("mydata_caption", part=number, parts=parts),
+                dedupe_key=f"{request_key}:{number}",
+            )
+            for number, path in enumerate(export.parts, 1)
+        ]
 
 
 # --- automations (the rules engine hands its messages to the outbox) ---------------------------------
@@ -930,18 +963,30 @@ def outbox_drain(*, chat_ids: list[int]) -> int:
     return later
 
 
-def trainer_notify_send(
-    *, user_id: int | None, text: str, client_id: int | None = None
-) -> OutboundMessage | None:
-    """A note for one staff member: to their own Telegram chat when they linked it, otherwise to
-    the staff chat. None (and a log line) when neither is set."""
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    if user is None or user.telegram_chat_id is None:
-        return staff_notify_send(text=text, client_id=client_id)
-    if client_id is not None:
-        text = f"{text}\n{settings.SITE_URL}/clients/{client_id}/"
+def notification_send(*, notification_id: int) -> OutboundMessage | None:
+    """A staff member's notification (`crm.services.notification_create`) in their own Telegram:
+    once per notification whatever the retries (the outbox's dedupe key). None when it is gone,
+    or they are inactive or unlinked their Telegram meanwhile."""
+    from crm.models import Notification
+
+    notification = (
+        Notification.objects.filter(pk=notification_id).select_related("recipient").first()
+    )
+    if notification is None:
+        return None
+    user = notification.recipient
+    if not user.is_active or user.telegram_chat_id is None:
+        return None
+    text = notification.text
+    if notification.url:
+        url = notification.url
+        text = f"{text}\n{url if '://' in url else settings.SITE_URL + url}"
     with transaction.atomic():
-        return message_queue(chat_id=user.telegram_chat_id, text=text)
+        return message_queue(
+            chat_id=user.telegram_chat_id,
+            text=text,
+            dedupe_key=f"notification:{notification.pk}",
+        )
 
 
 # --- staff link their own Telegram ---------------------------------------------------------------------

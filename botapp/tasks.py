@@ -94,6 +94,16 @@ def send_document_task(client_id: int, path: str, caption: str = "") -> int | No
 
 
 @shared_task(
+    name="botapp.client_data_send",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def client_data_send_task(client_id: int, request_key: str) -> int:
+    return len(services.client_data_send(client_id=client_id, request_key=request_key))
+
+
+@shared_task(
     name="botapp.automation_send",
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
@@ -109,7 +119,14 @@ def outbox_drain_task(chat_ids: list[int]) -> int:
     return services.outbox_drain(chat_ids=chat_ids)
 
 
-@shared_task(name="botapp.trainer_notify")
-def trainer_notify_task(user_id: int | None, text: str, client_id: int | None = None) -> int | None:
-    message = services.trainer_notify_send(user_id=user_id, text=text, client_id=client_id)
+@shared_task(
+    name="botapp.notification_send",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notification_send_task(notification_id: int) -> int | None:
+    """Contract for `crm.services.notification_create`: the notification in the recipient's own
+    Telegram (idempotent)."""
+    message = services.notification_send(notification_id=notification_id)
     return message.pk if message else None

@@ -4,7 +4,6 @@ import logging
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -12,14 +11,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.ip import client_ip
+from config.ratelimit import rate_exceeded
+
 from . import safejson, services
 from .extensions import website_bot_link
 from .models import ClientAction, ClientContact
 from .phones import normalize_phone
 
 logger = logging.getLogger(__name__)
-
-FORM_RATE_LIMIT = 10  # submissions per address per hour
 
 
 class ContactForm(forms.Form):
@@ -68,18 +68,6 @@ def _payload(request: HttpRequest) -> dict | None:
     return {key: value.replace("\x00", "") for key, value in request.POST.items()}
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    key = f"contact-form:{request.META.get('REMOTE_ADDR', '')}"
-    try:
-        cache.add(key, 0, timeout=3600)
-        return cache.incr(key) > FORM_RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        return False
-    except Exception:
-        logger.warning("Contact form: rate limit unavailable", exc_info=True)
-        return False
-
-
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def website_contact_form(request: HttpRequest) -> JsonResponse:
@@ -94,7 +82,12 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
                 {"ok": False, "error": _("The request body is not valid JSON.")}, status=400
             ),
         )
-    if _rate_limited(request):
+    if rate_exceeded(
+        "contact-form",
+        client_ip(request),
+        limit=settings.CONTACT_FORM_RATE_PER_ADDRESS,
+        window=3600,
+    ):
         return _cors(
             request,
             JsonResponse(
@@ -107,9 +100,7 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
         return _cors(request, JsonResponse({"ok": False, "errors": errors}, status=400))
     thanks = _("Thank you! The trainer will contact you soon.")
     if form.cleaned_data["website_url"]:
-        logger.info(
-            "Contact form: honeypot filled from %s, ignored", request.META.get("REMOTE_ADDR")
-        )
+        logger.info("Contact form: honeypot filled from %s, ignored", client_ip(request))
         return _cors(request, JsonResponse({"ok": True, "message": thanks}, status=201))
     first, _sep, last = form.cleaned_data["name"].strip().partition(" ")
     registration = services.lead_register(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from pipeline.models import PipelineStage, StageMove
 
 from .models import Client, ClientAction, ClientContact, Lead, Task, User
+from .vocabulary import Equipment, Gender, Goal, Level, Location
 
 DEMO_PHONE_PREFIX = "+79990"  # demo clients use +79990NNNNNN: easy to spot, never a real lead
 DEMO_TELEGRAM_BASE = 9_100_000_000
@@ -165,14 +166,14 @@ ACTIONS = [
     ("note", "Есть старая травма колена — исключить глубокие приседания"),
     ("email", "Отправил договор и памятку по питанию"),
 ]
-GOALS = [c for c, _ in Client.Goal.choices]
-EXPERIENCE = [c for c, _ in Client.Experience.choices]
-LIFESTYLE = [c for c, _ in Client.Lifestyle.choices]
-LOCATIONS = [c for c, _ in Client.Location.choices]
+GOALS = Goal.values
+EXPERIENCE = Level.values
+LIFESTYLE = Client.Lifestyle.values
+LOCATIONS = Location.values
 EQUIPMENT = {
-    "gym": ["full_gym"],
-    "home": ["none", "dumbbells", "bands"],
-    "outdoors": ["none", "bands"],
+    Location.GYM: [Equipment.FULL_GYM.value],
+    Location.HOME: [Equipment.NONE.value, Equipment.DUMBBELLS.value, Equipment.BANDS.value],
+    Location.OUTDOORS: [Equipment.NONE.value, Equipment.BANDS.value],
 }
 LOST_NOTES = ["Не отвечает две недели", "Дорого", "Выбрал другой зал", "Переехал в другой город"]
 
@@ -222,9 +223,9 @@ def build_client(
 ) -> tuple[Client, list[tuple[str, datetime]], random.Random]:
     """The demo client number `index`, always the same for the same index."""
     rng = random.Random(index)
-    gender = rng.choice(["male", "female"])
-    first = rng.choice(MALE_FIRST if gender == "male" else FEMALE_FIRST)
-    last = rng.choice(LAST) + ("а" if gender == "female" else "")
+    gender = rng.choice(Gender.values)
+    first = rng.choice(MALE_FIRST if gender == Gender.MALE else FEMALE_FIRST)
+    last = rng.choice(LAST) + ("а" if gender == Gender.FEMALE else "")
     final = _weighted(rng, STAGE_WEIGHTS)
     path = _stage_path(final, rng)
     created = now - timedelta(
@@ -236,7 +237,7 @@ def build_client(
         moment = min(now, moment + timedelta(days=rng.randint(0, 9), hours=rng.randint(1, 20)))
     qualified = len(path) > 1 and path[1] != "inactive"
     location = rng.choice(LOCATIONS)
-    height = rng.randint(158, 192) if gender == "male" else rng.randint(152, 178)
+    height = rng.randint(158, 192) if gender == Gender.MALE else rng.randint(152, 178)
     client = Client(
         first_name=first,
         last_name=last,

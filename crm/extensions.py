@@ -15,6 +15,10 @@ Each function must run a constant number of queries, whatever the client's histo
 The app that owns the trainer's website settings ships `<app>/website.py` with
 `bot_deep_link(*, start: str) -> str` (the bot's t.me link with a start payload, "" if unknown); crm's
 website contact form answers with it through `website_bot_link`.
+
+The app that owns money offers the pipeline board its sums in `<app>/selectors.py`:
+`board_paid_by_stage(*, clients) -> dict[stage_id, Decimal]` (one query) and
+`board_paid_per_client() -> Subquery` (an annotation over a Client queryset); `board_money` finds it.
 """
 
 from collections.abc import Iterator
@@ -69,6 +73,14 @@ def website_bot_link(*, start: str) -> str:
         if hasattr(module, "bot_deep_link"):
             return module.bot_deep_link(start=start)
     return ""
+
+
+def board_money() -> ModuleType | None:
+    """The selectors module that offers the board's money (see above), None without one."""
+    for module in _app_modules("selectors"):
+        if hasattr(module, "board_paid_by_stage") and hasattr(module, "board_paid_per_client"):
+            return module
+    return None
 
 
 def client_sections(

@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import vocabulary
+
 phone_validator = RegexValidator(
     r"^\+\d{10,15}$", _("Enter the phone in international format, e.g. +79161234567.")
 )
@@ -109,20 +111,9 @@ class ClientManager(models.Manager.from_queryset(ClientQuerySet)):
 class Client(models.Model):
     """A person on the client journey, from the first lead to a finished program."""
 
-    class Gender(models.TextChoices):
-        MALE = "male", _("Male")
-        FEMALE = "female", _("Female")
-
-    class Goal(models.TextChoices):
-        WEIGHT_LOSS = "weight_loss", _("Weight loss")
-        MUSCLE_GAIN = "muscle_gain", _("Muscle gain")
-        TONING = "toning", _("Toning")
-        STRENGTH = "strength", _("Strength")
-
-    class Experience(models.TextChoices):
-        BEGINNER = "beginner", _("Beginner")
-        INTERMEDIATE = "intermediate", _("Intermediate")
-        ADVANCED = "advanced", _("Advanced")
+    Gender = vocabulary.Gender
+    Goal = vocabulary.Goal
+    Experience = vocabulary.Level
 
     class Lifestyle(models.TextChoices):
         SEDENTARY = "sedentary", _("Sedentary")
@@ -130,16 +121,8 @@ class Client(models.Model):
         MODERATE = "moderate", _("Moderately active")
         ACTIVE = "active", _("Very active")
 
-    class Location(models.TextChoices):
-        GYM = "gym", _("Gym")
-        HOME = "home", _("Home")
-        OUTDOORS = "outdoors", _("Outdoors")
-
-    class Equipment(models.TextChoices):
-        NONE = "none", _("No equipment")
-        DUMBBELLS = "dumbbells", _("Dumbbells")
-        BANDS = "bands", _("Resistance bands")
-        FULL_GYM = "full_gym", _("Full gym")
+    Location = vocabulary.Location
+    Equipment = vocabulary.Equipment
 
     class Source(models.TextChoices):
         TELEGRAM = "telegram", _("Telegram bot")
@@ -485,8 +468,8 @@ class Task(models.Model):
 
 
 class Notification(models.Model):
-    """Something that concerns one staff member: shown under the bell in the top bar (and, through
-    the automations app, in their own Telegram)."""
+    """Something that concerns one staff member: shown under the bell in the top bar and, for the
+    kinds in `TELEGRAM_KINDS`, in their own Telegram when they linked it (`/start staff_<token>`)."""
 
     class Kind(models.TextChoices):
         LEAD_ASSIGNED = "lead_assigned", _("Lead assigned to you")
@@ -494,7 +477,14 @@ class Notification(models.Model):
         CLIENT_WROTE = "client_wrote", _("Client wrote")
         CHECKIN_MISSED = "checkin_missed", _("Missed check-in")
         TASK_OVERDUE = "task_overdue", _("Task overdue")
+        AUTOMATION = "automation", _("Automation note")
         OTHER = "other", _("Other")
+
+    # What a trainer hears about in their own Telegram too (seed 002, issue 17): their new client,
+    # their client's payment and message, and the automations' notes (e.g. a low NPS score).
+    TELEGRAM_KINDS = frozenset(
+        {Kind.LEAD_ASSIGNED, Kind.CLIENT_PAID, Kind.CLIENT_WROTE, Kind.AUTOMATION}
+    )
 
     recipient = models.ForeignKey(
         User,

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
 
-from .models import Client, User
+from .models import Client
 
 STAFF_NOTIFY_TASK = "botapp.staff_notify"
 CLIENT_MESSAGE_TASK = "botapp.client_message"
-TRAINER_NOTIFY_TASK = "botapp.trainer_notify"
+# A staff member's own Telegram is a channel of `crm.services.notification_create`.
+NOTIFICATION_SEND_TASK = "botapp.notification_send"
 
 
 def staff_notify(*, text: str, client: Client | None = None) -> bool:
@@ -24,14 +25,6 @@ def staff_notify(*, text: str, client: Client | None = None) -> bool:
 def client_message(*, client: Client, text: str) -> bool:
     """Send a text to a client through the bot; it is recorded as an outbound ClientContact."""
     return enqueue_on_commit(CLIENT_MESSAGE_TASK, client_id=client.pk, text=text)
-
-
-def trainer_notify(*, user: User, text: str, client: Client | None = None) -> bool:
-    """Tell one staff member something: in their own Telegram when they linked it (`/start
-    staff_<token>`), otherwise in the staff chat."""
-    return enqueue_on_commit(
-        TRAINER_NOTIFY_TASK, user_id=user.pk, text=text, client_id=client.pk if client else None
-    )
 
 
 def telegram_unreachable_reason(client: Client) -> str:

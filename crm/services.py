@@ -17,7 +17,7 @@ from pipeline.services import stage_apply_event
 
 from .leads import lead_qualify
 from .models import Client, ClientAction, ClientContact, Lead, Notification, Task, User
-from .notifications import staff_notify, trainer_notify
+from .notifications import NOTIFICATION_SEND_TASK, staff_notify
 from .phones import phone_normalize
 from .selectors import client_duplicates
 
@@ -297,16 +297,6 @@ def client_update(*, client: Client, data: dict[str, Any], actor: User | None = 
         audit_record(actor=actor, action=Action.CLIENT_UPDATE, obj=locked, changes=changes)
     if locked.trainer_id and locked.trainer_id != previous_trainer and locked.trainer != actor:
         _notify_assigned(client=locked, trainer=locked.trainer, actor=actor)
-    if (
-        locked.trainer_id
-        and locked.trainer_id != previous_trainer
-        and locked.trainer_id != getattr(actor, "pk", None)
-    ):
-        trainer_notify(
-            user=locked.trainer,
-            text=_("New client assigned to you: %(name)s") % {"name": locked.full_name},
-            client=locked,
-        )
     for name in data:
         setattr(client, name, getattr(locked, name))
     client.updated_at = locked.updated_at
@@ -533,11 +523,13 @@ def notification_create(
     url: str = "",
     dedup_key: str = "",
 ) -> Notification | None:
-    """Tell one staff member about something that concerns them (the bell in the top bar).
+    """Tell one staff member about something that concerns them: the bell in the top bar and, for
+    `Notification.TELEGRAM_KINDS` when they linked their Telegram, a message from the bot (once
+    per notification: the bot's outbox keys it by the notification). Every event that concerns a
+    staff member goes through here, so each reaches them once on each channel.
 
     With a `dedup_key` the same event notifies once per recipient: a retried task or a replayed
     webhook creates nothing the second time (None is returned then, and for no recipient).
-    Channels beyond the bell (a trainer's own Telegram) hang off this function.
     """
     if recipient is None or not recipient.is_active:
         return None
@@ -560,6 +552,8 @@ def notification_create(
         if dedup_key:
             return None
         raise
+    if recipient.telegram_chat_id is not None and kind in Notification.TELEGRAM_KINDS:
+        enqueue_on_commit(NOTIFICATION_SEND_TASK, notification_id=notification.pk)
     return notification
 
 

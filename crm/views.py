@@ -460,11 +460,11 @@ def _after_change(request: HttpRequest, client: Client, partial: str, **extra) -
     return render(request, "crm/_client_changed.html", context)
 
 
-@require_POST
-@change_required
-def client_stage(request: HttpRequest, pk: int) -> HttpResponse:
-    """The stage dropdown on the client page: saved as soon as it changes (reason for Неактивен)."""
-    client = get_client_for(request.user, pk, for_change=True)
+def client_stage_change(request: HttpRequest, client: Client) -> HttpResponse:
+    """The client page's stage dropdown, saved as soon as it changes (asking a reason for
+    Неактивен). Not a URL of its own: the one stage-move endpoint (`pipeline:client-move`) hands a
+    post marked `via=client` here, with the client already checked for this user's change."""
+    pk = client.pk
     form = MoveForm(request.POST)
     if form.is_valid():
         try:

@@ -200,6 +200,11 @@ def report_write(book: XlsxWriter, report: Report) -> None:
     table(_("Sales by tariff"), ["Тариф", "Продаж", "Сумма"], report.sales_by_tariff)
     table(_("Sales by trainer"), ["Тренер", "Продаж", "Сумма"], report.sales_by_trainer)
     table(
+        _("Sales by promotion"),
+        ["Акция", "Продаж", "Сумма", "Скидка по акции"],
+        report.sales_by_promotion,
+    )
+    table(
         _("Clients by day"),
         ["День", "Активных", "Новых"],
         [
@@ -218,3 +223,71 @@ def report_write(book: XlsxWriter, report: Report) -> None:
         ],
     )
     table(_("Refunds"), ["Возвратов", "Сумма"], [(report.refunds_count, report.refunds_total)])
+
+
+def attendance_write(book: XlsxWriter, marks: QuerySet) -> None:
+    """The academy's roll calls: one row per student marked at a session."""
+    from academy.models import Attendance
+
+    statuses = dict(Attendance.Status.choices)
+    sheet = book.sheet(
+        _("Attendance"),
+        [
+            "Занятие",
+            "Группа",
+            "Дисциплина",
+            "Тренер",
+            "Клиент",
+            "Телефон",
+            "Отметка",
+            "Абонемент",
+            "Без абонемента",
+            "Отметил",
+            "Когда отмечено",
+        ],
+    )
+    rows = marks.values_list(
+        "session_starts_at",
+        "session__title",
+        "session__discipline__name",
+        "session__trainer__first_name",
+        "session__trainer__last_name",
+        "client__first_name",
+        "client__last_name",
+        "client__phone",
+        "status",
+        "membership__plan__tariff__name",
+        "walk_in",
+        "marked_by__username",
+        "marked_at",
+    )
+    for (
+        starts,
+        title,
+        discipline,
+        trainer_first,
+        trainer_last,
+        first,
+        last,
+        phone,
+        status,
+        plan,
+        walk_in,
+        marked_by,
+        marked_at,
+    ) in rows.iterator(chunk_size=CHUNK):
+        sheet.append(
+            [
+                starts,
+                title,
+                discipline,
+                f"{trainer_first} {trainer_last}".strip(),
+                f"{first} {last}".strip(),
+                phone,
+                str(statuses.get(status, status)),
+                plan,
+                "да" if walk_in else "",
+                marked_by,
+                marked_at,
+            ]
+        )

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import Tariff
+from payments.selectors import tariff_offers
+from ui.formatting import format_money
 
 from .models import DRAWER_METHODS, Method
 
@@ -57,6 +59,17 @@ class SellForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tariff"].queryset = Tariff.objects.filter(is_active=True)
+        self.fields["tariff"].label_from_instance = self._tariff_label
+        self._offers: dict | None = None
+
+    def _tariff_label(self, tariff: Tariff) -> str:
+        """The tariff with its price now: a promotion in force is applied by itself at the sale."""
+        if self._offers is None:
+            self._offers = {offer.tariff.pk: offer for offer in tariff_offers()}
+        offer = self._offers.get(tariff.pk)
+        if offer is None or offer.in_force is None:
+            return f"{tariff.name} — {format_money(tariff.price)}"
+        return f"{tariff.name} — {format_money(offer.price_now)} (🔥 {offer.in_force.label()})"
 
 
 COUNTED_FIELD = {

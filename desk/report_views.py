@@ -124,3 +124,18 @@ def shifts_export(request: HttpRequest) -> HttpResponse:
     book = XlsxWriter()
     exports.shifts_write(book, shifts.order_by("opened_at", "id"))
     return book.response(_export(request, "shifts", f"shifts {period.start}..{period.end}"))
+
+
+@require_GET
+@role_required(*REPORT_ROLES)
+def attendance_export(request: HttpRequest) -> HttpResponse:
+    """The academy's attendance marks for sessions in the period, scoped like the client list."""
+    from academy.models import Attendance
+
+    period, _problem = _period(request, ReportForm(request.GET or None))
+    marks = scope_to_user(Attendance.objects.all(), request.user, client_path="client").filter(
+        session_starts_at__gte=period.since, session_starts_at__lt=period.until
+    )
+    book = XlsxWriter()
+    exports.attendance_write(book, marks.order_by("session_starts_at", "id"))
+    return book.response(_export(request, "attendance", f"attendance {period.start}..{period.end}"))

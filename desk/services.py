@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from audit.services import Action, audit_record
 from crm.models import Client, User
 from payments.models import Payment, Tariff
-from payments.services import PaymentError, payment_record_manual, price_quote
+from payments.services import PaymentError, payment_record_manual, price_offer
 
 from .models import (
     BALANCE_SIGN,
@@ -256,9 +256,10 @@ def ledger_sell(
     shift = _open_shift_for(actor) if method != Method.BALANCE else None
     account = _lock_account(client)
     try:
-        price = price_quote(tariff=tariff, promo_code=promo_code, client=client)
+        offer = price_offer(tariff=tariff, promo_code=promo_code, client=client, lock=True)
     except PaymentError as error:
         raise DeskError(str(error)) from error
+    price = offer.amount
     if method == Method.BALANCE and account.balance < price:
         raise DeskError(
             _("Not enough on the balance: %(balance)s ₽, the tariff costs %(price)s ₽.")
@@ -273,6 +274,7 @@ def ledger_sell(
             amount=price,
             promo_code=promo_code,
             desk=True,
+            offer=offer,
         )
     except PaymentError as error:
         raise DeskError(str(error)) from error

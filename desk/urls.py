@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/payments.xlsx", report_views.payments_export, name="payments-export"),
     path("reports/ledger.xlsx", report_views.ledger_export, name="ledger-export"),
     path("reports/shifts.xlsx", report_views.shifts_export, name="shifts-export"),
+    path("reports/attendance.xlsx", report_views.attendance_export, name="attendance-export"),
     path("clients/export.xlsx", report_views.client_export, name="client-export"),
     path("clients/import/", import_views.client_import, name="client-import"),
 ]

@@ -96,11 +96,19 @@ def ledger_sell(request: HttpRequest, pk: int) -> HttpResponse:
     except services.DeskError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request,
-            _("“%(tariff)s” sold for %(amount)s ₽.")
-            % {"tariff": form.cleaned_data["tariff"].name, "amount": entry.amount},
-        )
+        payment = entry.payment
+        text = _("“%(tariff)s” sold for %(amount)s ₽.") % {
+            "tariff": form.cleaned_data["tariff"].name,
+            "amount": entry.amount,
+        }
+        if payment.promotion_id:
+            text += " " + _("Promotion “%(promotion)s”: %(label)s.") % {
+                "promotion": payment.promotion.name,
+                "label": payment.promotion.label(),
+            }
+        messages.success(request, text)
+        if payment.metadata.get("offer_note"):
+            messages.info(request, payment.metadata["offer_note"])
     return _back_to_client(pk)
 
 

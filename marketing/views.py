@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -17,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.ip import client_ip
+from config.ratelimit import rate_exceeded
 from crm.access import role_required
 from crm.models import User
 
@@ -128,14 +129,6 @@ def _cors(response: HttpResponse, origin: str) -> HttpResponse:
     return response
 
 
-def _limited(key: str, limit: int, window: int) -> bool:
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        return False
-
-
 def _error(message: str, status: int, origin: str | None = None) -> JsonResponse:
     response = JsonResponse({"error": message}, status=status)
     return _cors(response, origin) if origin else response
@@ -152,9 +145,7 @@ def chat_message(request: HttpRequest) -> HttpResponse:
     origin = request.headers.get("Origin", "").rstrip("/")
     own = settings.SITE_URL.rstrip("/")
     if not _ORIGIN.match(origin) or origin not in [*site.origins, own]:
-        logger.info(
-            "Website chat: refused origin %r from %s", origin, request.META.get("REMOTE_ADDR")
-        )
+        logger.info("Website chat: refused origin %r from %s", origin, client_ip(request))
         return _error(_("This site may not use the chat."), 403)
     if not site.widget_enabled:
         return _error(_("The chat is off."), 403, origin)
@@ -184,9 +175,11 @@ def chat_message(request: HttpRequest) -> HttpResponse:
             400,
             origin,
         )
-    address = request.META.get("REMOTE_ADDR", "")
-    if _limited(f"chat-ip:{address}", settings.CHAT_RATE_PER_ADDRESS, 3600) or _limited(
-        f"chat-visitor:{visitor_id}", settings.CHAT_RATE_PER_VISITOR, 600
+    address = client_ip(request)
+    if rate_exceeded(
+        "chat-ip", address, limit=settings.CHAT_RATE_PER_ADDRESS, window=3600
+    ) or rate_exceeded(
+        "chat-visitor", visitor_id, limit=settings.CHAT_RATE_PER_VISITOR, window=600
     ):
         return _error(_("Too many messages. Please wait a little and try again."), 429, origin)
     try:

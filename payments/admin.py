@@ -7,6 +7,7 @@ from .models import (
     PaymentEvent,
     PromoCode,
     PromoCodeUsage,
+    Promotion,
     Refund,
     Subscription,
     Tariff,
@@ -19,6 +20,14 @@ class TariffAdmin(admin.ModelAdmin):
     list_editable = ("is_active", "order")
     list_filter = ("is_active", "grants_paid_program")
     search_fields = ("name", "description")
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "value", "starts_on", "ends_on", "is_active")
+    list_filter = ("is_active", "kind")
+    search_fields = ("name",)
+    filter_horizontal = ("tariffs",)
 
 
 class RefundInline(admin.TabularInline):
@@ -84,6 +93,10 @@ class PaymentAdmin(admin.ModelAdmin):
         "status",
         "amount",
         "refunded_amount",
+        "promotion",
+        "promotion_discount",
+        "bonus_visits",
+        "bonus_days",
         "provider_payment_id",
         "idempotence_key",
         "confirmation_url",

@@ -3,7 +3,7 @@ client's stage (pending or cancelled for those still deciding, paid — sometime
 those who bought). Idempotent: tariffs by name, payments by their deterministic idempotence key."""
 
 import random
-from datetime import timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from crm.models import Client
 
-from .models import Payment, PaymentEvent, PromoCode, PromoCodeUsage, Subscription, Tariff
+from .models import (
+    Payment,
+    PaymentEvent,
+    PromoCode,
+    PromoCodeUsage,
+    Promotion,
+    Subscription,
+    Tariff,
+)
+from .services import promotion_pick
 
 TARIFFS = [
     (
@@ -33,6 +42,50 @@ TARIFFS = [
     ("План питания", "Рацион под вашу цель с расчётом КБЖУ на месяц.", "1990", 30, False),
 ]
 PROMO = ("START10", PromoCode.Kind.PERCENT, Decimal("10"))
+WEEKDAYS, WEEKENDS, EVERY_DAY = [0, 1, 2, 3, 4], [5, 6], [0, 1, 2, 3, 4, 5, 6]
+# name: kind, value, weekdays, from, until, tariff names (empty: all), combines with a promo code.
+# The academy's memberships are created by its own demo, which calls ensure_promotions() again.
+PROMOTIONS = {
+    "Утро будней": ("percent", "20", WEEKDAYS, None, time(16), ["Безлимит на месяц"], False),
+    "2+1: занятие в подарок": ("visits", "1", WEEKDAYS, None, time(16), ["8 занятий"], False),
+    "Неделя в подарок по выходным": (
+        "days",
+        "7",
+        WEEKENDS,
+        None,
+        None,
+        ["3 месяца с ведением"],
+        False,
+    ),
+    "Вечерний план питания": ("fixed", "300", EVERY_DAY, time(19), None, ["План питания"], True),
+}
+
+
+def ensure_promotions() -> int:
+    """The demo's promotions on whichever of their tariffs exist (by name); created once each."""
+    created = 0
+    for name, (kind, value, days, start, end, tariff_names, combines) in PROMOTIONS.items():
+        tariffs = list(Tariff.objects.filter(name__in=tariff_names))
+        if not tariffs:
+            continue
+        promotion, was_created = Promotion.objects.get_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "value": Decimal(value),
+                "weekdays": days,
+                "time_from": start,
+                "time_to": end,
+                "starts_on": date(2026, 1, 1),
+                "combines_with_promo_code": combines,
+            },
+        )
+        if was_created:
+            promotion.tariffs.set(tariffs)
+        created += was_created
+    return created
+
+
 BOUGHT = {"purchased", "active", "finished"}
 
 
@@ -54,8 +107,24 @@ def ensure_tariffs() -> tuple[list[Tariff], int]:
     return tariffs, created
 
 
-def _payment(client: Client, n: int, tariff: Tariff, status: str, at, promo, rng) -> Payment:
-    amount = promo.discounted(tariff.price) if promo else tariff.price
+def _payment(
+    client: Client, n: int, tariff: Tariff, status: str, at, promo, rng, promotions=()
+) -> Payment:
+    # The promotion that was running when the client paid (the demo's promotions never combine
+    # with its promo code but one, so either applies; the price with both is never below 1 ₽).
+    mine = [
+        p
+        for p in promotions
+        if (not p.tariff_ids or tariff.pk in p.tariff_ids)
+        and (p.starts_on is None or p.starts_on <= timezone.localdate(at))
+    ]
+    promotion = promotion_pick(mine, tariff=tariff, at=at)
+    if promotion and promo and not promotion.combines_with_promo_code:
+        promo = None
+    discount = promotion.discount_on(tariff.price) if promotion else Decimal("0.00")
+    amount = tariff.price - discount
+    amount = promo.discounted(amount) if promo else amount
+    bonus = int(promotion.value) if promotion and not promotion.is_discount else 0
     online = rng.random() < 0.8
     paid = status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
     key = f"demo-seed-{client.phone}-{n}"
@@ -76,6 +145,10 @@ def _payment(client: Client, n: int, tariff: Tariff, status: str, at, promo, rng
         confirmation_url=link,
         idempotence_key=key,
         promo_code=promo,
+        promotion=promotion,
+        promotion_discount=discount,
+        bonus_visits=bonus if promotion and promotion.kind == Promotion.Kind.VISITS else 0,
+        bonus_days=bonus if promotion and promotion.kind == Promotion.Kind.DAYS else 0,
         paid_at=at + timedelta(minutes=rng.randint(2, 40)) if paid else None,
         confirmed_by=None if online else client.trainer,
         created_at=at,
@@ -138,7 +211,10 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
     promo, promo_created = PromoCode.objects.get_or_create(
         code=PROMO[0], defaults={"kind": PROMO[1], "value": PROMO[2], "max_uses": 200}
     )
-    rows += promo_created
+    rows += promo_created + ensure_promotions()
+    promotions = list(Promotion.objects.filter(is_active=True).prefetch_related("tariffs"))
+    for promotion in promotions:
+        promotion.tariff_ids = {t.pk for t in promotion.tariffs.all()}
     now = timezone.now()
     payments: list[Payment] = []
     before = Payment.objects.count()
@@ -168,11 +244,22 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
             tariff = rng.choices(tariffs, weights=[6, 3, 1])[0]
             status = Payment.Status.REFUNDED if rng.random() < 0.04 else Payment.Status.SUCCEEDED
             use_promo = promo if rng.random() < 0.15 else None
-            payments.append(_payment(client, 1, tariff, status, decided_at, use_promo, rng))
+            payments.append(
+                _payment(client, 1, tariff, status, decided_at, use_promo, rng, promotions)
+            )
             if code != "purchased" and rng.random() < 0.25:  # upsell: a nutrition plan later
                 later = min(now, decided_at + timedelta(days=rng.randint(3, 30)))
                 payments.append(
-                    _payment(client, 2, tariffs[2], Payment.Status.SUCCEEDED, later, None, rng)
+                    _payment(
+                        client,
+                        2,
+                        tariffs[2],
+                        Payment.Status.SUCCEEDED,
+                        later,
+                        None,
+                        rng,
+                        promotions,
+                    )
                 )
         elif code == "inactive" and rng.random() < 0.3:
             payments.append(
@@ -192,7 +279,7 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
                 promo_code_id=p.promo_code_id,
                 client_id=p.client_id,
                 payment=p,
-                discount=p.tariff.price - p.amount,
+                discount=p.tariff.price - p.promotion_discount - p.amount,
                 used_at=p.paid_at,
             )
             for p in fresh
@@ -216,7 +303,8 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
             client_id=p.client_id,
             tariff=p.tariff,
             starts_on=timezone.localdate(p.paid_at),
-            ends_on=timezone.localdate(p.paid_at) + timedelta(days=p.tariff.duration_days - 1),
+            ends_on=timezone.localdate(p.paid_at)
+            + timedelta(days=p.tariff.duration_days + p.bonus_days - 1),
             last_payment=p,
         )
         for p in saved.values()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.numbers import PlainDecimalField
 from crm.phones import normalize_phone
 
-from .models import Payment, Tariff
+from .models import WEEKDAYS, Payment, Promotion, Tariff
 from .selectors import PaymentFilters
 from .services import MANUAL_PROVIDERS
 
@@ -97,3 +97,46 @@ class PayForm(forms.Form):
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
+
+
+class PromotionForm(forms.ModelForm):
+    """A promotion on the staff page: weekdays and tariffs as checkboxes, times and dates pickers."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Weekdays"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one weekday.")},
+    )
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "name",
+            "kind",
+            "value",
+            "tariffs",
+            "weekdays",
+            "time_from",
+            "time_to",
+            "starts_on",
+            "ends_on",
+            "combines_with_promo_code",
+            "is_active",
+        ]
+        widgets = {
+            "tariffs": forms.CheckboxSelectMultiple,
+            "time_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "time_to": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tariffs"].queryset = Tariff.objects.order_by("order", "id")
+        self.fields["value"].localize = True
+
+    def clean_weekdays(self) -> list[int]:
+        return sorted(set(self.cleaned_data["weekdays"]))

@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -104,6 +105,165 @@ class PromoCode(models.Model):
         return max(price - discount, Decimal("1.00"))
 
 
+WEEKDAYS = [
+    (0, _("Mon")),
+    (1, _("Tue")),
+    (2, _("Wed")),
+    (3, _("Thu")),
+    (4, _("Fri")),
+    (5, _("Sat")),
+    (6, _("Sun")),
+]
+ALL_WEEKDAYS = [day for day, _label in WEEKDAYS]
+
+
+def all_weekdays() -> list[int]:
+    return list(ALL_WEEKDAYS)
+
+
+class Promotion(models.Model):
+    """A discount or a bonus that applies by itself to chosen tariffs on chosen weekdays and hours
+    (the studio's local time) between two dates: "−20% on weekday mornings", "2+1" (a bonus visit).
+
+    Only `payments.services.promotion_for` decides whether one is in force; a payment keeps which
+    promotion it got and what it was worth, so later edits never change past sales.
+    """
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", _("Discount, %")
+        FIXED = "fixed", _("Discount, RUB")
+        VISITS = "visits", _("Extra visits")
+        DAYS = "days", _("Extra days")
+
+    name = models.CharField(
+        _("name"), max_length=120, help_text=_("What clients see, e.g. “Утро будней” or “2+1”.")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind, default=Kind.PERCENT)
+    value = models.DecimalField(
+        _("value"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Percent, roubles, or the number of extra visits or days."),
+    )
+    tariffs = models.ManyToManyField(
+        Tariff,
+        verbose_name=_("tariffs"),
+        blank=True,
+        related_name="promotions",
+        help_text=_("Empty: every tariff."),
+    )
+    weekdays = models.JSONField(
+        _("weekdays"), default=all_weekdays, help_text=_("0 = Monday … 6 = Sunday.")
+    )
+    time_from = models.TimeField(
+        _("from (time)"), null=True, blank=True, help_text=_("Empty: from the start of the day.")
+    )
+    time_to = models.TimeField(
+        _("until (time)"), null=True, blank=True, help_text=_("Empty: until the end of the day.")
+    )
+    starts_on = models.DateField(_("first day"), null=True, blank=True)
+    ends_on = models.DateField(_("last day"), null=True, blank=True)
+    combines_with_promo_code = models.BooleanField(
+        _("combines with a promo code"),
+        default=False,
+        help_text=_("Off: with a promo code the client gets whichever is better for them."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        ordering = ["-is_active", "name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="promotion_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__lt=100), name="promotion_percent_below_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(time_from__isnull=True)
+                | Q(time_to__isnull=True)
+                | Q(time_from__lt=models.F("time_to")),
+                name="promotion_hours_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True)
+                | Q(ends_on__isnull=True)
+                | Q(starts_on__lte=models.F("ends_on")),
+                name="promotion_dates_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        days = self.weekdays if isinstance(self.weekdays, list) else None
+        if not days or any(day not in ALL_WEEKDAYS for day in days):
+            errors["weekdays"] = _("Choose at least one weekday.")
+        if self.time_from and self.time_to and self.time_from >= self.time_to:
+            errors["time_to"] = _("The end time must be after the start time.")
+        if self.starts_on and self.ends_on and self.starts_on > self.ends_on:
+            errors["ends_on"] = _("The last day must not be before the first day.")
+        if self.value is not None:
+            if self.kind == self.Kind.PERCENT and self.value >= 100:
+                errors["value"] = _("A percent discount must be below 100.")
+            if self.kind in (self.Kind.VISITS, self.Kind.DAYS) and self.value != int(self.value):
+                errors["value"] = _("Extra visits or days are a whole number.")
+        if errors:
+            raise ValidationError(errors)
+
+    def label(self) -> str:
+        """What the promotion gives and when, for clients: "−20% по будням до 16:00"."""
+        value = int(self.value) if self.value == int(self.value) else self.value
+        if self.kind == self.Kind.PERCENT:
+            parts = [f"−{value}%"]
+        elif self.kind == self.Kind.FIXED:
+            parts = [f"−{value} ₽"]
+        elif self.kind == self.Kind.VISITS:
+            parts = [ngettext("+%(n)s visit free", "+%(n)s visits free", value) % {"n": value}]
+        else:
+            parts = [ngettext("+%(n)s day free", "+%(n)s days free", value) % {"n": value}]
+        days = sorted(self.weekdays or [])
+        if days == [0, 1, 2, 3, 4]:
+            parts.append(gettext("on weekdays"))
+        elif days == [5, 6]:
+            parts.append(gettext("at weekends"))
+        elif days and days != ALL_WEEKDAYS:
+            names = dict(WEEKDAYS)
+            parts.append(
+                gettext("on %(days)s") % {"days": ", ".join(str(names[d]).lower() for d in days)}
+            )
+        start, end = (f"{t:%H:%M}" if t else "" for t in (self.time_from, self.time_to))
+        if start and end:
+            parts.append(gettext("from %(start)s to %(end)s") % {"start": start, "end": end})
+        elif end:
+            parts.append(gettext("until %(end)s") % {"end": end})
+        elif start:
+            parts.append(gettext("from %(start)s") % {"start": start})
+        if self.ends_on:
+            parts.append(gettext("(offer ends %(date)s)") % {"date": f"{self.ends_on:%d.%m.%Y}"})
+        return " ".join(parts)
+
+    @property
+    def is_discount(self) -> bool:
+        return self.kind in (self.Kind.PERCENT, self.Kind.FIXED)
+
+    def discount_on(self, price: Decimal) -> Decimal:
+        """Roubles off `price` (0 for a bonus); the price never drops below 1 rouble."""
+        if self.kind == self.Kind.PERCENT:
+            discount = (price * self.value / Decimal(100)).quantize(Decimal("0.01"))
+        elif self.kind == self.Kind.FIXED:
+            discount = self.value
+        else:
+            return Decimal("0.00")
+        return min(discount, price - Decimal("1.00"))
+
+
 class Payment(models.Model):
     """One attempt to pay for a tariff. Its status changes only in `payments.services`."""
 
@@ -151,6 +311,19 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
     )
+    promotion = models.ForeignKey(
+        Promotion,
+        verbose_name=_("promotion"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    promotion_discount = models.DecimalField(
+        _("promotion discount, RUB"), **MONEY, default=Decimal("0.00")
+    )
+    bonus_visits = models.PositiveSmallIntegerField(_("bonus visits"), default=0)
+    bonus_days = models.PositiveSmallIntegerField(_("bonus days"), default=0)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -183,6 +356,10 @@ class Payment(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(promotion_discount__gte=0),
+                name="payment_promotion_discount_not_negative",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
                 name="payment_refund_within_amount",

@@ -4,22 +4,77 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from crm.access import scope_to_user
 from crm.models import Client, Lead, User
 
-from .models import Payment, PaymentEvent, PromoCode, Tariff
+from .models import Payment, PaymentEvent, PromoCode, Promotion, Tariff
 
 ZERO = Decimal("0.00")
 PAID = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
 
 
+# --- For the pipeline board (found through crm.extensions.board_money) -----------------------------
+
+_KEPT = F("amount") - F("refunded_amount")  # a partial refund leaves a payment succeeded, with less
+
+
+def board_paid_by_stage(*, clients: QuerySet[Client]) -> dict[int, Decimal]:
+    """Money paid and kept by these clients, per their current stage id: one query."""
+    return dict(
+        Payment.objects.filter(status=Payment.Status.SUCCEEDED, client__in=clients.values("pk"))
+        .order_by()
+        .values_list("client__stage")
+        .annotate(total=Sum(_KEPT))
+        .values_list("client__stage", "total")
+    )
+
+
+def board_paid_per_client() -> Subquery:
+    """An annotation for a Client queryset: what that client paid and kept (None if nothing)."""
+    return Subquery(
+        Payment.objects.filter(client=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+        .order_by()
+        .values("client")
+        .annotate(total=Sum(_KEPT))
+        .values("total")[:1]
+    )
+
+
 def tariffs_active() -> QuerySet[Tariff]:
     """Tariffs on sale, in display order (the bot's buttons, the pay page)."""
     return Tariff.objects.filter(is_active=True).order_by("order", "id")
+
+
+@dataclass(frozen=True)
+class TariffOffer:
+    """A tariff on sale with its promotions: the ones running now or later on its schedule, the one
+    in force at this moment and the price it gives."""
+
+    tariff: Tariff
+    promotions: list[Promotion]
+    in_force: Promotion | None
+    price_now: Decimal
+
+
+def tariff_offers(at: datetime | None = None) -> list[TariffOffer]:
+    """The tariffs on sale (the bot's list, the pay page) with their current promotions: two
+    queries whatever the number of tariffs and promotions."""
+    from .services import promotion_pick, promotions_current
+
+    at = at or timezone.now()
+    tariffs = list(tariffs_active())
+    current = promotions_current(at)
+    offers = []
+    for tariff in tariffs:
+        mine = [p for p in current if not p.tariff_ids or tariff.pk in p.tariff_ids]
+        in_force = promotion_pick(mine, tariff=tariff, at=at)
+        price = tariff.price - (in_force.discount_on(tariff.price) if in_force else ZERO)
+        offers.append(TariffOffer(tariff, mine, in_force, price))
+    return offers
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ allow, writes a `PaymentEvent` and runs the new status's follow-ups exactly once
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from audit.services import Action, audit_record
+from audit.services import Action, audit_diff, audit_record, audit_snapshot
 from config.celery import enqueue_on_commit
 from crm.leads import lead_convert
 from crm.models import Client, ClientContact, Notification, User
@@ -38,6 +38,7 @@ from .models import (
     PaymentEvent,
     PromoCode,
     PromoCodeUsage,
+    Promotion,
     Refund,
     Subscription,
     Tariff,
@@ -106,9 +107,201 @@ def promo_code_check(
 
 def price_quote(*, tariff: Tariff, promo_code: str = "", client: Client | None = None) -> Decimal:
     """What the client would pay now (raises PaymentError for a bad promo code)."""
-    if not promo_code.strip():
-        return tariff.price
-    return promo_code_check(code=promo_code, tariff=tariff, client=client).discounted(tariff.price)
+    return price_offer(tariff=tariff, promo_code=promo_code, client=client).amount
+
+
+# --- Promotions -----------------------------------------------------------------------------------
+
+
+def _in_schedule(promotion: Promotion, local: datetime) -> bool:
+    if local.weekday() not in (promotion.weekdays or []):
+        return False
+    moment = local.time()
+    if promotion.time_from and moment < promotion.time_from:
+        return False
+    return not (promotion.time_to and moment >= promotion.time_to)
+
+
+def promotion_benefit(promotion: Promotion, tariff: Tariff) -> Decimal:
+    """What a promotion is worth to the client in roubles, to compare it with a promo code: the
+    discount, or the bonus's share of the price (extra days of the tariff's period, extra visits of
+    a visit-count membership; extra visits on anything else are worth nothing)."""
+    price = tariff.price
+    if promotion.is_discount:
+        return promotion.discount_on(price)
+    if promotion.kind == Promotion.Kind.DAYS:
+        return (price * promotion.value / tariff.duration_days).quantize(Decimal("0.01"))
+    visits = _plan_visits(tariff)
+    if not visits:
+        return Decimal("0.00")
+    return (price * promotion.value / visits).quantize(Decimal("0.01"))
+
+
+def _plan_visits(tariff: Tariff) -> int | None:
+    """The number of visits the tariff sells, when an app (the academy) sells visits with it."""
+    plan = getattr(tariff, "academy_plan", None)  # a missing reverse one-to-one: AttributeError
+    return getattr(plan, "visits", None)
+
+
+def promotions_current(at: datetime | None = None) -> list[Promotion]:
+    """Active promotions whose dates include `at`'s local day, each with `tariff_ids` (empty: every
+    tariff). One query for the promotions and one for their tariffs."""
+    today = timezone.localdate(at or timezone.now())
+    promotions = list(
+        Promotion.objects.filter(is_active=True)
+        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .prefetch_related("tariffs")
+        .order_by("id")
+    )
+    for promotion in promotions:
+        promotion.tariff_ids = {tariff.pk for tariff in promotion.tariffs.all()}
+    return promotions
+
+
+def promotions_in_force(at: datetime | None = None) -> list[Promotion]:
+    """The promotions running at `at` (default now), whatever their tariffs."""
+    local = timezone.localtime(at or timezone.now())
+    return [promotion for promotion in promotions_current(at) if _in_schedule(promotion, local)]
+
+
+def promotion_pick(
+    promotions: list[Promotion], *, tariff: Tariff, at: datetime | None = None
+) -> Promotion | None:
+    """Of `promotions` (for this tariff), the one in force at `at` on its weekdays and hours in the
+    studio's local time; with several, the one worth most to the client (the oldest on a tie)."""
+    local = timezone.localtime(at or timezone.now())
+    in_force = [promotion for promotion in promotions if _in_schedule(promotion, local)]
+    if not in_force:
+        return None
+    return max(in_force, key=lambda promotion: promotion_benefit(promotion, tariff))
+
+
+def promotion_for(tariff: Tariff, at: datetime | None = None) -> Promotion | None:
+    """The promotion in force for `tariff` at `at` (default now): active, for this tariff (or every
+    tariff), within its dates, weekdays and hours (the studio's local time)."""
+    mine = [
+        promotion
+        for promotion in promotions_current(at)
+        if not promotion.tariff_ids or tariff.pk in promotion.tariff_ids
+    ]
+    return promotion_pick(mine, tariff=tariff, at=at)
+
+
+PROMOTION_FIELDS = (
+    "name",
+    "kind",
+    "value",
+    "weekdays",
+    "time_from",
+    "time_to",
+    "starts_on",
+    "ends_on",
+    "combines_with_promo_code",
+    "is_active",
+)
+
+
+@transaction.atomic
+def promotion_save(*, promotion: Promotion, tariffs: list[Tariff], actor: User) -> Promotion:
+    """Save a promotion a staff member created or changed (validated by its form), with the audit
+    entry of what changed."""
+    before = {}
+    if promotion.pk:
+        stored = Promotion.objects.prefetch_related("tariffs").get(pk=promotion.pk)
+        before = audit_snapshot(stored, PROMOTION_FIELDS)
+        before["tariffs"] = sorted(tariff.name for tariff in stored.tariffs.all())
+    promotion.full_clean()
+    promotion.save()
+    promotion.tariffs.set(tariffs)
+    after = audit_snapshot(promotion, PROMOTION_FIELDS)
+    after["tariffs"] = sorted(tariff.name for tariff in tariffs)
+    audit_record(
+        actor=actor,
+        action=Action.PROMOTION_SAVE,
+        obj=promotion,
+        changes=audit_diff(before, after),
+    )
+    return promotion
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a purchase costs right now and why: the list price, the promotion in force and the
+    promo code that apply, and a note for the client when one of them gave way to the other."""
+
+    list_price: Decimal
+    amount: Decimal
+    promo: PromoCode | None = None
+    promotion: Promotion | None = None
+    promotion_discount: Decimal = Decimal("0.00")
+    bonus_visits: int = 0
+    bonus_days: int = 0
+    note: str = ""
+
+    def payment_fields(self) -> dict:
+        return {
+            "promo_code": self.promo,
+            "promotion": self.promotion,
+            "promotion_discount": self.promotion_discount,
+            "bonus_visits": self.bonus_visits,
+            "bonus_days": self.bonus_days,
+        }
+
+
+def _with_promotion(promotion: Promotion, price: Decimal, tariff: Tariff) -> dict:
+    bonus = int(promotion.value) if not promotion.is_discount else 0
+    return {
+        "promotion": promotion,
+        "promotion_discount": promotion.discount_on(price),
+        "bonus_visits": bonus if promotion.kind == Promotion.Kind.VISITS else 0,
+        "bonus_days": bonus if promotion.kind == Promotion.Kind.DAYS else 0,
+    }
+
+
+def price_offer(
+    *,
+    tariff: Tariff,
+    promo_code: str = "",
+    client: Client | None = None,
+    at: datetime | None = None,
+    lock: bool = False,
+) -> Offer:
+    """The price of `tariff` for `client` at `at` (default now) with the promotion in force and the
+    promo code (PaymentError, safe to show, for a bad code).
+
+    A promotion and a promo code add up only when the promotion says so (the code then applies to
+    the promotion's price); otherwise the client gets the one worth more to them — the promotion on
+    a tie, so the code is not spent — and the offer's note tells them which.
+    """
+    price = tariff.price
+    promotion = promotion_for(tariff, at)
+    promo = None
+    if promo_code.strip():
+        promo = promo_code_check(code=promo_code, tariff=tariff, client=client, lock=lock)
+    if promotion is None:
+        amount = promo.discounted(price) if promo else price
+        return Offer(list_price=price, amount=amount, promo=promo)
+    applied = _with_promotion(promotion, price, tariff)
+    after_promotion = price - applied["promotion_discount"]
+    if promo is None:
+        return Offer(list_price=price, amount=after_promotion, **applied)
+    if promotion.combines_with_promo_code:
+        return Offer(
+            list_price=price, amount=promo.discounted(after_promotion), promo=promo, **applied
+        )
+    by_code = promo.discounted(price)
+    if price - by_code > promotion_benefit(promotion, tariff):
+        note = _(
+            "Promo code %(code)s does not combine with the promotion “%(promotion)s”; the promo "
+            "code is better for you, so it is applied."
+        ) % {"code": promo.code, "promotion": promotion.name}
+        return Offer(list_price=price, amount=by_code, promo=promo, note=note)
+    note = _(
+        "Promo code %(code)s does not combine with the promotion “%(promotion)s”; the promotion is "
+        "better for you, so it is applied and the code stays unused."
+    ) % {"code": promo.code, "promotion": promotion.name}
+    return Offer(list_price=price, amount=after_promotion, note=note, **applied)
 
 
 # --- Creating payments ----------------------------------------------------------------------------
@@ -122,9 +315,7 @@ def _customer(client: Client) -> dict | None:
     return None
 
 
-def _reusable(
-    *, client: Client, tariff: Tariff, promo: PromoCode | None, amount: Decimal, provider: str
-):
+def _reusable(*, client: Client, tariff: Tariff, offer: Offer, provider: str):
     """An earlier online payment for the same purchase that a repeated request should continue.
 
     A row whose creation at the provider failed is retried with its own idempotence key (never a
@@ -136,8 +327,9 @@ def _reusable(
         .filter(
             client=client,
             tariff=tariff,
-            promo_code=promo,
-            amount=amount,
+            promo_code=offer.promo,
+            promotion=offer.promotion,
+            amount=offer.amount,
             provider=provider,
             status=Payment.Status.PENDING,
         )
@@ -176,25 +368,23 @@ def payment_create(
         raise PaymentError(_("This tariff is no longer sold."))
 
     with transaction.atomic():
-        promo = None
-        amount = tariff.price
-        if promo_code.strip():
-            promo = promo_code_check(code=promo_code, tariff=tariff, client=client, lock=True)
-            amount = promo.discounted(tariff.price)
-        payment = _reusable(
-            client=client, tariff=tariff, promo=promo, amount=amount, provider=gateway.provider
-        )
+        offer = price_offer(tariff=tariff, promo_code=promo_code, client=client, lock=True)
+        amount = offer.amount
+        payment = _reusable(client=client, tariff=tariff, offer=offer, provider=gateway.provider)
         if payment is not None and payment.provider_payment_id:
             return payment
         if payment is None:
+            metadata = {"list_price": str(tariff.price)}
+            if offer.note:
+                metadata["offer_note"] = offer.note
             payment = Payment(
                 client=client,
                 tariff=tariff,
                 amount=amount,
                 provider=gateway.provider,
-                promo_code=promo,
                 created_by=actor,
-                metadata={"list_price": str(tariff.price)},
+                metadata=metadata,
+                **offer.payment_fields(),
             )
             payment.full_clean()
             payment.save()
@@ -259,7 +449,7 @@ def _subscription_extend(*, payment: Payment, today) -> Subscription:
         .order_by("-ends_on")
         .first()
     )
-    days = timedelta(days=payment.tariff.duration_days)
+    days = timedelta(days=payment.tariff.duration_days + payment.bonus_days)
     if current is not None:
         current.ends_on += days
         current.last_payment = payment
@@ -383,7 +573,9 @@ def _after_succeeded(payment: Payment, *, actor: User | None) -> None:
             defaults={
                 "promo_code_id": payment.promo_code_id,
                 "client": client,
-                "discount": max(tariff.price - payment.amount, Decimal("0.00")),
+                "discount": max(
+                    tariff.price - payment.promotion_discount - payment.amount, Decimal("0.00")
+                ),
                 "used_at": payment.paid_at,
             },
         )
@@ -602,30 +794,34 @@ def payment_record_manual(
     note: str = "",
     source: str = Source.WEB,
     desk: bool = False,
+    offer: Offer | None = None,
 ) -> Payment:
     """Record money taken in person (cash, card terminal, transfer) and settle it at once.
 
-    `amount` defaults to the tariff's price after the promo code. Raises PaymentError for a bad
+    `amount` defaults to the tariff's price after the promotion in force and the promo code (the
+    `offer`, priced now unless the caller priced it already). Raises PaymentError for a bad
     provider, amount or promo code. With `desk=True` (desk.services only) the provider may also be
     the client's balance or a debt.
     """
     if provider not in MANUAL_PROVIDERS + (DESK_PROVIDERS if desk else ()):
         raise PaymentError(_("Choose cash, card or another manual method."))
-    promo = None
-    if promo_code.strip():
-        promo = promo_code_check(code=promo_code, tariff=tariff, client=client, lock=True)
+    if offer is None:
+        offer = price_offer(tariff=tariff, promo_code=promo_code, client=client, lock=True)
     if amount is None:
-        amount = promo.discounted(tariff.price) if promo else tariff.price
+        amount = offer.amount
     if amount <= 0:
         raise PaymentError(_("The amount must be positive."))
+    metadata = {"note": note[:500]} if note else {}
+    if offer.note:
+        metadata["offer_note"] = offer.note
     payment = Payment(
         client=client,
         tariff=tariff,
         amount=amount,
         provider=provider,
-        promo_code=promo,
         created_by=actor,
-        metadata={"note": note[:500]} if note else {},
+        metadata=metadata,
+        **offer.payment_fields(),
     )
     payment.full_clean()
     payment.save()
@@ -638,6 +834,7 @@ def payment_record_manual(
             "tariff": [None, tariff.name],
             "amount": [None, amount],
             "provider": [None, payment.get_provider_display()],
+            **({"promotion": [None, offer.promotion.name]} if offer.promotion else {}),
         },
         note=note,
     )

@@ -7,18 +7,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.access import change_required, get_client_for
+from config.ip import client_ip
+from config.ratelimit import rate_exceeded
+from crm.access import admin_required, change_required, get_client_for
 
 from . import gateways, selectors, services
-from .forms import ManualPaymentForm, PayForm, PaymentFilterForm, RefundForm
+from .forms import ManualPaymentForm, PayForm, PaymentFilterForm, PromotionForm, RefundForm
 from .gateways import GatewayError
-from .models import Payment, Tariff
+from .models import Payment, Promotion, Tariff
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -155,6 +158,32 @@ def promo_list(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/promo_list.html", {"page": page})
 
 
+@login_required
+def promotion_list(request: HttpRequest) -> HttpResponse:
+    promotions = Promotion.objects.prefetch_related("tariffs").annotate(
+        sold=Count("payments", filter=Q(payments__status__in=selectors.PAID))
+    )
+    in_force = {promotion.pk for promotion in services.promotions_in_force()}
+    return render(
+        request, "payments/promotion_list.html", {"promotions": promotions, "in_force": in_force}
+    )
+
+
+@admin_required
+def promotion_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    promotion = get_object_or_404(Promotion, pk=pk) if pk else Promotion()
+    form = PromotionForm(request.POST or None, instance=promotion)
+    if request.method == "POST" and form.is_valid():
+        saved = services.promotion_save(
+            promotion=form.save(commit=False),
+            tariffs=list(form.cleaned_data["tariffs"]),
+            actor=request.user,
+        )
+        messages.success(request, _("Promotion “%(name)s” is saved.") % {"name": saved.name})
+        return redirect("payments:promotion-list")
+    return render(request, "payments/promotion_form.html", {"form": form, "promotion": promotion})
+
+
 # --- YooKassa webhook -----------------------------------------------------------------------------
 
 
@@ -248,6 +277,13 @@ def pay(request: HttpRequest) -> HttpResponse:
     form = PayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # Each order creates a client, a lead, a staff note and a provider payment: a stranger's
+        # script must not fill the board. Counted per visitor address, valid orders only.
+        if rate_exceeded(
+            "pay", client_ip(request), limit=settings.PAY_RATE_PER_ADDRESS, window=3600
+        ):
+            form.add_error(None, _("Too many orders from your address. Try again in an hour."))
+            return _pay_page(request, form, status=429)
         try:
             client = services.pay_page_client(
                 name=data["name"], phone=data["phone"], email=data["email"]
@@ -263,10 +299,15 @@ def pay(request: HttpRequest) -> HttpResponse:
         else:
             request.session[PAY_SESSION_KEY] = payment.pk
             return HttpResponseRedirect(payment.confirmation_url)
+    return _pay_page(request, form, status=200)
+
+
+def _pay_page(request: HttpRequest, form: PayForm, *, status: int) -> HttpResponse:
     return render(
         request,
         "payments/pay.html",
-        {"form": form, "tariffs": selectors.tariffs_active(), "demo": gateways.demo_enabled()},
+        {"form": form, "offers": selectors.tariff_offers(), "demo": gateways.demo_enabled()},
+        status=status,
     )
 
 

@@ -6,8 +6,8 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import ModuleType
 
-from django.apps import apps
 from django.db.models import (
     Case,
     Count,
@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.access import scope_to_user, visible_clients
+from crm.extensions import board_money
 from crm.models import Client, Task, User
 from crm.models import Lead as LeadModel
 from crm.selectors import clients_filter, week_start
@@ -72,18 +73,9 @@ class Board:
     sums_available: bool
 
 
-def payment_model():
-    """payments.Payment when that app is installed and has amount/status/client; else None.
-
-    Looked up lazily so that pipeline never imports payments (imports run one way)."""
-    if not apps.is_installed("payments"):
-        return None
-    try:
-        model = apps.get_model("payments", "Payment")
-    except LookupError:
-        return None
-    names = {f.name for f in model._meta.get_fields()}
-    return model if {"amount", "status", "client"} <= names else None
+def money_source() -> ModuleType | None:
+    """Where the board's paid sums come from (payments' selectors), None when no app offers them."""
+    return board_money()
 
 
 def _next_stages(stages: list[PipelineStage]) -> dict[int, PipelineStage]:
@@ -135,24 +127,13 @@ def column_counts(*, user: User, filters: dict, stages: list[PipelineStage]) -> 
         .annotate(n=Count("id"))
         .values_list("stage", "n")
     )
-    totals: dict[int, Decimal] = {}
-    payment = payment_model()
-    if payment is not None:
-        names = {f.name for f in payment._meta.get_fields()}
-        # What was paid and kept: a partial refund leaves a payment "succeeded" with less in it.
-        kept = F("amount") - F("refunded_amount") if "refunded_amount" in names else F("amount")
-        totals = dict(
-            payment.objects.filter(status="succeeded", client__in=clients.values("pk"))
-            .order_by()
-            .values_list("client__stage")
-            .annotate(total=Sum(kept))
-            .values_list("client__stage", "total")
-        )
+    money = money_source()
+    totals = money.board_paid_by_stage(clients=clients) if money is not None else {}
     return [
         Column(
             stage=stage,
             count=counts.get(stage.pk, 0),
-            total=(totals.get(stage.pk) or Decimal(0)) if payment is not None else None,
+            total=(totals.get(stage.pk) or Decimal(0)) if money is not None else None,
         )
         for stage in stages
     ]
@@ -173,18 +154,9 @@ def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
         lost_reason_name=Subquery(lost.values("lost_reason__name")[:1]),
         lost_notes=Subquery(lost.values("notes")[:1]),
     )
-    payment = payment_model()
-    if payment is not None:
-        names = {f.name for f in payment._meta.get_fields()}
-        kept = F("amount") - F("refunded_amount") if "refunded_amount" in names else F("amount")
-        paid = (
-            payment.objects.filter(client=OuterRef("pk"), status="succeeded")
-            .order_by()
-            .values("client")
-            .annotate(total=Sum(kept))
-            .values("total")[:1]
-        )
-        queryset = queryset.annotate(paid_total=Subquery(paid))
+    money = money_source()
+    if money is not None:
+        queryset = queryset.annotate(paid_total=money.board_paid_per_client())
     return queryset
 
 
@@ -212,7 +184,7 @@ def board_get(*, user: User, filters: dict, per_column: int = COLUMN_PAGE) -> Bo
     for column in columns:
         if column.count > len(column.cards):
             column.next_offset = len(column.cards)
-    return Board(columns=columns, sums_available=payment_model() is not None)
+    return Board(columns=columns, sums_available=money_source() is not None)
 
 
 def column_page(

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.access import admin_required, get_client_for
 from crm.forms import ClientFilterForm
+from crm.views import client_stage_change
 from ui import charts
 
 from . import selectors, services
@@ -80,7 +81,8 @@ def _move_context(request, client, form) -> dict:
 
 @login_required
 def client_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the move form (a modal on the board). POST: move the card (drag, button or modal)."""
+    """The one endpoint that moves a client between stages. GET: the move form (a modal on the
+    board). POST: move the card (drag, button or modal), or the client page's dropdown."""
     if request.method == "GET":
         client = get_client_for(request.user, pk, for_change=True)
         initial = {"stage": request.GET.get("stage") or client.stage_id}
@@ -91,6 +93,8 @@ def client_move(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponse(status=405)
     client = get_client_for(request.user, pk, for_change=True)
+    if request.POST.get("via") == "client":  # the client page's dropdown: its own block back
+        return client_stage_change(request, client)
     via_modal = request.POST.get("via") == "modal"
     form = MoveForm(request.POST)
     error = None

@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.access import visible_clients
 from crm.models import Client, User
+from crm.vocabulary import Level
 
-from .models import Level, ProgramTemplate, TrainingProgram
+from .models import ProgramTemplate, TrainingProgram
 from .sheets import MAX_SETS
 
 

@@ -12,9 +12,11 @@ through the same parser and checks as a trainer's own Google Sheet, and
 from collections.abc import Iterator
 from functools import lru_cache
 
+from crm.vocabulary import Equipment, Gender, Goal, Level, Location
+
 MEN_TAB = "Men_12w_2"
 WOMEN_TAB = "Women_12w_2"
-TABS = {MEN_TAB: "male", WOMEN_TAB: "female"}
+TABS = {MEN_TAB: Gender.MALE.value, WOMEN_TAB: Gender.FEMALE.value}
 
 COLUMNS = [
     "program_code",
@@ -36,45 +38,55 @@ COLUMNS = [
     "video",
 ]
 
-LEVELS = ["beginner", "intermediate", "advanced"]
-GOALS = ["weight_loss", "muscle_gain", "toning", "strength"]
+LEVELS = Level.values  # easiest first
+GOALS = Goal.values
 # (location, equipment) pairs the library covers.
-SETUPS = [("gym", "full_gym"), ("home", "none"), ("home", "dumbbells"), ("home", "bands")]
+SETUPS = [
+    (Location.GYM.value, Equipment.FULL_GYM.value),
+    (Location.HOME.value, Equipment.NONE.value),
+    (Location.HOME.value, Equipment.DUMBBELLS.value),
+    (Location.HOME.value, Equipment.BANDS.value),
+]
 # Days per week written for each level; selection picks the nearest for other answers.
-DAYS_BY_LEVEL = {"beginner": (2, 3), "intermediate": (3, 4), "advanced": (4, 5)}
+DAYS_BY_LEVEL = {Level.BEGINNER: (2, 3), Level.INTERMEDIATE: (3, 4), Level.ADVANCED: (4, 5)}
 
-LEVEL_RU = {"beginner": "новичок", "intermediate": "средний уровень", "advanced": "продвинутый"}
+# The sheet's wording (program titles are sheet content, in Russian like the exercises).
+LEVEL_RU = {
+    Level.BEGINNER: "новичок",
+    Level.INTERMEDIATE: "средний уровень",
+    Level.ADVANCED: "продвинутый",
+}
 GOAL_RU = {
-    "weight_loss": "снижение веса",
-    "muscle_gain": "набор мышечной массы",
-    "toning": "тонус и рельеф",
-    "strength": "сила",
+    Goal.WEIGHT_LOSS: "снижение веса",
+    Goal.MUSCLE_GAIN: "набор мышечной массы",
+    Goal.TONING: "тонус и рельеф",
+    Goal.STRENGTH: "сила",
 }
 SETUP_RU = {
-    "full_gym": "тренажёрный зал",
-    "none": "дома без инвентаря",
-    "dumbbells": "дома с гантелями",
-    "bands": "дома с резинками",
+    Equipment.FULL_GYM: "тренажёрный зал",
+    Equipment.NONE: "дома без инвентаря",
+    Equipment.DUMBBELLS: "дома с гантелями",
+    Equipment.BANDS: "дома с резинками",
 }
 CODE_PARTS = {
-    "male": "M",
-    "female": "W",
-    "beginner": "B",
-    "intermediate": "I",
-    "advanced": "A",
-    "weight_loss": "WL",
-    "muscle_gain": "MG",
-    "toning": "TN",
-    "strength": "ST",
-    "full_gym": "GYM",
-    "none": "BW",
-    "dumbbells": "DB",
-    "bands": "RB",
+    Gender.MALE: "M",
+    Gender.FEMALE: "W",
+    Level.BEGINNER: "B",
+    Level.INTERMEDIATE: "I",
+    Level.ADVANCED: "A",
+    Goal.WEIGHT_LOSS: "WL",
+    Goal.MUSCLE_GAIN: "MG",
+    Goal.TONING: "TN",
+    Goal.STRENGTH: "ST",
+    Equipment.FULL_GYM: "GYM",
+    Equipment.NONE: "BW",
+    Equipment.DUMBBELLS: "DB",
+    Equipment.BANDS: "RB",
 }
 
 # Movement → exercise for [beginner, intermediate, advanced], per equipment.
 EXERCISES: dict[str, dict[str, list[str]]] = {
-    "full_gym": {
+    Equipment.FULL_GYM: {
         "squat": [
             "Гоблет-присед с гантелью",
             "Приседания со штангой на спине",
@@ -142,7 +154,7 @@ EXERCISES: dict[str, dict[str, list[str]]] = {
             "Гребной тренажёр, интервалы 40/20 сек",
         ],
     },
-    "none": {
+    Equipment.NONE: {
         "squat": [
             "Приседания с собственным весом",
             "Приседания с паузой 2 сек внизу",
@@ -206,7 +218,7 @@ EXERCISES: dict[str, dict[str, list[str]]] = {
         "core2": ["Мёртвый жук", "Велосипед", "Подъёмы прямых ног лёжа"],
         "cardio": ["Марш на месте с высоким подниманием колен", "Джампинг джек", "Берпи"],
     },
-    "dumbbells": {
+    Equipment.DUMBBELLS: {
         "squat": [
             "Гоблет-присед с гантелью",
             "Гоблет-присед с гантелью",
@@ -282,7 +294,7 @@ EXERCISES: dict[str, dict[str, list[str]]] = {
         "core2": ["Мёртвый жук", "Боковые наклоны с гантелью", "Подъёмы прямых ног лёжа"],
         "cardio": ["Джампинг джек", "Трастеры с лёгкими гантелями", "Берпи"],
     },
-    "bands": {
+    Equipment.BANDS: {
         "squat": [
             "Приседания с резинкой над коленями",
             "Приседания с эспандером (петля под стопами)",
@@ -396,7 +408,7 @@ CUES = {
 
 # The movements of each training day: (day title, movements), by gender and days per week.
 SPLITS: dict[str, dict[int, list[tuple[str, list[str]]]]] = {
-    "male": {
+    Gender.MALE: {
         2: [
             ("Всё тело A", ["squat", "push_h", "pull_v", "bridge", "delts", "core"]),
             ("Всё тело B", ["hinge", "push_v", "pull_h", "lunge", "triceps", "core2"]),
@@ -423,7 +435,7 @@ SPLITS: dict[str, dict[int, list[tuple[str, list[str]]]]] = {
             ("Верх: объём", ["push_h2", "pull_h", "push_v", "biceps", "triceps", "core"]),
         ],
     },
-    "female": {
+    Gender.FEMALE: {
         2: [
             ("Всё тело A", ["squat", "bridge", "push_h", "pull_v", "glute", "core"]),
             ("Всё тело B", ["hinge", "lunge", "pull_h", "push_v", "glute", "core2"]),
@@ -451,19 +463,19 @@ SPLITS: dict[str, dict[int, list[tuple[str, list[str]]]]] = {
 
 # Per goal: (sets, reps, rest seconds) for [phase 1, 2, 3], compound and accessory movements.
 SCHEMES = {
-    "muscle_gain": {
+    Goal.MUSCLE_GAIN: {
         "compound": [(3, "10-12", 90), (4, "8-10", 120), (4, "6-8", 150)],
         "accessory": [(3, "12-15", 60), (3, "10-12", 75), (4, "10-12", 75)],
     },
-    "strength": {
+    Goal.STRENGTH: {
         "compound": [(4, "8", 120), (5, "5", 180), (5, "3", 180)],
         "accessory": [(3, "10", 90), (3, "8", 90), (3, "8", 90)],
     },
-    "weight_loss": {
+    Goal.WEIGHT_LOSS: {
         "compound": [(3, "15", 45), (3, "12-15", 45), (4, "12", 40)],
         "accessory": [(2, "15-20", 30), (3, "15", 30), (3, "15", 30)],
     },
-    "toning": {
+    Goal.TONING: {
         "compound": [(3, "12-15", 60), (3, "12", 60), (4, "10-12", 60)],
         "accessory": [(3, "15", 45), (3, "15-20", 45), (4, "15", 45)],
     },
@@ -502,9 +514,9 @@ def prescribe(
     """(sets, reps, rest, notes) of one exercise in one week."""
     phase = (week - 1) // 4
     step = (week - 1) % 4
-    weighted = equipment in ("full_gym", "dumbbells")
+    weighted = equipment in (Equipment.FULL_GYM, Equipment.DUMBBELLS)
     if movement == "cardio":
-        minutes = (8 if goal == "weight_loss" else 5) + 2 * phase + (1 if step in (1, 2) else 0)
+        minutes = (8 if goal == Goal.WEIGHT_LOSS else 5) + 2 * phase + (1 if step in (1, 2) else 0)
         return (
             1,
             f"{minutes} мин",
@@ -512,13 +524,13 @@ def prescribe(
             CUES["cardio"] if step == 0 else "Финишер после силовой части",
         )
     kind = "compound" if movement in COMPOUND else "accessory"
-    if goal == "strength" and kind == "compound" and not weighted:
+    if goal == Goal.STRENGTH and kind == "compound" and not weighted:
         sets, reps, rest = BODYWEIGHT_STRENGTH[phase]
     else:
         sets, reps, rest = SCHEMES[goal][kind][phase]
-    if level == "beginner":
+    if level == Level.BEGINNER:
         sets, rest = max(2, sets - 1), rest + 15
-    elif level == "advanced" and phase > 0 and kind == "compound":
+    elif level == Level.ADVANCED and phase > 0 and kind == "compound":
         sets += 1
     if week in (4, 8):
         sets = max(2, sets - 1)
@@ -528,7 +540,7 @@ def prescribe(
         reps = f"{seconds} сек"
         rest = min(rest, 60)
     elif movement.startswith("core"):
-        reps = "12-15" if goal != "strength" else "10-12"
+        reps = "12-15" if goal != Goal.STRENGTH else "10-12"
     if movement.startswith("core") or timed:
         if week in (4, 8):
             notes = "Разгрузка: полегче, без отказа"
@@ -540,7 +552,7 @@ def prescribe(
     notes = _progress_note(week, weighted=weighted)
     if step == 0 and week != 12:
         notes = f"{CUES[movement]}. {notes}"
-    if goal == "weight_loss" and kind == "accessory":
+    if goal == Goal.WEIGHT_LOSS and kind == "accessory":
         notes += ". Можно выполнять кругом с соседними упражнениями"
     return sets, reps, _rest_text(rest), notes
 
@@ -559,7 +571,7 @@ def program_code(gender: str, level: str, goal: str, equipment: str, days: int) 
 
 
 def program_title(gender: str, level: str, goal: str, equipment: str, days: int) -> str:
-    who = "Мужская" if gender == "male" else "Женская"
+    who = "Мужская" if gender == Gender.MALE else "Женская"
     return (
         f"{who} программа: {GOAL_RU[goal]}, {LEVEL_RU[level]}, {SETUP_RU[equipment]}, "
         f"{days} трен. в неделю"
@@ -567,11 +579,11 @@ def program_title(gender: str, level: str, goal: str, equipment: str, days: int)
 
 
 def _day_movements(movements: list[str], *, goal: str) -> list[str]:
-    if goal == "strength":
+    if goal == Goal.STRENGTH:
         # Strength work needs long rests: fewer movements, the small ones go first.
         movements = [m for m in movements if m not in ("glute", "delts", "calves")] or movements
         return movements[:5]
-    if goal == "weight_loss":
+    if goal == Goal.WEIGHT_LOSS:
         return [*movements[:6], "cardio"]
     return movements
 
@@ -588,7 +600,7 @@ def template_rows(
         for day_number, (day_title, movements) in enumerate(SPLITS[gender][days], start=1):
             for order, movement in enumerate(_day_movements(movements, goal=goal), start=1):
                 # In the last phase a beginner moves up to the intermediate variation.
-                level_variant = min(2, variant + (1 if level == "beginner" and week > 8 else 0))
+                level_variant = min(2, variant + (1 if level == Level.BEGINNER and week > 8 else 0))
                 name = pool[movement][level_variant]
                 sets, reps, rest, notes = prescribe(
                     movement, name, goal=goal, level=level, week=week, equipment=equipment

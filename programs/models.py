@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.models import Client
+from crm.vocabulary import LIBRARY_LOCATIONS, Equipment, Gender, Goal, Level
 
 
 class CyrillicJSONEncoder(json.JSONEncoder):
@@ -29,12 +30,6 @@ class CyrillicJSONEncoder(json.JSONEncoder):
 def private_storage() -> FileSystemStorage:
     """Program PDFs live under MEDIA_ROOT/private with no public URL; a view checks access."""
     return FileSystemStorage(location=os.path.join(str(settings.MEDIA_ROOT), "private"))
-
-
-class Level(models.TextChoices):
-    BEGINNER = "beginner", _("Beginner")
-    INTERMEDIATE = "intermediate", _("Intermediate")
-    ADVANCED = "advanced", _("Advanced")
 
 
 class TemplateVersion(models.Model):
@@ -81,19 +76,8 @@ class TemplateVersion(models.Model):
 class ProgramTemplate(models.Model):
     """A 12-week program from the library: one sheet `program_code` with all its rows."""
 
-    class Gender(models.TextChoices):
-        MALE = "male", _("Male")
-        FEMALE = "female", _("Female")
-
-    class Location(models.TextChoices):
-        GYM = "gym", _("Gym")
-        HOME = "home", _("Home")
-
-    class Equipment(models.TextChoices):
-        FULL_GYM = "full_gym", _("Full gym")
-        NONE = "none", _("No equipment")
-        DUMBBELLS = "dumbbells", _("Dumbbells")
-        BANDS = "bands", _("Resistance bands")
+    Gender = Gender
+    Equipment = Equipment
 
     version = models.ForeignKey(
         TemplateVersion,
@@ -106,8 +90,8 @@ class ProgramTemplate(models.Model):
     title = models.CharField(_("title"), max_length=200)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender)
     level = models.CharField(_("level"), max_length=16, choices=Level)
-    goal = models.CharField(_("goal"), max_length=16, choices=Client.Goal)
-    location = models.CharField(_("location"), max_length=8, choices=Location)
+    goal = models.CharField(_("goal"), max_length=16, choices=Goal)
+    location = models.CharField(_("location"), max_length=8, choices=LIBRARY_LOCATIONS)
     equipment = models.CharField(_("equipment"), max_length=16, choices=Equipment)
     days_per_week = models.PositiveSmallIntegerField(_("days per week"))
     weeks = models.PositiveSmallIntegerField(_("weeks"))

@@ -18,21 +18,22 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from crm.models import Client
+from crm.vocabulary import Equipment, Goal, Level, Location
 
 from .models import ProgramTemplate, TemplateVersion
 
-LEVELS = ["beginner", "intermediate", "advanced"]
+LEVELS = Level.values  # easiest first
 GOAL_FALLBACK = {
-    "weight_loss": ["weight_loss", "toning", "muscle_gain", "strength"],
-    "muscle_gain": ["muscle_gain", "strength", "toning", "weight_loss"],
-    "toning": ["toning", "weight_loss", "muscle_gain", "strength"],
-    "strength": ["strength", "muscle_gain", "toning", "weight_loss"],
+    Goal.WEIGHT_LOSS: [Goal.WEIGHT_LOSS, Goal.TONING, Goal.MUSCLE_GAIN, Goal.STRENGTH],
+    Goal.MUSCLE_GAIN: [Goal.MUSCLE_GAIN, Goal.STRENGTH, Goal.TONING, Goal.WEIGHT_LOSS],
+    Goal.TONING: [Goal.TONING, Goal.WEIGHT_LOSS, Goal.MUSCLE_GAIN, Goal.STRENGTH],
+    Goal.STRENGTH: [Goal.STRENGTH, Goal.MUSCLE_GAIN, Goal.TONING, Goal.WEIGHT_LOSS],
 }
 EQUIPMENT_FALLBACK = {
-    "full_gym": ["full_gym", "dumbbells", "bands", "none"],
-    "dumbbells": ["dumbbells", "none"],
-    "bands": ["bands", "none"],
-    "none": ["none"],
+    Equipment.FULL_GYM: [Equipment.FULL_GYM, Equipment.DUMBBELLS, Equipment.BANDS, Equipment.NONE],
+    Equipment.DUMBBELLS: [Equipment.DUMBBELLS, Equipment.NONE],
+    Equipment.BANDS: [Equipment.BANDS, Equipment.NONE],
+    Equipment.NONE: [Equipment.NONE],
 }
 DEFAULT_DAYS = 3
 FAR = 100
@@ -70,9 +71,9 @@ class Answers:
 
     @property
     def equipment_kind(self) -> str:
-        if self.location == "gym" or self.equipment == "full_gym":
-            return "full_gym"
-        return self.equipment if self.equipment in EQUIPMENT_FALLBACK else "none"
+        if self.location == Location.GYM or self.equipment == Equipment.FULL_GYM:
+            return Equipment.FULL_GYM
+        return self.equipment if self.equipment in EQUIPMENT_FALLBACK else Equipment.NONE
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _penalties(template: ProgramTemplate, answers: Answers) -> tuple[int, int, i
     wanted_level = LEVELS.index(answers.experience) if answers.experience in LEVELS else 0
     have = LEVELS.index(template.level)
     level = wanted_level - have if have <= wanted_level else FAR + have - wanted_level
-    goals = GOAL_FALLBACK.get(answers.goal or "toning", GOAL_FALLBACK["toning"])
+    goals = GOAL_FALLBACK.get(answers.goal or Goal.TONING, GOAL_FALLBACK[Goal.TONING])
     goal = goals.index(template.goal) if template.goal in goals else FAR
     setups = EQUIPMENT_FALLBACK[answers.equipment_kind]
     equipment = setups.index(template.equipment) if template.equipment in setups else FAR
@@ -146,7 +147,7 @@ def choose(candidates: list[ProgramTemplate], answers: Answers) -> Selection:
     if level:
         reasons.append(
             _("No %(wanted)s program; an easier level (%(level)s) is used.")
-            % {"wanted": answers.experience, "level": best.get_level_display()}
+            % {"wanted": Level(answers.experience).label, "level": best.get_level_display()}
         )
     if not answers.goal:
         reasons.append(_("Goal not given: counted as toning."))
@@ -155,7 +156,7 @@ def choose(candidates: list[ProgramTemplate], answers: Answers) -> Selection:
             _("No program for this goal; the closest goal (%(goal)s) is used.")
             % {"goal": best.get_goal_display()}
         )
-    if not answers.equipment and answers.location != "gym":
+    if not answers.equipment and answers.location != Location.GYM:
         reasons.append(_("Equipment not given: a program without equipment is used."))
     if equipment:
         reasons.append(

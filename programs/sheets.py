@@ -9,6 +9,8 @@ a sheet with any problem loads nothing.
 import re
 from dataclasses import dataclass, field
 
+from crm.vocabulary import Equipment, Gender, Goal, Level, Location
+
 from .library import TABS
 
 MAX_WEEKS = 52
@@ -49,29 +51,29 @@ REQUIRED = [
 ]
 VALUE_ALIASES = {
     "gender": {
-        "male": ["male", "m", "м", "муж", "мужской", "мужчины"],
-        "female": ["female", "f", "w", "ж", "жен", "женский", "женщины"],
+        Gender.MALE: ["male", "m", "м", "муж", "мужской", "мужчины"],
+        Gender.FEMALE: ["female", "f", "w", "ж", "жен", "женский", "женщины"],
     },
     "level": {
-        "beginner": ["beginner", "новичок", "начальный", "начинающий"],
-        "intermediate": ["intermediate", "средний", "продолжающий"],
-        "advanced": ["advanced", "продвинутый", "опытный"],
+        Level.BEGINNER: ["beginner", "новичок", "начальный", "начинающий"],
+        Level.INTERMEDIATE: ["intermediate", "средний", "продолжающий"],
+        Level.ADVANCED: ["advanced", "продвинутый", "опытный"],
     },
     "goal": {
-        "weight_loss": ["weight_loss", "похудение", "снижение веса", "жиросжигание"],
-        "muscle_gain": ["muscle_gain", "набор массы", "масса", "набор мышечной массы"],
-        "toning": ["toning", "тонус", "рельеф", "тонус и рельеф"],
-        "strength": ["strength", "сила"],
+        Goal.WEIGHT_LOSS: ["weight_loss", "похудение", "снижение веса", "жиросжигание"],
+        Goal.MUSCLE_GAIN: ["muscle_gain", "набор массы", "масса", "набор мышечной массы"],
+        Goal.TONING: ["toning", "тонус", "рельеф", "тонус и рельеф"],
+        Goal.STRENGTH: ["strength", "сила"],
     },
     "location": {
-        "gym": ["gym", "зал", "тренажёрный зал", "тренажерный зал"],
-        "home": ["home", "дом", "дома", "outdoors", "улица"],
+        Location.GYM: ["gym", "зал", "тренажёрный зал", "тренажерный зал"],
+        Location.HOME: ["home", "дом", "дома", "outdoors", "улица"],
     },
     "equipment": {
-        "full_gym": ["full_gym", "gym", "зал", "тренажёры", "тренажеры"],
-        "none": ["none", "нет", "без инвентаря", "без оборудования", "-", "—"],
-        "dumbbells": ["dumbbells", "гантели"],
-        "bands": ["bands", "резинки", "эспандер", "эспандеры", "резинки/эспандер"],
+        Equipment.FULL_GYM: ["full_gym", "gym", "зал", "тренажёры", "тренажеры"],
+        Equipment.NONE: ["none", "нет", "без инвентаря", "без оборудования", "-", "—"],
+        Equipment.DUMBBELLS: ["dumbbells", "гантели"],
+        Equipment.BANDS: ["bands", "резинки", "эспандер", "эспандеры", "резинки/эспандер"],
     },
 }
 
@@ -86,7 +88,7 @@ def _key(text: str) -> str:
 
 # column → normalised alias → code
 VALUE_CODES = {
-    column: {_key(alias): code for code, aliases in table.items() for alias in aliases}
+    column: {_key(alias): str(code) for code, aliases in table.items() for alias in aliases}
     for column, table in VALUE_ALIASES.items()
 }
 
@@ -171,9 +173,9 @@ def _gender_for_tab(tab: str) -> str | None:
         return TABS[tab]
     lowered = tab.lower()
     if lowered.startswith(("women", "female", "жен")):
-        return "female"
+        return Gender.FEMALE.value
     if lowered.startswith(("men", "male", "муж")):
-        return "male"
+        return Gender.MALE.value
     return None
 
 
@@ -243,15 +245,19 @@ def _parse_tab(tab: str, rows: list, templates: dict[str, ParsedTemplate], probl
                 values[column] = tab_gender
                 continue
             if column == "equipment" and not text:
-                values[column] = "full_gym" if values.get("location") == "gym" else "none"
+                values[column] = (
+                    Equipment.FULL_GYM.value
+                    if values.get("location") == Location.GYM
+                    else Equipment.NONE.value
+                )
                 continue
             code = VALUE_CODES[column].get(_key(text))
             if code is None:
                 errors.append(f"unknown {column} {text!r}")
             values[column] = code
-        if values.get("location") == "gym":
-            values["equipment"] = "full_gym"
-        elif values.get("equipment") == "full_gym":
+        if values.get("location") == Location.GYM:
+            values["equipment"] = Equipment.FULL_GYM.value
+        elif values.get("equipment") == Equipment.FULL_GYM:
             errors.append("equipment 'full_gym' needs location 'gym'")
         numbers = {
             "days_per_week": (1, 7),

@@ -11,13 +11,14 @@ from decimal import Decimal
 from django.utils import timezone
 
 from crm.models import Client
+from crm.vocabulary import Gender, Goal
 from programs.models import TrainingProgram
 
 from .models import ProgressJournal
 
 # Typical starting girths (cm) relative to a 75 kg adult, per gender.
 BASE = {
-    "male": {
+    Gender.MALE: {
         "chest": 100,
         "waist": 88,
         "lower_abdomen": 92,
@@ -26,7 +27,7 @@ BASE = {
         "calf": 38,
         "arm": 33,
     },
-    "female": {
+    Gender.FEMALE: {
         "chest": 92,
         "waist": 76,
         "lower_abdomen": 88,
@@ -46,12 +47,12 @@ def _d(value: float) -> Decimal:
 def series(
     client: Client, rng: random.Random, weeks: int, start: date | None = None
 ) -> list[ProgressJournal]:
-    gender = client.gender or "female"
-    height = client.height_cm or (178 if gender == "male" else 165)
+    gender = client.gender or Gender.FEMALE
+    height = client.height_cm or (178 if gender == Gender.MALE else 165)
     weight = float(client.weight_kg or (height - 100 + rng.randint(-5, 15)))
     scale = weight / 75
     base = {k: v * (0.85 + 0.15 * scale) + rng.uniform(-3, 3) for k, v in BASE[gender].items()}
-    gaining = client.goal == "muscle_gain"
+    gaining = client.goal == Goal.MUSCLE_GAIN
     today = timezone.localdate()
     if start is None:
         start = (client.stage_changed_at or timezone.now()).date() - timedelta(days=7 * weeks)

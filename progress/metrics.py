@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from crm.vocabulary import Goal
+
 DOWN, UP, NEUTRAL = "down", "up", "neutral"
 
 
@@ -60,7 +62,7 @@ def good_direction(metric: Metric, goal: str = "") -> str:
 
     Weight goes down for most goals but up for a client gaining muscle.
     """
-    if metric.field == "weight" and goal == "muscle_gain":
+    if metric.field == "weight" and goal == Goal.MUSCLE_GAIN:
         return UP
     return metric.good
 

@@ -1,7 +1,8 @@
 import pytest
 
 from automations.models import Rule
-from crm.tests.factories import ClientFactory, TrainerFactory
+from automations.tests.factories import ConsentingClientFactory
+from crm.tests.factories import TrainerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +16,9 @@ def test_trainer_switches_a_rule_and_edits_it_with_a_live_preview(page, login):
     rules_ensure_defaults()
     trainer = TrainerFactory()
     finished = PipelineStage.objects.get(code="finished")
-    ClientFactory(trainer=trainer, first_name="Вера", last_name="Лебедева", stage=finished)
+    ConsentingClientFactory(
+        trainer=trainer, first_name="Вера", last_name="Лебедева", stage=finished
+    )
     rule = Rule.objects.get(code="finished-nps")
 
     login(trainer)

@@ -11,9 +11,9 @@ from automations.models import Rule, Run
 from automations.quiet import quiet_until, quiet_window
 from automations.selectors import rule_candidates
 from automations.services import engine_run, rule_save
-from automations.tests.factories import RuleFactory
+from automations.tests.factories import ConsentingClientFactory, RuleFactory
 from botapp.models import OutboundMessage
-from crm.tests.factories import ClientFactory, TrainerFactory
+from crm.tests.factories import TrainerFactory
 from pipeline.models import PipelineStage
 from pipeline.services import stage_apply_event
 
@@ -41,7 +41,9 @@ def rule():
 def stuck_clients(n: int, **extra) -> list:
     clients = []
     for i in range(n):
-        person = ClientFactory(telegram_id=5_000_000 + i + Client_offset(), stage=None, **extra)
+        person = ConsentingClientFactory(
+            telegram_id=5_000_000 + i + Client_offset(), stage=None, **extra
+        )
         stage_apply_event(client=person, event="lead_created")
         clients.append(person)
     return clients
@@ -161,6 +163,42 @@ def test_blocked_and_preview_clients_are_skipped(rule, django_capture_on_commit_
     assert skipped.status == Run.Status.SKIPPED and "заблокировал" in skipped.reason
     assert Run.objects.get(client=no_chat).status == Run.Status.SKIPPED
     assert not OutboundMessage.objects.filter(dedupe_key__startswith="auto:").exists()
+
+
+def test_clients_who_withdrew_consent_or_are_forgotten_are_skipped(
+    rule, django_capture_on_commit_callbacks
+):
+    """Privacy decides who we may write to (`privacy.selectors`); a forgotten client is gone from
+    automations altogether, not even a log row."""
+    from privacy.models import Channel, Consent, ConsentKind
+    from privacy.services import client_forget, consent_record
+
+    rule.trainer_note = "{full_name} застрял(а) на первом контакте"
+    rule.save()
+    with time_machine.travel(NOON - timedelta(days=2), tick=False):
+        agreed, withdrew, forgotten = stuck_clients(3)
+        (never_asked,) = stuck_clients(1, consent=False)
+        consent_record(
+            client=withdrew,
+            kind=ConsentKind.PERSONAL,
+            decision=Consent.Decision.WITHDRAWN,
+            channel=Channel.TELEGRAM,
+        )
+        client_forget(client=forgotten, channel=Channel.TELEGRAM)
+    with time_machine.travel(NOON, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = engine_run()
+    assert result.fired == 3
+    assert not Run.objects.filter(client_id=forgotten.pk).exists()
+    sent = OutboundMessage.objects.filter(dedupe_key__startswith="auto:")
+    assert list(sent.values_list("client_id", flat=True)) == [agreed.pk]
+    for person in (withdrew, never_asked):
+        run = Run.objects.get(client=person)
+        # The trainer's note still went (it is about the client, not to them); the message did not.
+        assert run.status == Run.Status.DONE and run.text == ""
+        assert (
+            run.reason == "сообщение не отправлено: нет согласия на обработку персональных данных"
+        )
 
 
 def test_a_failing_client_does_not_stop_the_others(rule, monkeypatch):

@@ -49,6 +49,7 @@ def test_whole_life_after_the_sale(
         anna = TelegramUser(fake_telegram, post_update, USER)
         anna.say("/start")
         anna.press("🎁 Бесплатная программа")
+        anna.agree()  # the bot's consent question before the questionnaire
         answer_all(anna)
         anna.press("✅ Всё верно")
         anna.press("Купить «12 недель с тренером»")
@@ -75,6 +76,7 @@ def test_whole_life_after_the_sale(
             assert len(sent) == 1 and sent[0].endswith("любой замер можно пропустить."), sent
             if week == 1:  # the prompt's button starts the check-in in the bot
                 anna.press("📏 Записать замеры")
+                anna.agree()  # measurements are health data: their own consent first
                 assert "Запишем ваши замеры" in anna.texts()[-1]
                 anna.say("/cancel")
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from automations.models import Rule, Run
-from automations.tests.factories import RuleFactory
+from automations.tests.factories import ConsentingClientFactory, RuleFactory
 from crm.tests.factories import ClientFactory, ReadOnlyFactory, TrainerFactory
 from pipeline.models import PipelineStage
 
@@ -61,8 +61,9 @@ def test_unknown_variable_is_a_form_error_and_nothing_saved(client, trainer):
 
 def test_preview_renders_for_a_real_client_and_counts_the_audience(client, trainer):
     stage = PipelineStage.objects.get(code="consultation")
-    mine = ClientFactory(first_name="Вера", trainer=trainer, stage=stage)
-    ClientFactory(first_name="Чужой", trainer=TrainerFactory(), stage=stage)
+    mine = ConsentingClientFactory(first_name="Вера", trainer=trainer, stage=stage)
+    ConsentingClientFactory(first_name="Чужой", trainer=TrainerFactory(), stage=stage)
+    ClientFactory(first_name="Молчун", trainer=trainer, stage=stage)  # never agreed: no message
     data = {
         "rule-name": "Тест",
         "rule-trigger": "stage_entered",
@@ -81,7 +82,7 @@ def test_preview_renders_for_a_real_client_and_counts_the_audience(client, train
     assert f"Вера, тренер {trainer.get_full_name()} ждёт вас" in body
     assert "✍️ Написать тренеру" in body
     assert 'data-testid="audience-count">1<' in body  # the other trainer's client is not counted
-    assert "Чужой" not in body
+    assert "Чужой" not in body and "Молчун" not in body
     assert mine.full_name in body
 
 

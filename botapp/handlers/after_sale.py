@@ -2,9 +2,13 @@
 trainer", and the comment after a score. The engine and NPS live in `automations`; these parse the
 press and call its services."""
 
+from django.utils.translation import gettext as _
+
 from automations.models import Run
 from automations.services import NpsError, nps_comment, nps_comment_awaited, nps_record
-from config.celery import enqueue_on_commit
+from crm.models import Notification
+from crm.notifications import staff_notify
+from crm.services import notification_create
 
 from .. import callbacks as cb
 from ..context import Ctx
@@ -16,7 +20,6 @@ NPS_THANKS = (
 )
 COMMENT_THANKS = "Спасибо! Передал ваш отзыв тренеру."
 WRITE_TO_TRAINER = "Напишите сообщение сюда — тренер ответит в этом чате."
-TRAINER_TASK = "botapp.trainer_notify"
 
 
 def on_nps(ctx: Ctx) -> None:
@@ -49,12 +52,23 @@ def on_comment(ctx: Ctx) -> None:
         return
     nps_comment(response=response, text=ctx.text)
     if not ctx.client.is_preview:
-        enqueue_on_commit(
-            TRAINER_TASK,
-            user_id=ctx.client.trainer_id,
-            text=f"Отзыв {ctx.client.full_name} (NPS {response.score}): {response.comment}",
-            client_id=ctx.client.pk,
-        )
+        # The client wrote to their trainer: the bell and their Telegram (the staff chat when the
+        # client has no trainer); a replayed update notifies once.
+        text = _("%(name)s about the program (NPS %(score)s): %(comment)s") % {
+            "name": ctx.client.full_name,
+            "score": response.score,
+            "comment": response.comment,
+        }
+        if ctx.client.trainer_id:
+            notification_create(
+                recipient=ctx.client.trainer,
+                kind=Notification.Kind.CLIENT_WROTE,
+                client=ctx.client,
+                text=text,
+                dedup_key=f"telegram-update:{ctx.update.update_id}",
+            )
+        else:
+            staff_notify(text=text, client=ctx.client)
     ctx.say(COMMENT_THANKS)
 
 

@@ -45,6 +45,10 @@ class TelegramUser:
                     return response
         raise AssertionError(f"No button {label!r} among {[c.buttons() for c in self.messages()]}")
 
+    def agree(self):
+        """Agree to the consent the bot is showing (before the questionnaire or a check-in)."""
+        return self.press("✅ Согласен")
+
     def buttons(self) -> list[str]:
         return [text for text, _ in self.messages()[-1].buttons()]
 

@@ -18,6 +18,7 @@ def test_staff_walks_into_the_questionnaire_in_the_preview_without_a_token(page,
     page.fill("#preview-text", "/start")
     page.get_by_role("button", name="Отправить").click()
     page.get_by_role("button", name="🎁 Бесплатная программа").click()
+    page.get_by_role("button", name="✅ Согласен(на)").click()
     page.wait_for_selector("#preview-chat >> text=Ваш пол?")
     page.get_by_role("button", name="Женский").click()
     page.wait_for_selector("#preview-chat >> text=Сколько вам лет?")

@@ -1,6 +1,9 @@
 """Buying in the bot, against the payments app and its fake YooKassa (the real SDK over HTTP)."""
 
 import json
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +17,7 @@ from payments.tests.fake_yookassa import notification
 
 pytestmark = pytest.mark.django_db
 USER = 880001
+MSK = ZoneInfo("Europe/Moscow")
 
 
 @pytest.fixture
@@ -129,3 +133,40 @@ def test_staff_chat_confirms_only_open_money_staff_took(fake_telegram, post_upda
     answer = staff_says(boss.telegram_chat_id, f"/confirm_payment {transfer.pk}")
     assert answer.startswith(f"Платёж #{transfer.pk} не подтверждён")
     assert transfer.events.count() == 1
+
+
+def test_tariff_list_shows_promotions_and_buying_gets_the_promotion_price(anna, tariffs, yookassa):
+    """−20% on weekdays until 16:00 on «Старт»: shown in the list all the time (a later time: the bot paces messages by the clock), the price it gives
+    only while it runs; a weaker promo code gives way to it and the client is told."""
+    import time_machine
+
+    from payments.tests.factories import PromotionFactory
+
+    PromotionFactory(name="Утро будней", tariffs=[tariffs[0]])
+    PromoCodeFactory(code="WELCOME")  # −10%: less than the promotion
+    with time_machine.travel(datetime(2030, 12, 2, 17, tzinfo=MSK), tick=False):  # Monday 17:00
+        anna.press("💳 Цены и тарифы")
+    evening = anna.last_text()
+    assert "• Старт — 2 990 ₽" in evening and "🔥 −20% по будням до 16:00" in evening
+    assert "сейчас" not in evening
+    assert anna.buttons()[0] == "Купить «Старт» — 2 990 ₽"
+
+    with time_machine.travel(datetime(2030, 12, 3, 10, tzinfo=MSK), tick=False):  # Tuesday 10:00
+        anna.press("💳 Цены и тарифы")
+        assert "🔥 −20% по будням до 16:00 — сейчас 2 392 ₽" in anna.last_text()
+        assert anna.buttons()[:2] == ["Купить «Старт» — 2 392 ₽", "Купить «12 недель» — 4 990 ₽"]
+        anna.press("🏷 У меня есть промокод")
+        anna.say("WELCOME")
+        anna.press("Купить «Старт»")
+
+    payment = Payment.objects.get(client__telegram_id=USER)
+    assert (payment.amount, payment.promo_code, payment.promotion.name) == (
+        Decimal("2392.00"),
+        None,
+        "Утро будней",
+    )
+    assert yookassa.payments[payment.provider_payment_id]["_request"]["amount"]["value"] == (
+        "2392.00"
+    )
+    assert anna.last_text().startswith("Счёт на 2 392 ₽")
+    assert "Промокод WELCOME не суммируется с акцией «Утро будней»" in anna.last_text()

@@ -39,6 +39,7 @@ def test_full_journey_to_active_client(
 
     anna.say("/start vk_ads")
     anna.press("🎁 Бесплатная программа")
+    anna.agree()
     answer_all(anna)  # with wrong answers on the way
     anna.press("✅ Всё верно")
 

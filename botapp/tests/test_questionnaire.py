@@ -43,6 +43,7 @@ def answer_all(anna: TelegramUser) -> None:
 
 def test_questionnaire_with_wrong_answers_summary_change_and_confirm(anna, fake_telegram):
     anna.press("🎁 Бесплатная программа")
+    anna.agree()
     assert anna.texts()[-2].startswith("Ответьте на несколько вопросов")
     assert anna.buttons() == ["Мужской", "Женский"]
     answer_all(anna)
@@ -87,6 +88,7 @@ def test_questionnaire_with_wrong_answers_summary_change_and_confirm(anna, fake_
 
 def test_confirming_twice_completes_once(anna, fake_telegram):
     anna.press("🎁 Бесплатная программа")
+    anna.agree()
     answer_all(anna)
     anna.press("✅ Всё верно")
     anna.press("✅ Всё верно")
@@ -102,6 +104,7 @@ def test_confirming_twice_completes_once(anna, fake_telegram):
 
 def test_cancel_keeps_nothing_and_old_buttons_do_nothing(anna):
     anna.press("🎁 Бесплатная программа")
+    anna.agree()
     anna.press("Мужской")
     anna.say("/cancel")
     assert anna.texts()[-1].startswith("Опросник отменён")

@@ -107,6 +107,10 @@ def test_preview_works_without_a_token(
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/bot/preview/press/", {"message": menu.pk, "data": "m:free"})
+    consent = PreviewMessage.objects.filter(chat_id=chat).order_by("-id").first()
+    assert "152-ФЗ" in consent.text and "/privacy/" in consent.text
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/bot/preview/press/", {"message": consent.pk, "data": "pd:personal:y:q"})
     last = PreviewMessage.objects.filter(chat_id=chat).order_by("-id").first()
     assert last.text == "Ваш пол?"
     page = client.get("/bot/preview/").content.decode()

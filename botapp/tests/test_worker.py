@@ -62,6 +62,7 @@ def test_worker_restart_in_the_middle_of_the_questionnaire(bot_env, live_worker,
     post(f.message(USER, "/start"))
     wait_text("Главное меню. Что вас интересует?")
     press("m:free")
+    press("pd:personal:y:q")
     wait_text("Ваш пол?")
     press("q:gender:male")
     wait_text("Сколько вам лет? Напишите число.")

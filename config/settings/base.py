@@ -148,7 +148,15 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "crm.lockout.AccountAndAddressHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.ip.client_ip"
+
+# Client addresses behind reverse proxies (config.ip): X-Forwarded-For is read only when the peer is
+# one of TRUSTED_PROXIES, and only PROXY_COUNT hops deep. 0 = no proxy: the header is ignored.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list(
+    "TRUSTED_PROXIES",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
 
 # --- i18n ---------------------------------------------------------------------------------------
 # Russian everywhere, whatever the browser asks for (no LocaleMiddleware): one language for the
@@ -373,6 +381,9 @@ PROGRAM_FREE_WEEKS = env.int("PROGRAM_FREE_WEEKS", default=1)
 
 # Websites allowed to post the contact form from a browser (CORS), e.g. https://trainer.example.com
 WEBSITE_FORM_ALLOWED_ORIGINS = env.list("WEBSITE_FORM_ALLOWED_ORIGINS", default=[])
+# Anonymous writes per visitor address and hour: each one creates a client (and on /pay/ a payment).
+CONTACT_FORM_RATE_PER_ADDRESS = env.int("CONTACT_FORM_RATE_PER_ADDRESS", default=10)
+PAY_RATE_PER_ADDRESS = env.int("PAY_RATE_PER_ADDRESS", default=10)
 
 # Marketing: the bot's public username (for t.me deep links; website settings may override it), the
 # channel and VK community that scheduled posts go to, and the website chat's limits.

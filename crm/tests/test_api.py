@@ -1,15 +1,9 @@
 import pytest
-from django.core.cache import cache
 
 from crm.models import Client, ClientContact
 
 pytestmark = pytest.mark.django_db
 URL = "/api/website/contact-form/"
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle():
-    cache.clear()
 
 
 def test_contact_form_creates_a_lead(client):
@@ -119,3 +113,38 @@ def test_a_lead_is_taken_when_the_cache_is_down(client, settings):
     response = client.post(URL, {"name": "Анна", "phone": "+79161234567"})
     assert response.status_code == 201
     assert Client.objects.filter(phone="+79161234567").exists()
+
+
+def test_the_limit_is_per_visitor_behind_the_proxy(client, settings):
+    settings.PROXY_COUNT = 1
+    settings.CONTACT_FORM_RATE_PER_ADDRESS = 2
+
+    def post(forwarded: str, n: int, remote: str = "127.0.0.1"):
+        return client.post(
+            URL,
+            {"name": "Анна", "phone": f"+7916123450{n}"},
+            REMOTE_ADDR=remote,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    assert [post("198.51.100.1", n).status_code for n in range(3)] == [201, 201, 429]
+    limited = post("198.51.100.1", 3)
+    assert limited.status_code == 429
+    assert limited.json()["error"] == "Слишком много запросов. Попробуйте позже."
+    assert post("198.51.100.2", 4).status_code == 201  # the next visitor is still served
+    assert Client.objects.count() == 3
+
+
+def test_a_spoofed_forwarded_for_from_a_stranger_does_not_open_new_buckets(client, settings):
+    settings.PROXY_COUNT = 1
+    settings.CONTACT_FORM_RATE_PER_ADDRESS = 2
+    codes = [
+        client.post(
+            URL,
+            {"name": "Анна", "phone": f"+7916123450{n}"},
+            REMOTE_ADDR="203.0.113.9",  # not our proxy: its X-Forwarded-For means nothing
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [201, 201, 429]

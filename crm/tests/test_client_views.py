@@ -249,7 +249,8 @@ def test_another_trainers_client_is_404_everywhere(client, trainer, other):
     assert client.post(reverse("crm:client-section", args=[pk, "profile"]), {}).status_code == 404
     assert (
         client.post(
-            reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}
+            reverse("pipeline:client-move", args=[pk]),
+            {"stage": stage("deciding").pk, "via": "client"},
         ).status_code
         == 404
     )
@@ -271,7 +272,8 @@ def test_read_only_sees_the_client_page_but_changes_nothing(client, own):
     assert client.post(reverse("crm:client-section", args=[pk, "profile"]), {}).status_code == 403
     assert (
         client.post(
-            reverse("crm:client-stage", args=[pk]), {"stage": stage("deciding").pk}
+            reverse("pipeline:client-move", args=[pk]),
+            {"stage": stage("deciding").pk, "via": "client"},
         ).status_code
         == 403
     )
@@ -363,7 +365,9 @@ def test_stage_dropdown_saves_at_once_through_the_pipeline_service(client, train
     client.force_login(trainer)
 
     response = client.post(
-        reverse("crm:client-stage", args=[own.pk]), {"stage": stage("deciding").pk}, **HTMX
+        reverse("pipeline:client-move", args=[own.pk]),
+        {"stage": stage("deciding").pk, "via": "client"},
+        **HTMX,
     )
 
     own.refresh_from_db()
@@ -376,19 +380,19 @@ def test_stage_dropdown_saves_at_once_through_the_pipeline_service(client, train
 
 def test_stage_dropdown_to_inactive_asks_for_a_reason_first(client, trainer, own):
     client.force_login(trainer)
-    url = reverse("crm:client-stage", args=[own.pk])
+    url = reverse("pipeline:client-move", args=[own.pk])
     inactive = stage("inactive")
 
-    asked = client.post(url, {"stage": inactive.pk}, **HTMX)
+    asked = client.post(url, {"stage": inactive.pk, "via": "client"}, **HTMX)
     own.refresh_from_db()
     assert own.stage.code == "first_contact"
     assert 'name="lost_reason"' in asked.content.decode()
     assert "field-error" not in asked.content.decode()  # asked, not scolded
-    scolded = client.post(url, {"stage": inactive.pk, "reason_asked": "1"}, **HTMX)
+    scolded = client.post(url, {"stage": inactive.pk, "reason_asked": "1", "via": "client"}, **HTMX)
     assert "field-error" in scolded.content.decode()
 
     reason = LostReason.objects.get(name="Дорого")
-    client.post(url, {"stage": inactive.pk, "lost_reason": reason.pk}, **HTMX)
+    client.post(url, {"stage": inactive.pk, "lost_reason": reason.pk, "via": "client"}, **HTMX)
     own.refresh_from_db()
     assert own.stage.code == "inactive"
     assert StageMove.objects.get(client=own).lost_reason == reason
@@ -643,3 +647,18 @@ def test_notes_are_limited_in_length(client, trainer, own):
     )
     own.refresh_from_db()
     assert own.notes == "" and "profile-notes" in response.content.decode()
+
+
+def test_the_client_page_moves_stages_through_the_boards_one_endpoint(client, trainer, own):
+    client.force_login(trainer)
+    page = client.get(reverse("crm:client-detail", args=[own.pk])).content.decode()
+    move = reverse("pipeline:client-move", args=[own.pk])
+    assert f'action="{move}"' in page and 'name="via" value="client"' in page
+    assert (
+        client.post(f"/clients/{own.pk}/stage/", {"stage": stage("deciding").pk}).status_code == 404
+    )
+
+    plain = client.post(move, {"stage": stage("deciding").pk, "via": "client"})
+    assert plain.status_code == 302 and plain.url == reverse("crm:client-detail", args=[own.pk])
+    own.refresh_from_db()
+    assert own.stage.code == "deciding"

@@ -1,6 +1,7 @@
 import pytest
 
 from crm.tests.factories import ClientFactory
+from ui.formatting import format_money
 
 from .factories import OperatorFactory, desk_tariff
 
@@ -13,7 +14,7 @@ def test_operator_day_open_take_money_sell_on_credit_and_close(page, login):
     stages_ensure_defaults()
     operator = OperatorFactory()
     person = ClientFactory(first_name="Олег", last_name="Смирнов")
-    tariff = desk_tariff("2000", name="Абонемент на месяц")
+    tariff = desk_tariff("2000", name="Абонемент на месяц")  # the sell form shows its price
     login(operator)
     page.get_by_role("link", name="Смены").click()
     page.get_by_role("button", name="Открыть смену").click()
@@ -30,12 +31,16 @@ def test_operator_day_open_take_money_sell_on_credit_and_close(page, login):
     assert "зачислено" in page.locator("#messages").inner_text()
 
     sell = page.locator("form[action$='/sell/']")
-    sell.locator("select[name=tariff]").select_option(label=tariff.name)
+    sell.locator("select[name=tariff]").select_option(
+        label=f"{tariff.name} — {format_money(tariff.price)}"
+    )
     sell.locator("select[name=method]").select_option("balance")
     sell.get_by_role("button", name="Продать", exact=True).click()
     assert "Недостаточно средств" in page.locator("#messages").inner_text()
     sell = page.locator("form[action$='/sell/']")
-    sell.locator("select[name=tariff]").select_option(label=tariff.name)
+    sell.locator("select[name=tariff]").select_option(
+        label=f"{tariff.name} — {format_money(tariff.price)}"
+    )
     sell.locator("select[name=method]").select_option("debt")
     sell.get_by_role("button", name="Продать", exact=True).click()
     assert page.get_by_test_id("debt").inner_text() == "2\xa0000,00 ₽"

@@ -59,6 +59,22 @@ def test_income_counts_money_once_and_by_method():
     assert report.sales_by_trainer[0][0] == "Анна Тренер"
 
 
+def test_sales_by_promotion():
+    from payments.tests.factories import PromotionFactory
+
+    operator = OperatorFactory()
+    services.shift_open(operator=operator)
+    tariff = desk_tariff("1000", name="Безлимит")
+    PromotionFactory(name="Всегда −20%", weekdays=list(range(7)), time_to=None, tariffs=[tariff])
+    for _n in range(2):
+        services.ledger_sell(client=ClientFactory(), tariff=tariff, method="cash", actor=operator)
+    services.ledger_sell(
+        client=ClientFactory(), tariff=desk_tariff("500"), method="cash", actor=operator
+    )
+    report = report_build(period=period_for(kind="day"))
+    assert report.sales_by_promotion == [("Всегда −20%", 2, D("1600"), D("400"))]
+
+
 def test_active_and_new_clients_by_day():
     from payments.models import Subscription
 
@@ -177,3 +193,50 @@ def test_report_and_shift_exports(client):
     report = read(client.get(reverse("desk:report-export"), {"period": "week"}))
     assert report["Эффективность смен"][1][1:] == (1, 700, 0, -50)
     assert len(report["Доход по дням"]) == 8
+
+
+def test_attendance_export_keeps_user_text_as_text_and_follows_the_period(client):
+    from academy.models import Attendance
+    from academy.tests.factories import SessionFactory
+
+    coach = TrainerFactory(first_name="Олег", last_name="Тренер")
+    now = timezone.now()
+    recent = SessionFactory(title="=1+1", trainer=coach, starts_at=now - timedelta(hours=3))
+    old = SessionFactory(trainer=coach, starts_at=now - timedelta(days=40))
+    people = [ClientFactory(first_name=text, last_name="", phone=None) for text in FORMULAS]
+    for n, person in enumerate(people):
+        Attendance.objects.create(
+            session=recent,
+            client=person,
+            status="late" if n == 0 else "present",
+            walk_in=n == 1,
+            session_starts_at=recent.starts_at,
+        )
+    Attendance.objects.create(
+        session=old, client=people[0], status="absent", session_starts_at=old.starts_at
+    )
+    client.force_login(UserFactory(role=User.Role.READ_ONLY))
+    response = client.get(reverse("desk:attendance-export"), {"period": "week"})
+    rows = read(response)["Посещаемость"]
+    assert rows[0][:7] == (
+        "Занятие",
+        "Группа",
+        "Дисциплина",
+        "Тренер",
+        "Клиент",
+        "Телефон",
+        "Отметка",
+    )
+    assert len(rows) == 1 + len(FORMULAS)  # the 40-day-old session is outside the week
+    assert {row[4] for row in rows[1:]} == set(FORMULAS)
+    assert {row[1] for row in rows[1:]} == {"=1+1"} and rows[1][3] == "Олег Тренер"
+    assert {row[6] for row in rows[1:]} == {"Опоздал", "Пришёл"}
+    content = b"".join(client.get(reverse("desk:attendance-export")).streaming_content)
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert {
+        c.data_type for row in sheet.iter_rows(min_row=2, min_col=2, max_col=2) for c in row
+    } == {"s"}
+    page = client.get(reverse("desk:reports")).content.decode()
+    assert reverse("desk:attendance-export") in page
+    client.force_login(TrainerFactory())
+    assert client.get(reverse("desk:attendance-export")).status_code == 403

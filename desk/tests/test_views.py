@@ -144,3 +144,34 @@ def test_client_list_queries_do_not_grow_with_accounts(client, django_assert_num
             client=ClientFactory(), amount=Decimal(5), method="cash", actor=operator
         )
     assert count() == small
+
+
+def test_desk_sale_applies_the_promotion_in_force_and_says_so(client):
+    """The sell form shows the price now; a weaker promo code gives way and the operator is told."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from payments.tests.factories import PromoCodeFactory, PromotionFactory
+
+    operator, person = OperatorFactory(), ClientFactory()
+    services.shift_open(operator=operator)
+    tariff = desk_tariff("1000", name="Безлимит")
+    PromotionFactory(name="Утро будней", tariffs=[tariff])
+    PromoCodeFactory(code="TEN")
+    client.force_login(operator)
+    monday_morning = datetime(2026, 11, 30, 10, tzinfo=ZoneInfo("Europe/Moscow"))
+    with time_machine.travel(monday_morning, tick=False):
+        page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+        assert "Безлимит — 800\xa0₽ (🔥 −20% по будням до 16:00)" in page
+        response = client.post(
+            reverse("desk:ledger-sell", args=[person.pk]),
+            {"tariff": tariff.pk, "method": "cash", "promo_code": "TEN"},
+            follow=True,
+        )
+    said = messages_of(response)
+    assert "продан за 800" in said and "Акция «Утро будней»: −20% по будням до 16:00." in said
+    assert "Промокод TEN не суммируется с акцией «Утро будней»" in said
+    entry = LedgerEntry.objects.get(client=person, kind="charge")
+    assert entry.amount == Decimal("800.00") and entry.payment.promotion.name == "Утро будней"

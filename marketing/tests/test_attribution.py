@@ -42,6 +42,7 @@ def test_lead_from_a_post_link_is_attributed_through_to_revenue(
     start = timezone.now().replace(microsecond=0)
     with time_machine.travel(start, tick=False):
         anna.press("🎁 Бесплатная программа")
+        anna.agree()
     answer_all(anna)
     with time_machine.travel(start + timedelta(minutes=4), tick=False):
         anna.press("✅ Всё верно")

@@ -1,10 +1,11 @@
+from datetime import time
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from crm.tests.factories import ClientFactory
-from payments.models import Payment, PromoCode, Tariff
+from payments.models import Payment, PromoCode, Promotion, Tariff
 
 
 class TariffFactory(factory.django.DjangoModelFactory):
@@ -39,3 +40,22 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     provider = Payment.Provider.YOOKASSA
     provider_payment_id = factory.Sequence(lambda n: f"fake-{n:08d}")
     created_at = factory.LazyFunction(timezone.now)
+
+
+class PromotionFactory(factory.django.DjangoModelFactory):
+    """−20% on weekdays until 16:00 (studio time), every tariff unless given."""
+
+    class Meta:
+        model = Promotion
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Утро будней #{n}")
+    kind = Promotion.Kind.PERCENT
+    value = Decimal("20")
+    weekdays = factory.LazyFunction(lambda: [0, 1, 2, 3, 4])
+    time_to = time(16, 0)
+
+    @factory.post_generation
+    def tariffs(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.tariffs.set(extracted)

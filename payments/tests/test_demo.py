@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from crm.models import Client
 from payments import demo
-from payments.models import Payment, PromoCode, Subscription, Tariff
+from payments.models import Payment, PromoCode, Promotion, Subscription, Tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +36,13 @@ def test_seed_demo_adds_tariffs_promo_and_payments_that_match_stages(capsys):
     )
     buyers = Client.objects.filter(stage__code__in=["purchased", "active", "finished"])
     assert not buyers.exclude(payments__status__in=["succeeded", "refunded"]).exists()
+    # Promotions on the shop's and the academy's tariffs; past sales carry the one that ran then.
+    assert set(Promotion.objects.values_list("name", flat=True)) == set(demo.PROMOTIONS)
+    assert Promotion.objects.get(name="2+1: занятие в подарок").tariffs.get().name == "8 занятий"
+    promoted = Payment.objects.filter(promotion__isnull=False, **ours).select_related("tariff")
+    for payment in promoted:
+        price = payment.tariff.price - payment.promotion_discount
+        assert payment.amount == price or payment.promo_code_id
 
 
 def test_seed_is_idempotent():

@@ -381,3 +381,30 @@ def test_revenue_numbers(enqueued):
     assert sum(r.payments for r in revenue.by_month) == 2
     assert revenue.average_check == Decimal("3490.00")
     assert (revenue.qualified_clients, revenue.paying_clients, revenue.paid_share) == (2, 1, 50)
+
+
+def test_pay_page_limits_orders_per_visitor_behind_the_proxy(client, yookassa, enqueued, settings):
+    settings.PROXY_COUNT = 1
+    settings.PAY_RATE_PER_ADDRESS = 2
+    tariff = TariffFactory()
+
+    def order(n: int, forwarded: str, remote: str = "127.0.0.1"):
+        return client.post(
+            reverse("payments:pay"),
+            {"tariff": tariff.pk, "name": "Гость", "phone": f"+7916000000{n}"},
+            REMOTE_ADDR=remote,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    assert [order(n, "198.51.100.1").status_code for n in range(2)] == [302, 302]
+    refused = order(2, "198.51.100.1")
+    assert refused.status_code == 429
+    assert "Слишком много заказов с вашего адреса" in refused.content.decode()
+    assert Client.objects.count() == Payment.objects.count() == 2  # the refused one made nothing
+    assert order(3, "198.51.100.2").status_code == 302  # another visitor is still served
+    assert Payment.objects.count() == 3
+
+    # A stranger's own X-Forwarded-For is not believed: its orders share its own bucket.
+    assert [
+        order(4 + n, f"198.51.100.{10 + n}", remote="203.0.113.9").status_code for n in range(3)
+    ] == [302, 302, 429]

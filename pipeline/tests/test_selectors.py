@@ -132,7 +132,7 @@ def test_board_columns_hold_counts_cards_and_stale_marks():
     assert column.cards[1].days_in_stage == 5
     assert column.cards[0].next_stage == stage("deciding")
     # No payments yet: a zero sum once the payments app has its model (see test_board_sums.py).
-    assert column.total == (Decimal(0) if selectors.payment_model() is not None else None)
+    assert column.total == (Decimal(0) if selectors.money_source() is not None else None)
 
 
 def test_board_pages_columns_by_fifty():

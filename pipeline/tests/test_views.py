@@ -14,7 +14,7 @@ from crm.tests.factories import (
     stage,
 )
 from pipeline.models import LostReason, PipelineStage, StageMove
-from pipeline.selectors import payment_model
+from pipeline.selectors import money_source
 from pipeline.services import stage_move
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_board_query_count_does_not_grow(
     client.force_login(AdminFactory() if as_admin else trainer)
     # session, user, stages, counts, cards (one windowed query for every column); an admin's
     # trainer filter lists the trainers, and the paid sums need one more once payments exist
-    sums = 1 if payment_model() is not None else 0
+    sums = 1 if money_source() is not None else 0
     with django_assert_num_queries((6 if as_admin else 5) + sums):
         response = client.get(reverse("pipeline:board"), {"source": "telegram"})
     assert response.status_code == 200

@@ -95,6 +95,9 @@ def test_client_sends_a_checkin_and_sees_the_change_since_start(
 ):
     settings.MEDIA_ROOT = tmp_path
     olga.say("/progress")
+    # Measurements and photos are health data: their own consent first (152-FZ art. 10).
+    assert "ст. 10 152-ФЗ" in olga.last_text()
+    olga.agree()
     assert "неделя 1" in olga.last_text() and "Вес, кг?" in olga.last_text()
     assert olga.buttons() == ["Пропустить", "Отменить"]
     olga.say("семьдесят")
@@ -139,6 +142,7 @@ def test_client_sends_a_checkin_and_sees_the_change_since_start(
 
 def test_cancel_and_menu_during_a_checkin(olga):
     olga.say("/progress")
+    olga.agree()
     olga.say("71")
     olga.say("/menu")  # other commands keep working
     olga.say("90")  # still the check-in: chest
