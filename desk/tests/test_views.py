@@ -163,7 +163,9 @@ def test_desk_sale_applies_the_promotion_in_force_and_says_so(client):
     client.force_login(operator)
     monday_morning = datetime(2026, 11, 30, 10, tzinfo=ZoneInfo("Europe/Moscow"))
     with time_machine.travel(monday_morning, tick=False):
-        page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+        page = client.get(
+            reverse("crm:client-detail", args=[person.pk]) + "?tab=payments"
+        ).content.decode()
         assert "Безлимит — 800\xa0₽ (🔥 −20% по будням до 16:00)" in page
         response = client.post(
             reverse("desk:ledger-sell", args=[person.pk]),
