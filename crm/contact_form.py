@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.celery import enqueue_on_commit
 from config.ip import client_ip
 from config.ratelimit import rate_exceeded
 
@@ -20,6 +21,7 @@ from .models import ClientAction, ClientContact
 from .phones import normalize_phone
 
 logger = logging.getLogger(__name__)
+CONSENT_TASK = "privacy.consent_record"  # privacy sits above crm: asked by task name
 
 
 class ContactForm(forms.Form):
@@ -28,6 +30,16 @@ class ContactForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Email"), required=False)
     message = forms.CharField(label=gettext_lazy("Message"), max_length=4000, required=False)
     source = forms.SlugField(max_length=64, required=False)
+    # 152-FZ: the visitor ticks the consent to the processing of their data (recorded by privacy).
+    consent = forms.BooleanField(
+        label=gettext_lazy("I agree to the processing of my personal data"),
+        error_messages={
+            "required": gettext_lazy(
+                "Tick the box to agree to the processing of your personal data: without it we "
+                "cannot take your request."
+            )
+        },
+    )
     # Honeypot: invisible on the website, only bots fill it in.
     website_url = forms.CharField(required=False)
 
@@ -62,7 +74,12 @@ def _payload(request: HttpRequest) -> dict | None:
             return None
         if not isinstance(data, dict):
             return None
-        if not all(isinstance(value, str) or value is None for value in data.values()):
+        if not all(
+            isinstance(value, str)
+            or value is None
+            or (key == "consent" and isinstance(value, bool))
+            for key, value in data.items()
+        ):
             return None
         return {key: value for key, value in data.items() if value is not None}
     return {key: value.replace("\x00", "") for key, value in request.POST.items()}
@@ -71,7 +88,8 @@ def _payload(request: HttpRequest) -> dict | None:
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def website_contact_form(request: HttpRequest) -> JsonResponse:
-    """A lead from the website: JSON or form-encoded `name`, `phone` and/or `email`, `message`, `source`."""
+    """A lead from the website: JSON or form-encoded `name`, `phone` and/or `email`, `message`,
+    `source`, and the required `consent` (a ticked checkbox: "on", or `true` in JSON)."""
     if request.method == "OPTIONS":
         return _cors(request, JsonResponse({}, status=204))
     data = _payload(request)
@@ -114,6 +132,7 @@ def website_contact_form(request: HttpRequest) -> JsonResponse:
         last_name=last.strip(),
         message=form.cleaned_data["message"],
     )
+    enqueue_on_commit(CONSENT_TASK, registration.client.pk, "personal", "granted", "website")
     # The seed: the visitor gets the bot's invite link, and the client's card records it.
     bot_link = website_bot_link(start="site")
     if bot_link:

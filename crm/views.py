@@ -237,12 +237,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
     stages = PipelineStage.objects.all()
     form = ClientFilterForm(request.GET, user=request.user, stages=stages)
     sort = request.GET.get("sort", "-created")
-    clients = selectors.clients_sorted(
-        selectors.clients_filter(
-            visible_clients(request.user).select_related("stage", "trainer", "account"),
-            **form.filters(),
-        ),
-        sort,
+    clients = selectors.clients_listed(
+        user=request.user,
+        queryset=Client.objects.select_related("stage", "trainer", "account"),
+        filters=form.filters(),
+        sort=sort,
     )
     page = Paginator(clients, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()

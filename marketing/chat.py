@@ -17,6 +17,8 @@ from crm.models import ClientContact
 from crm.notifications import staff_notify
 from crm.phones import phone_normalize
 from crm.services import lead_register
+from privacy.models import Channel, Consent, ConsentKind
+from privacy.services import consent_record
 from programs import llm
 
 from .models import ChatMessage, ChatSession, WebsiteSettings
@@ -105,6 +107,13 @@ def _lead_from_chat(session: ChatSession, text: str) -> bool:
     )
     session.client = registration.client
     session.save(update_fields=["client"])
+    # The widget sends a message only with its consent box ticked (the endpoint checks it).
+    consent_record(
+        client=registration.client,
+        kind=ConsentKind.PERSONAL,
+        decision=Consent.Decision.GRANTED,
+        channel=Channel.WIDGET,
+    )
     return True
 
 

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -101,7 +102,11 @@ def widget_js(request: HttpRequest) -> HttpResponse:
             "send": _("Send"),
             "failed": _("The message was not sent. Check the connection and try again."),
             "tooLong": _("The message is too long."),
+            "consent": _("I agree to the processing of my personal data"),
+            "policy": _("Privacy policy"),
+            "needConsent": _("Tick the consent box first."),
         },
+        "policyUrl": f"{settings.SITE_URL}{reverse('privacy:policy')}",
     }
     body = render_to_string("marketing/widget.js", {"config": _js_json(config)})
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
@@ -140,7 +145,8 @@ _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 @csrf_exempt  # cross-site by design; no cookies are used, the Origin is checked instead
 @require_http_methods(["POST", "OPTIONS"])
 def chat_message(request: HttpRequest) -> HttpResponse:
-    """`{"session", "text"}` → `{"session", "reply"}` for the widget on an allowed site."""
+    """`{"session", "text", "consent": true}` → `{"session", "reply"}` for the widget on an
+    allowed site (the consent checkbox is required, 152-FZ)."""
     site = website_settings_get()
     origin = request.headers.get("Origin", "").rstrip("/")
     own = settings.SITE_URL.rstrip("/")
@@ -172,6 +178,15 @@ def chat_message(request: HttpRequest) -> HttpResponse:
         return _error(
             _("The message is too long: at most %(n)d characters.")
             % {"n": settings.CHAT_MAX_CHARS},
+            400,
+            origin,
+        )
+    if data.get("consent") is not True:  # 152-FZ: the widget's checkbox, ticked
+        return _error(
+            _(
+                "Tick the box to agree to the processing of your personal data: without it the "
+                "chat cannot take your message."
+            ),
             400,
             origin,
         )

@@ -9,7 +9,12 @@ URL = "/api/website/contact-form/"
 def test_contact_form_creates_a_lead(client):
     response = client.post(
         URL,
-        {"name": "Анна Петрова", "phone": "8 (916) 123-45-67", "message": "Хочу похудеть к лету"},
+        {
+            "consent": "on",
+            "name": "Анна Петрова",
+            "phone": "8 (916) 123-45-67",
+            "message": "Хочу похудеть к лету",
+        },
     )
     assert response.status_code == 201 and response.json()["ok"]
     customer = Client.objects.get()
@@ -25,7 +30,7 @@ def test_contact_form_creates_a_lead(client):
 def test_contact_form_accepts_json_and_a_source(client):
     response = client.post(
         URL,
-        {"name": "Иван", "email": "ivan@example.ru", "source": "instagram"},
+        {"consent": True, "name": "Иван", "email": "ivan@example.ru", "source": "instagram"},
         content_type="application/json",
     )
     assert response.status_code == 201
@@ -33,8 +38,8 @@ def test_contact_form_accepts_json_and_a_source(client):
 
 
 def test_repeat_submission_is_the_same_client(client):
-    client.post(URL, {"name": "Анна", "phone": "+79161234567"})
-    response = client.post(URL, {"name": "Анна", "phone": "89161234567"})
+    client.post(URL, {"consent": "on", "name": "Анна", "phone": "+79161234567"})
+    response = client.post(URL, {"consent": "on", "name": "Анна", "phone": "89161234567"})
     assert response.status_code == 200
     assert Client.objects.count() == 1 and Client.objects.get().leads.count() == 2
 
@@ -42,9 +47,9 @@ def test_repeat_submission_is_the_same_client(client):
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"phone": "+79161234567"}, "name"),
-        ({"name": "Анна", "phone": "12"}, "phone"),
-        ({"name": "Анна"}, "__all__"),
+        ({"consent": "on", "phone": "+79161234567"}, "name"),
+        ({"consent": "on", "name": "Анна", "phone": "12"}, "phone"),
+        ({"consent": "on", "name": "Анна"}, "__all__"),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(client, data, field):
@@ -61,14 +66,16 @@ def test_garbage_json_is_400(client):
 
 def test_honeypot_pretends_success_and_stores_nothing(client):
     response = client.post(
-        URL, {"name": "Bot", "phone": "+79161234567", "website_url": "http://spam"}
+        URL, {"consent": "on", "name": "Bot", "phone": "+79161234567", "website_url": "http://spam"}
     )
     assert response.status_code == 201 and not Client.objects.exists()
 
 
 def test_flood_from_one_address_is_throttled(client):
     codes = [
-        client.post(URL, {"name": "Анна", "phone": f"+7916123456{i % 10}"}).status_code
+        client.post(
+            URL, {"consent": "on", "name": "Анна", "phone": f"+7916123456{i % 10}"}
+        ).status_code
         for i in range(12)
     ]
     assert codes[-1] == 429 and codes.count(429) == 2
@@ -89,16 +96,18 @@ def test_get_is_not_allowed(client):
 @pytest.mark.parametrize("name", [{"first": "Анна"}, 42, ["Анна"], True])
 def test_a_name_that_is_not_text_is_refused(client, name):
     response = client.post(
-        URL, {"name": name, "phone": "+79161234567"}, content_type="application/json"
+        URL,
+        {"consent": "on", "name": name, "phone": "+79161234567"},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert not Client.objects.exists()
 
 
 def test_nan_and_nul_never_reach_the_database(client):
-    body = '{"name": "Ан\\u0000на", "phone": "+79161234567", "x": NaN}'
+    body = '{"consent": "on", "name": "Ан\\u0000на", "phone": "+79161234567", "x": NaN}'
     assert client.post(URL, body, content_type="application/json").status_code == 400
-    body = '{"name": "Ан\\u0000на", "phone": "+79161234567"}'
+    body = '{"consent": "on", "name": "Ан\\u0000на", "phone": "+79161234567"}'
     assert client.post(URL, body, content_type="application/json").status_code == 201
     assert Client.objects.get().first_name == "Анна"
 
@@ -110,7 +119,7 @@ def test_a_lead_is_taken_when_the_cache_is_down(client, settings):
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         }
     }
-    response = client.post(URL, {"name": "Анна", "phone": "+79161234567"})
+    response = client.post(URL, {"consent": "on", "name": "Анна", "phone": "+79161234567"})
     assert response.status_code == 201
     assert Client.objects.filter(phone="+79161234567").exists()
 
@@ -122,7 +131,7 @@ def test_the_limit_is_per_visitor_behind_the_proxy(client, settings):
     def post(forwarded: str, n: int, remote: str = "127.0.0.1"):
         return client.post(
             URL,
-            {"name": "Анна", "phone": f"+7916123450{n}"},
+            {"consent": "on", "name": "Анна", "phone": f"+7916123450{n}"},
             REMOTE_ADDR=remote,
             HTTP_X_FORWARDED_FOR=forwarded,
         )
@@ -141,10 +150,23 @@ def test_a_spoofed_forwarded_for_from_a_stranger_does_not_open_new_buckets(clien
     codes = [
         client.post(
             URL,
-            {"name": "Анна", "phone": f"+7916123450{n}"},
+            {"consent": "on", "name": "Анна", "phone": f"+7916123450{n}"},
             REMOTE_ADDR="203.0.113.9",  # not our proxy: its X-Forwarded-For means nothing
             HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
         ).status_code
         for n in range(3)
     ]
     assert codes == [201, 201, 429]
+
+
+@pytest.mark.parametrize("consent", [None, "", False])
+def test_without_the_consent_box_the_request_is_refused_in_russian(client, consent):
+    data = {"name": "Анна", "phone": "+79161234567"}
+    if consent is not None:
+        data["consent"] = consent
+    response = client.post(URL, data, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["consent"] == [
+        "Отметьте согласие на обработку персональных данных: без него мы не можем принять заявку."
+    ]
+    assert not Client.objects.exists()

@@ -97,6 +97,29 @@ def test_list_paginates_by_fifty(client, trainer):
     assert len(second.context["page"].object_list) == 1
 
 
+def test_trainers_list_merges_own_and_unassigned_in_creation_order_across_pages(client, trainer):
+    now = timezone.now()
+    made = []
+    for n in range(60):  # alternating owners, one minute apart; another trainer's in between
+        owner = trainer if n % 3 == 0 else None if n % 3 == 1 else TrainerFactory()
+        made.append(ClientFactory(trainer=owner, created_at=now - timedelta(minutes=n)))
+    visible = [c.pk for c in made if c.trainer_id in (trainer.pk, None)]
+    client.force_login(trainer)
+    url = reverse("crm:client-list")
+
+    def ids(**params):
+        page = client.get(url, params).context["page"]
+        return [c.pk for c in page.object_list], page.paginator.count
+
+    assert ids() == (visible, 40)  # 40 fit on one page
+    assert ids(sort="created") == (visible[::-1], 40)
+    ClientFactory.create_batch(15, trainer=None, created_at=now - timedelta(days=1))
+    first, count = ids()
+    second, _ = ids(page=2)
+    assert count == 55 and first[:40] == visible and len(first) == 50 and len(second) == 5
+    assert len(set(first) | set(second)) == 55
+
+
 def test_list_htmx_returns_only_the_results(client, trainer, own):
     client.force_login(trainer)
     response = client.get(
@@ -119,6 +142,11 @@ def test_list_query_count_does_not_grow(client, trainer, size, as_admin, django_
     # an admin's trainer filter lists the trainers (one more)
     with django_assert_num_queries(6 if as_admin else 5):
         response = client.get(reverse("crm:client-list"), {"sort": "stage"})
+    assert response.status_code == 200
+    # The default order: a trainer's page counts its two sides (own, unassigned) and reads the
+    # page's ids (a LIMIT per side) before its rows: session, user, 2 counts, ids, rows, stages.
+    with django_assert_num_queries(7 if not as_admin else 6):
+        response = client.get(reverse("crm:client-list"))
     assert response.status_code == 200
 
 

@@ -5,6 +5,7 @@ import pytest
 from crm.models import Client
 from marketing.models import ChatMessage
 from marketing.selectors import website_settings_get
+from privacy.models import Consent
 from programs.tests.servers import LocalServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,6 +61,15 @@ def test_visitor_chats_through_the_widget_on_another_site_and_becomes_a_lead(
     assert "Привет! Чем помочь?" in panel.inner_text()
 
     page.get_by_role("textbox").fill("<b>Сколько</b> стоит?")
+    page.get_by_role("button", name="Отправить").click()  # the consent box is not ticked yet
+    page.wait_for_selector(".fcw-error >> text=Сначала отметьте согласие")
+    assert not ChatMessage.objects.exists()
+    assert (
+        page.get_by_role("link", name="Политика конфиденциальности")
+        .get_attribute("href")
+        .endswith("/privacy/")
+    )
+    page.get_by_role("checkbox", name="Я согласен(на) на обработку").check()
     page.get_by_role("button", name="Отправить").click()
     page.wait_for_selector(".fcw-bot >> text=Ответ тренера: <b>Сколько</b> стоит?")
     assert page.locator(".fcw-log b").count() == 0  # shown as text, never as markup
@@ -72,11 +82,14 @@ def test_visitor_chats_through_the_widget_on_another_site_and_becomes_a_lead(
     assert lead.leads.get().source == "website_chat"
     texts = list(ChatMessage.objects.filter(session__client=lead).values_list("text", flat=True))
     assert texts[0] == "<b>Сколько</b> стоит?" and len(texts) == 4
+    consent = Consent.objects.get(client=lead)
+    assert (consent.kind, consent.decision, consent.channel) == ("personal", "granted", "widget")
 
     # A reload keeps the conversation in the visitor's browser.
     page.reload()
     page.get_by_role("button", name="Открыть чат").click()
     assert "Запишите меня" in page.locator(".fcw-log").inner_text()
+    assert page.get_by_role("checkbox").is_checked()  # the consent is remembered too
     assert page.csp_violations == [] and page.js_errors == []
 
 

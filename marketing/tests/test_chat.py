@@ -18,7 +18,11 @@ VISITOR = "visitor-0123456789"
 @pytest.fixture
 def post(client, django_capture_on_commit_callbacks):
     def send(text="Здравствуйте", *, session=VISITOR, origin=SITE, raw=None, **headers):
-        body = raw if raw is not None else json.dumps({"session": session, "text": text})
+        body = (
+            raw
+            if raw is not None
+            else json.dumps({"session": session, "text": text, "consent": True})
+        )
         extra = {"HTTP_ORIGIN": origin} if origin else {}
         with django_capture_on_commit_callbacks(execute=True):
             return client.post(
@@ -255,3 +259,27 @@ def test_client_page_chat_section_queries_do_not_grow(
         page = client.get(f"/clients/{lead.pk}/?tab=chat").content.decode()
     assert len(large) == len(small)
     assert "m149" in page and "m10<" not in page  # the newest 100 only
+
+
+@pytest.mark.parametrize("consent", [None, False, "yes"])
+def test_a_message_without_the_consent_box_is_refused_in_russian(site, llm, post, consent):
+    body = {"session": VISITOR, "text": "Мой телефон +7 916 123-45-67"}
+    if consent is not None:
+        body["consent"] = consent
+    response = post(raw=json.dumps(body))
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "Отметьте согласие на обработку персональных данных: без него чат не может принять "
+        "ваше сообщение."
+    )
+    assert not ChatMessage.objects.exists() and not Client.objects.exists()
+
+
+def test_a_lead_from_the_chat_carries_the_widget_consent(site, llm, post):
+    from privacy.models import Consent
+
+    post("Запишите меня, +7 916 123-45-67")
+    lead = Client.objects.get(phone="+79161234567")
+    consent = Consent.objects.get(client=lead)
+    assert (consent.kind, consent.decision, consent.channel) == ("personal", "granted", "widget")
+    assert consent.policy.version == 1

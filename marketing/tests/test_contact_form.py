@@ -4,7 +4,12 @@ from crm.models import Client, ClientAction
 def test_contact_form_answers_with_the_bot_link_and_records_an_action(site, client):
     response = client.post(
         "/api/website/contact-form/",
-        data={"name": "Анна Петрова", "phone": "8 916 123-45-67", "message": "Хочу программу"},
+        data={
+            "consent": "on",
+            "name": "Анна Петрова",
+            "phone": "8 916 123-45-67",
+            "message": "Хочу программу",
+        },
     )
     assert response.status_code == 201
     body = response.json()
@@ -19,7 +24,8 @@ def test_contact_form_answers_with_the_bot_link_and_records_an_action(site, clie
 def test_contact_form_without_a_known_bot_still_thanks(db, client, settings):
     settings.TELEGRAM_BOT_USERNAME = ""
     response = client.post(
-        "/api/website/contact-form/", data={"name": "Анна", "email": "anna@example.com"}
+        "/api/website/contact-form/",
+        data={"consent": "on", "name": "Анна", "email": "anna@example.com"},
     )
     assert response.status_code == 201 and response.json()["bot_link"] == ""
     assert Client.objects.get(email="anna@example.com").actions.count() == 1
@@ -28,6 +34,7 @@ def test_contact_form_without_a_known_bot_still_thanks(db, client, settings):
 def test_bot_username_from_the_environment(db, client, settings):
     settings.TELEGRAM_BOT_USERNAME = "env_fit_bot"
     response = client.post(
-        "/api/website/contact-form/", data={"name": "Анна", "email": "anna@example.com"}
+        "/api/website/contact-form/",
+        data={"consent": "on", "name": "Анна", "email": "anna@example.com"},
     )
     assert response.json()["bot_link"] == "https://t.me/env_fit_bot?start=site"

@@ -8,6 +8,7 @@
   var base = new URL(script ? script.src : "/widget.js", window.location.href).origin;
   var VISITOR_KEY = "fitcrm-chat-visitor";
   var LOG_KEY = "fitcrm-chat-log";
+  var CONSENT_KEY = "fitcrm-chat-consent";
 
   function store(key, value) {
     try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ }
@@ -61,6 +62,21 @@
   input.setAttribute("aria-label", CONFIG.texts.placeholder);
   var send = el("button", "fcw-send", CONFIG.texts.send);
   send.type = "submit";
+  // 152-FZ: the visitor agrees to the processing of their data before writing (remembered).
+  var consentRow = el("label", "fcw-consent");
+  var consent = el("input");
+  consent.type = "checkbox";
+  consent.checked = load(CONSENT_KEY) === "1";
+  consentRow.appendChild(consent);
+  consentRow.appendChild(document.createTextNode(" " + CONFIG.texts.consent + " ("));
+  var policy = el("a", "", CONFIG.texts.policy);
+  policy.href = CONFIG.policyUrl;
+  policy.target = "_blank";
+  policy.rel = "noopener";
+  consentRow.appendChild(policy);
+  consentRow.appendChild(document.createTextNode(")"));
+  consent.addEventListener("change", function () { store(CONSENT_KEY, consent.checked ? "1" : "0"); });
+  form.appendChild(consentRow);
   form.appendChild(input);
   form.appendChild(send);
   panel.appendChild(header);
@@ -104,6 +120,7 @@
     var text = input.value.trim();
     if (!text || send.disabled) { return; }
     if (text.length > CONFIG.maxChars) { show("error", CONFIG.texts.tooLong, false); return; }
+    if (!consent.checked) { show("error", CONFIG.texts.needConsent, false); consent.focus(); return; }
     show("me", text, true);
     input.value = "";
     send.disabled = true;
@@ -111,7 +128,7 @@
     fetch(base + "/api/chat/message", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({session: visitorId(), text: text}),
+      body: JSON.stringify({session: visitorId(), text: text, consent: true}),
       credentials: "omit",
       mode: "cors"
     }).then(function (response) {
