@@ -100,6 +100,7 @@ def start_celery_worker(queue: str, *, log_name: str = "") -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": _database_url(connection.settings_dict),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "0",  # what it queues goes through the broker
         "CELERY_QUEUE": queue,
         "C_FORCE_ROOT": "1",
     }

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -146,18 +145,17 @@ def _still_covered(membership: Membership) -> bool:
 
 
 def membership_ending_remind(*, today: date | None = None, now: datetime | None = None) -> int:
-    """A payment reminder ACADEMY_MEMBERSHIP_REMIND_DAYS before a membership ends by date, or when
-    one visit is left — once per membership, and not when a newer membership already follows."""
+    """A payment reminder when one visit is left on a visit plan — once per membership, and not
+    when a newer membership already follows. (Reminders by date — N days before the end and on
+    the last day — are the automations' shipped rules, which keep quiet hours and consent.)"""
     today = today or timezone.localdate()
     now = now or timezone.now()
-    last_day = today + timedelta(days=settings.ACADEMY_MEMBERSHIP_REMIND_DAYS)
-    due = (
-        Membership.objects.filter(
-            status=Membership.Status.ACTIVE, ending_reminded_at__isnull=True, ends_on__gte=today
-        )
-        .filter(Q(ends_on__lte=last_day) | Q(visits_used__gte=F("visits_total") - 1))
-        .select_related("client", "plan__tariff")
-    )
+    due = Membership.objects.filter(
+        status=Membership.Status.ACTIVE,
+        ending_reminded_at__isnull=True,
+        ends_on__gte=today,
+        visits_used__gte=F("visits_total") - 1,
+    ).select_related("client", "plan__tariff")
     sent = 0
     for membership in due:
         if _still_covered(membership):
@@ -168,20 +166,11 @@ def membership_ending_remind(*, today: date | None = None, now: datetime | None 
             ).update(ending_reminded_at=now):
                 continue
             left = membership.visits_left
-            if left is not None and left <= 1 and membership.ends_on > last_day:
-                text = ngettext(
-                    "Your membership “%(plan)s” has %(left)s visit left.",
-                    "Your membership “%(plan)s” has %(left)s visits left.",
-                    left,
-                ) % {
-                    "plan": membership.plan,
-                    "left": left,
-                }
-            else:
-                text = _("Your membership “%(plan)s” ends on %(day)s.") % {
-                    "plan": membership.plan,
-                    "day": date_format(membership.ends_on, "j E"),
-                }
+            text = ngettext(
+                "Your membership “%(plan)s” has %(left)s visit left.",
+                "Your membership “%(plan)s” has %(left)s visits left.",
+                left,
+            ) % {"plan": membership.plan, "left": left}
             text += " " + _("Renew it in /schedule or at the front desk to keep training.")
             client_message(client=membership.client, text=text)
             sent += 1
@@ -189,7 +178,9 @@ def membership_ending_remind(*, today: date | None = None, now: datetime | None 
 
 
 def memberships_expire(*, today: date | None = None, now: datetime | None = None) -> int:
-    """Nightly: close memberships past their end date or with no visits left, with a message."""
+    """Nightly: close memberships past their end date or with no visits left. A plan whose visits
+    are used up says so; one that ran out of time was announced on its last day by the
+    automations' shipped rule (in the daytime, not at night)."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     due = (
@@ -204,12 +195,11 @@ def memberships_expire(*, today: date | None = None, now: datetime | None = None
                 pk=membership.pk, status=Membership.Status.ACTIVE
             ).update(status=Membership.Status.EXPIRED, closed_at=now):
                 continue
-            if membership.ends_on < today:
-                text = _("Your membership “%(plan)s” has ended.")
-            else:
-                text = _("All visits of your membership “%(plan)s” are used.")
-            text = text % {"plan": membership.plan}
-            text += " " + _("Thank you for training with us! Buy the next one in /schedule.")
-            client_message(client=membership.client, text=text)
+            if membership.ends_on >= today:
+                text = _("All visits of your membership “%(plan)s” are used.") % {
+                    "plan": membership.plan
+                }
+                text += " " + _("Thank you for training with us! Buy the next one in /schedule.")
+                client_message(client=membership.client, text=text)
             closed += 1
     return closed

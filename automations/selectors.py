@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from academy.models import Membership, MembershipPlan
 from crm.models import Client, ClientContact
 from payments.models import Payment, Subscription
 from pipeline.models import StageMove
@@ -146,7 +147,10 @@ def _no_checkin(rule: Rule, now: datetime, since: datetime) -> tuple[QuerySet, s
     return queryset, ""
 
 
-def _membership_ends(rule: Rule, now: datetime, since: datetime) -> tuple[QuerySet, str]:
+def _membership_ends(rule: Rule, now: datetime, since: datetime) -> list[tuple[QuerySet, str]]:
+    """Both kinds of membership: the academy's (bought as a plan; one per payment) and a tariff's
+    subscription period (payments). A plan's tariff also extends a subscription: that one is the
+    academy membership's shadow and is left out, so a client hears once."""
     today = timezone.localdate(now)
     days = timedelta(days=rule.delay.days)
     since_day = timezone.localdate(since)
@@ -154,11 +158,25 @@ def _membership_ends(rule: Rule, now: datetime, since: datetime) -> tuple[QueryS
         match = Q(ends_on__gt=today, ends_on__lte=today + days, ends_on__gte=since_day + days)
     else:  # "ends today / has ended"
         match = Q(ends_on__lte=today, ends_on__gte=since_day)
+    plan = MembershipPlan.objects.filter(tariff=OuterRef("tariff_id"))
     # A tariff that grants the program ends with the program (the program-end rules), not here.
-    queryset = Subscription.objects.filter(match, tariff__grants_paid_program=False).annotate(
-        cid=F("client_id"), occ=_key("s", F("pk"), F("ends_on"))
+    subscriptions = (
+        Subscription.objects.filter(match, tariff__grants_paid_program=False)
+        .exclude(Exists(plan))
+        .annotate(cid=F("client_id"), occ=_key("s", F("pk"), F("ends_on")))
     )
-    return queryset, "client__"
+    Status = Membership.Status
+    # Renewed already (a newer membership runs past this one): nothing to remind of.
+    renewed = Membership.objects.filter(
+        client=OuterRef("client_id"), status=Status.ACTIVE, ends_on__gt=OuterRef("ends_on")
+    ).exclude(pk=OuterRef("pk"))
+    memberships = (
+        Membership.objects.filter(match)
+        .filter(status__in=[Status.ACTIVE] if days else [Status.ACTIVE, Status.EXPIRED])
+        .exclude(Exists(renewed))
+        .annotate(cid=F("client_id"), occ=_key("am", F("pk"), F("ends_on")))
+    )
+    return [(subscriptions, "client__"), (memberships, "client__")]
 
 
 def _payment_pending(rule: Rule, now: datetime, since: datetime) -> tuple[QuerySet, str]:
@@ -199,23 +217,7 @@ def _paid(**extra) -> Exists:
     )
 
 
-def rule_candidates(
-    rule: Rule,
-    *,
-    now: datetime | None = None,
-    client_ids: list[int] | None = None,
-    include_fired: bool = False,
-    since: datetime | None = None,
-) -> QuerySet:
-    """Rows (`cid`, `occ`) the rule would fire for now, conditions applied; preview clients never.
-
-    `include_fired` keeps occurrences already fired; `since` replaces the rule's horizon (the
-    editor's "who matches now" looks at every current occurrence).
-    """
-    now = now or timezone.now()
-    if rule.trigger in (Trigger.STAGE_ENTERED, Trigger.STAGE_STUCK) and not rule.stage_id:
-        return Client.objects.none().values_list("pk", "pk")
-    queryset, prefix = TRIGGERS[rule.trigger](rule, now, since or rule_since(rule))
+def _conditions(rule: Rule, queryset: QuerySet, prefix: str) -> QuerySet:
     queryset = queryset.filter(**{f"{prefix}is_preview": False})
     if prefix:  # a forgotten client is gone from automations too (`Client.objects` hides them)
         queryset = queryset.filter(cid__in=Client.objects.values("pk"))
@@ -231,14 +233,43 @@ def rule_candidates(
         queryset = queryset.exclude(_paid())
     if rule.if_tariff_id:
         queryset = queryset.filter(_paid(tariff_id=rule.if_tariff_id))
-    if client_ids is not None:
-        queryset = queryset.filter(cid__in=client_ids)
-    if not include_fired and rule.pk:
-        fired = Run.objects.filter(
-            rule=rule.pk, client_id=OuterRef("cid"), occurrence=OuterRef("occ")
-        )
-        queryset = queryset.exclude(Exists(fired))
-    return queryset.order_by().values_list("cid", "occ")
+    return queryset
+
+
+def rule_candidates(
+    rule: Rule,
+    *,
+    now: datetime | None = None,
+    client_ids: list[int] | None = None,
+    clients: QuerySet | None = None,
+    include_fired: bool = False,
+    since: datetime | None = None,
+) -> QuerySet:
+    """Rows (`cid`, `occ`) the rule would fire for now, conditions applied; preview clients never.
+
+    `client_ids` / `clients` narrow it to some clients; `include_fired` keeps occurrences already
+    fired; `since` replaces the rule's horizon (the editor's "who matches now" looks at every
+    current occurrence). A trigger with two sources (memberships) is a UNION ALL of both — still
+    one statement.
+    """
+    now = now or timezone.now()
+    if rule.trigger in (Trigger.STAGE_ENTERED, Trigger.STAGE_STUCK) and not rule.stage_id:
+        return Client.objects.none().values_list("pk", "pk")
+    parts = TRIGGERS[rule.trigger](rule, now, since or rule_since(rule))
+    rows = []
+    for queryset, prefix in parts if isinstance(parts, list) else [parts]:
+        queryset = _conditions(rule, queryset, prefix)
+        if client_ids is not None:
+            queryset = queryset.filter(cid__in=client_ids)
+        if clients is not None:
+            queryset = queryset.filter(cid__in=clients.values("pk"))
+        if not include_fired and rule.pk:
+            fired = Run.objects.filter(
+                rule=rule.pk, client_id=OuterRef("cid"), occurrence=OuterRef("occ")
+            )
+            queryset = queryset.exclude(Exists(fired))
+        rows.append(queryset.order_by().values_list("cid", "occ"))
+    return rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]
 
 
 # --- pages --------------------------------------------------------------------------------------------
@@ -259,12 +290,10 @@ def rule_audience(*, rule: Rule, clients: QuerySet, limit: int = 20) -> Audience
     this occurrence — among `clients`: how many, and the first `limit` of them. Two queries."""
     if rule.message.strip():  # a message reaches only those privacy lets us write to
         clients = clients_messageable(clients)
-    rows = rule_candidates(rule, since=LONG_AGO).filter(cid__in=clients.values("pk"))
-    ids = rows.values_list("cid", flat=True)
+    rows = rule_candidates(rule, since=LONG_AGO, clients=clients)
     count = rows.count()
-    shown = list(
-        Client.objects.filter(pk__in=list(ids[: limit * 2])).order_by("first_name", "pk")[:limit]
-    )
+    ids = {cid for cid, _occ in rows[: limit * 2]}
+    shown = list(Client.objects.filter(pk__in=ids).order_by("first_name", "pk")[:limit])
     return Audience(count=count, clients=shown)
 
 

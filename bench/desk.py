@@ -1,10 +1,18 @@
-"""Front desk benchmark: XLSX export of many clients in bounded memory and time linear in rows, and
-the reports over a year of payments in a fixed number of queries.
+"""Front desk benchmark: XLSX export of many clients in bounded memory and time linear in rows, the
+import of 10,000 rows with its speed, and the reports over a year of payments in a fixed number of
+queries.
 
-    DEBUG=1 .venv/bin/python bench/desk.py [--clients 100000]
+    DEBUG=1 .venv/bin/python bench/desk.py [--clients 100000] [--import-rows 10000]
 
-Uses its own SQLite file (var/bench-desk.sqlite3, recreated each run). Each export runs in a fresh
-process (`--export N`) so its peak RSS is its own; the issue's bound is 200 MB at 100,000 clients.
+Uses its own SQLite file (var/bench-desk.sqlite3, recreated each run). Each export and the import run
+in a fresh process (`--export N`, `--import N`) so the memory they report is their own; the issue's
+bound is 200 MB peak RSS at 100,000 clients.
+
+Peak RSS is the process's own high-water mark (VmHWM in /proc/self/status), not getrusage's
+ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec, so a child started by
+a parent that had just seeded 100,000 clients reported the parent's peak (the 260 MB once measured
+here was the seeding process, not the export). "base" is the mark right after django.setup() — the
+whole project imported, before the export starts — so "peak − base" is what the export itself adds.
 """
 
 import argparse
@@ -24,11 +32,20 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 
+def peak_mb() -> float:
+    """This process's own peak resident memory (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: an upper bound
+
+
 def export(rows: int) -> None:
-    """Child: export the first `rows` clients to a temporary XLSX; print seconds, MB, bytes."""
+    """Child: export the first `rows` clients to a temporary XLSX; print seconds, MB, MB, bytes."""
     import django
 
     django.setup()
+    base_mb = peak_mb()
     from crm.models import Client
     from desk import exports
     from desk.xlsx import XlsxWriter
@@ -40,8 +57,58 @@ def export(rows: int) -> None:
     response = book.response("bench.xlsx")
     size = sum(len(chunk) for chunk in response.streaming_content)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{seconds:.2f} {peak_mb:.0f} {size}")
+    print(f"{seconds:.2f} {base_mb:.0f} {peak_mb():.0f} {size}")
+
+
+def import_rows(rows: int) -> None:
+    """Child: build an XLSX of `rows` new clients (the export's own columns), then check it (the
+    preview) and write it (one transaction), as the import page does; print the seconds and queries
+    of each phase and the peak memory."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.models import User
+    from desk.exports import CLIENT_COLUMNS
+    from desk.imports import import_apply, import_plan
+    from desk.xlsx import XlsxWriter
+
+    base_mb = peak_mb()
+    book = XlsxWriter()
+    sheet = book.sheet("Клиенты", [str(label) for _, label in CLIENT_COLUMNS[:8]])
+    for n in range(rows):
+        sheet.append(
+            [
+                ["Анна", "Иван", '=HYPERLINK("x")', "+1"][n % 4],
+                f"Импорт {n}",
+                f"+7955{n:07d}",
+                None,
+                f"import_{n}",
+                f"import{n}@example.ru",
+                "manual",
+                "из файла",
+            ]
+        )
+    content = b"".join(book.response("import.xlsx").streaming_content)
+    actor = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+        "bench-import", password=None
+    )
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as preview_queries:
+        plan = import_plan(name="import.xlsx", content=content, on_duplicate="skip")
+    preview = time.perf_counter() - started
+    assert not plan.errors, plan.errors[:3]
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as apply_queries:
+        counts = import_apply(plan=plan, actor=actor)
+    applied = time.perf_counter() - started
+    assert counts["create"] == rows, counts
+    print(
+        f"{preview:.2f} {len(preview_queries)} {applied:.2f} {len(apply_queries)} "
+        f"{base_mb:.0f} {peak_mb():.0f} {len(content)}"
+    )
 
 
 def seed(count: int) -> None:
@@ -94,10 +161,15 @@ def seed(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--export", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--import", dest="import_", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export:
         export(args.export)
+        return
+    if args.import_:
+        import_rows(args.import_)
         return
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
@@ -111,7 +183,10 @@ def main() -> None:
     )
 
     print("Export of clients to XLSX (each in a fresh process):")
-    print(f"{'rows':>8} {'seconds':>8} {'µs/row':>7} {'peak RSS, MB':>13} {'file, MB':>9}")
+    print(
+        f"{'rows':>8} {'seconds':>8} {'µs/row':>7} {'base, MB':>9} {'peak RSS, MB':>13} "
+        f"{'export adds, MB':>16} {'file, MB':>9}"
+    )
     for rows in sorted({args.clients // 10, args.clients // 2, args.clients}):
         out = subprocess.run(
             [sys.executable, __file__, "--export", str(rows)],
@@ -119,9 +194,10 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.split()
-        seconds, peak, size = float(out[0]), float(out[1]), int(out[2])
+        seconds, base, peak, size = float(out[0]), float(out[1]), float(out[2]), int(out[3])
         print(
-            f"{rows:>8} {seconds:>8.2f} {seconds / rows * 1e6:>7.1f} {peak:>13.0f} {size / 1e6:>9.1f}"
+            f"{rows:>8} {seconds:>8.2f} {seconds / rows * 1e6:>7.1f} {base:>9.0f} {peak:>13.0f} "
+            f"{peak - base:>16.0f} {size / 1e6:>9.1f}"
         )
 
     from django.db import connection
@@ -143,6 +219,31 @@ def main() -> None:
             seconds = time.perf_counter() - t0
         days = (period.end - period.start).days + 1
         print(f"  {days:>4} days: {len(captured)} queries, {seconds * 1000:.0f} ms")
+
+    if args.import_rows:
+        out = subprocess.run(
+            [sys.executable, __file__, "--import", str(args.import_rows)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        preview, preview_q, applied, apply_q = (
+            float(out[0]),
+            int(out[1]),
+            float(out[2]),
+            int(out[3]),
+        )
+        base, peak, size = float(out[4]), float(out[5]), int(out[6])
+        rows = args.import_rows
+        print(f"Import of {rows} new clients from XLSX ({size / 1e6:.1f} MB), in a fresh process:")
+        print(
+            f"  check (preview): {preview:.1f} s, {rows / preview:.0f} rows/s, {preview_q} queries"
+        )
+        print(
+            f"  write (all or nothing): {applied:.1f} s, {rows / applied:.0f} rows/s, "
+            f"{apply_q} queries ({apply_q / rows:.1f} per row)"
+        )
+        print(f"  peak RSS {peak:.0f} MB (base {base:.0f} MB)")
 
 
 if __name__ == "__main__":

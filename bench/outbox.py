@@ -1,6 +1,7 @@
 """Outbox benchmark: how fast the bot's messages leave against a local fake Bot API with Telegram's
-limits on (30 messages/s overall, 1/s per chat with a burst of 3, 20/min to a group), through a real
-Celery worker, and how long the follow-ups take to go out once a broker that was down is back.
+limits on (30 messages/s overall, 1/s per chat with a burst of 3, 20/min to a group; over them it
+answers 429 like Telegram), through a real Celery worker, and how long the follow-ups take to go out
+once a broker that was down is back.
 
     .venv/bin/python bench/outbox.py [--chats 100] [--per-chat 10] [--workers 2] [--down 50]
 
@@ -66,9 +67,9 @@ def main() -> None:
     port = free_port()
     redis = start_redis(port, folder)
 
-    from botapp.tests.fakes import FakeBotAPI
+    from botapp.tests.fakes import FakeBotAPI, Limits
 
-    fake = FakeBotAPI().start()
+    fake = FakeBotAPI(limits=Limits(rate=30, per_chat=1, burst=3, group_per_minute=20)).start()
     queue = f"bench-outbox-{port}"
     admin_chat = -1001
     os.environ.update(
@@ -96,7 +97,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from botapp import services
-    from config.celery import app
+    from botapp.models import OutboundMessage
     from crm import notifications
     from crm.models import Client
     from followups.services import followups_relay
@@ -128,9 +129,18 @@ def main() -> None:
         per_chat = (len(one) - 1) / (one[-1] - one[0]) if len(one) > 1 else float("nan")
         print(f"backlog: {total} messages to {len(chats)} chats, {args.workers} worker processes, "
               f"Redis broker, limits 30/s overall, 1/s per chat (burst 3)")  # fmt: skip
+        rates = []
+        for chat in chats:
+            times = [c.at for c in calls if c.chat_id == chat]
+            if len(times) > 1:
+                rates.append((len(times) - 1) / (times[-1] - times[0]))
+        rates.sort()
+        unsent = OutboundMessage.objects.exclude(status=OutboundMessage.Status.SENT).count()
         print(f"drained in {drain:.1f} s after the first send ({first_wait:.1f} s worker start): "
               f"{(len(calls) - 1) / drain:.1f} messages/s overall; one chat: {per_chat:.2f} "
-              f"messages/s")  # fmt: skip
+              f"messages/s (median chat {rates[len(rates) // 2]:.2f}, slowest {rates[0]:.2f}); "
+              f"429 answers of the fake: {fake.refused} (each honoured and retried), "
+              f"messages not sent: {unsent}")  # fmt: skip
 
         # --- the broker goes away, comes back -------------------------------------------------------
         people = [
@@ -139,7 +149,6 @@ def main() -> None:
         ]
         redis.terminate()
         redis.wait(timeout=10)
-        app.pool.force_close_all()
         before = len(fake.sent("sendMessage"))
         t0 = time.monotonic()
         for person in people:

@@ -25,15 +25,19 @@ local glob_interval = tonumber(ARGV[4])
 local max_wait = tonumber(ARGV[5])
 local chat_tat = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local glob_tat = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
-local start = math.max(now, chat_tat - chat_allow, glob_tat)
-if start - now > max_wait then
-  return {0, string.format('%.6f', start)}
+local chat_start = math.max(now, chat_tat - chat_allow)
+local start = math.max(chat_start, glob_tat)
+if chat_start - now > max_wait then
+  return {0, string.format('%.6f', start), 0}
+end
+if glob_tat - now > max_wait then
+  return {0, string.format('%.6f', start), 1}
 end
 local new_chat = math.max(chat_tat, start) + chat_interval
 local new_glob = math.max(glob_tat, start) + glob_interval
 redis.call('SET', KEYS[1], string.format('%.6f', new_chat), 'PX', math.ceil((new_chat - now) * 1000) + 1000)
 redis.call('SET', KEYS[2], string.format('%.6f', new_glob), 'PX', math.ceil((new_glob - now) * 1000) + 1000)
-return {1, string.format('%.6f', start)}
+return {1, string.format('%.6f', start), 0}
 """
 
 _PUSH = """
@@ -70,10 +74,10 @@ def chat_limits(chat_id: int | str) -> tuple[float, int]:
     return 1.0 / settings.TELEGRAM_RATE_PER_CHAT, settings.TELEGRAM_BURST_PER_CHAT
 
 
-# Both return (taken, the slot's start as Unix time).
+# Both return (taken, the slot's start as Unix time, whether only the global slot is too far).
 def _reserve_redis(chat_key: str, interval: float, allowance: float, max_wait: float):
     client = _redis(settings.REDIS_URL)
-    taken, wait = client.eval(
+    taken, wait, by_global = client.eval(
         _RESERVE,
         2,
         _key(chat_key),
@@ -84,7 +88,7 @@ def _reserve_redis(chat_key: str, interval: float, allowance: float, max_wait: f
         1.0 / settings.TELEGRAM_RATE_GLOBAL,
         max_wait if math.isfinite(max_wait) else 1e12,
     )
-    return bool(int(taken)), float(wait)
+    return bool(int(taken)), float(wait), bool(int(by_global))
 
 
 def _reserve_db(chat_key: str, interval: float, allowance: float, max_wait: float):
@@ -96,14 +100,17 @@ def _reserve_db(chat_key: str, interval: float, allowance: float, max_wait: floa
         glob = RateSlot.objects.select_for_update().get(key="global")
         now = time.time()
         chat_tat, glob_tat = max(now, chat.next_at), max(now, glob.next_at)
-        start = max(now, chat_tat - allowance, glob_tat)
-        if start - now > max_wait:
-            return False, start
+        chat_start = max(now, chat_tat - allowance)
+        start = max(chat_start, glob_tat)
+        if chat_start - now > max_wait:
+            return False, start, False
+        if glob_tat - now > max_wait:
+            return False, start, True
         chat.next_at = max(chat_tat, start) + interval
         glob.next_at = max(glob_tat, start) + 1.0 / settings.TELEGRAM_RATE_GLOBAL
         chat.save(update_fields=["next_at"])
         glob.save(update_fields=["next_at"])
-    return True, start
+    return True, start, False
 
 
 def try_reserve(chat_id: int | str, *, max_wait: float) -> tuple[bool, float]:
@@ -112,11 +119,33 @@ def try_reserve(chat_id: int | str, *, max_wait: float) -> tuple[bool, float]:
     Returns (True, seconds to wait before sending) — or (False, seconds after which to ask again),
     having taken nothing.
     """
+    taken, wait, _ = _try_reserve(chat_id, max_wait)
+    return taken, wait
+
+
+def _try_reserve(chat_id: int | str, max_wait: float) -> tuple[bool, float, bool]:
     interval, burst = chat_limits(chat_id)
     allowance = max(0, burst - 1) * interval
     take = _reserve_redis if settings.REDIS_URL else _reserve_db
-    taken, start = take(f"chat:{chat_id}", interval, allowance, max_wait)
-    return taken, max(0.0, start - time.time())
+    taken, start, by_global = take(f"chat:{chat_id}", interval, allowance, max_wait)
+    return taken, max(0.0, start - time.time()), by_global
+
+
+def reserve_soon(chat_id: int | str, *, max_wait: float, budget: float) -> tuple[bool, float]:
+    """What a send loop asks: the chat's and the global slot if the chat's own comes within
+    `max_wait`. While only the global slot (everyone's) is further, wait for it — up to `budget`
+    seconds, reserving nothing ahead meanwhile — since every other chat would wait for it too;
+    a chat whose own slot is far is not waited for (its loop moves on and comes back).
+
+    Returns (True, seconds to wait before sending) or (False, seconds after which to ask again).
+    """
+    deadline = time.monotonic() + budget
+    while True:
+        taken, wait, by_global = _try_reserve(chat_id, max_wait)
+        left = deadline - time.monotonic()
+        if taken or not by_global or left <= 0:
+            return taken, wait
+        time.sleep(min(max(wait - max_wait, 0.001), left))
 
 
 def reserve(chat_id: int | str) -> float:

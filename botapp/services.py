@@ -9,7 +9,6 @@ sent after, so a retried task never sends it twice.
 
 import contextvars
 import logging
-import math
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -43,7 +42,7 @@ FLUSH_TASK = "botapp.outbox_flush"
 DRAIN_TASK = "botapp.outbox_drain"
 MAX_SEND_ATTEMPTS = 5
 MAX_UPDATE_ATTEMPTS = 4  # tries of one update that end in a database error
-MAX_INLINE_WAIT = 1.0  # wait for a rate-limit slot in the task up to this; longer: come back later
+MAX_INLINE_WAIT = 0.1  # a chat's own slot further than this: the loop lets go and comes back then
 LEASE_SECONDS = 60  # a chat's lease, renewed before every send (see _claim_seconds)
 SEND_BATCH = 20  # messages one flush sends before it lets other chats' work run
 SEND_BUDGET = 10.0  # seconds one flush spends before it lets other chats' work run
@@ -180,7 +179,10 @@ def enqueue_flush_later(*, chat_id: int, seconds: float, force: bool = False) ->
     if not claimed and not force:
         return False
     try:
-        app.tasks[FLUSH_TASK].apply_async(kwargs={"chat_id": chat_id}, countdown=math.ceil(seconds))
+        # To the tenth of a second: a chat's next slot is often under a second away.
+        app.tasks[FLUSH_TASK].apply_async(
+            kwargs={"chat_id": chat_id}, countdown=round(seconds, 1) or None
+        )
     except Exception:
         # Not scheduled after all (the broker is down): the next request may schedule it.
         BotChat.objects.filter(chat_id=chat_id, outbox_flush_due_at=due).update(
@@ -491,7 +493,9 @@ def _flush_leased(chat_id: int) -> float | None:
             continue
         group = _digest_group(message)
         if not tg.is_preview_chat(chat_id) and message.kind != Kind.CALLBACK_ANSWER:
-            taken, wait = ratelimit.try_reserve(chat_id, max_wait=MAX_INLINE_WAIT)
+            taken, wait = ratelimit.reserve_soon(
+                chat_id, max_wait=MAX_INLINE_WAIT, budget=deadline - time.monotonic()
+            )
             if not taken:
                 return wait
             if wait > 0:

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from crm.models import Client
 from payments.models import Payment
@@ -14,20 +15,30 @@ from .reports import Report
 from .xlsx import XlsxWriter
 
 CHUNK = 2000
+COLUMN = "xlsx column"  # the message context of column titles: one word may read differently there
+
+
+def _lazy(title: str):
+    return pgettext_lazy(COLUMN, title)
+
+
+def _col(title: str) -> str:
+    return pgettext(COLUMN, title)
+
 
 CLIENT_COLUMNS = (
-    ("first_name", "Имя"),
-    ("last_name", "Фамилия"),
-    ("phone", "Телефон"),
-    ("telegram_id", "Telegram id"),
-    ("telegram_username", "Telegram"),
-    ("email", "Email"),
-    ("source", "Источник"),
-    ("notes", "Заметки"),
-    ("stage__name", "Этап"),
-    ("account__balance", "Баланс"),
-    ("account__debt", "Долг"),
-    ("created_at", "Создан"),
+    ("first_name", _lazy("First name")),
+    ("last_name", _lazy("Last name")),
+    ("phone", _lazy("Phone")),
+    ("telegram_id", _lazy("Telegram id")),
+    ("telegram_username", _lazy("Telegram")),
+    ("email", _lazy("Email")),
+    ("source", _lazy("Source")),
+    ("notes", _lazy("Notes")),
+    ("stage__name", _lazy("Stage")),
+    ("account__balance", _lazy("Balance")),
+    ("account__debt", _lazy("Debt")),
+    ("created_at", _lazy("Created")),
 )
 # The columns an import reads back (the rest are for people).
 IMPORT_HEADER = [label for _, label in CLIENT_COLUMNS[:8]]
@@ -45,16 +56,16 @@ def payments_write(book: XlsxWriter, payments: QuerySet[Payment]) -> None:
     sheet = book.sheet(
         _("Payments"),
         [
-            "№",
-            "Клиент",
-            "Телефон",
-            "Тариф",
-            "Сумма",
-            "Возвращено",
-            "Статус",
-            "Способ",
-            "Создан",
-            "Оплачен",
+            _col("No."),
+            _col("Client"),
+            _col("Phone"),
+            _col("Tariff"),
+            _col("Amount"),
+            _col("Refunded"),
+            _col("Status"),
+            _col("Method"),
+            _col("Created"),
+            _col("Paid"),
         ],
     )
     rows = payments.values_list(
@@ -107,15 +118,15 @@ def ledger_write(book: XlsxWriter, entries: QuerySet[LedgerEntry]) -> None:
     sheet = book.sheet(
         _("Ledger"),
         [
-            "Когда",
-            "Клиент",
-            "Телефон",
-            "Операция",
-            "Сумма",
-            "Способ",
-            "Смена",
-            "Кто",
-            "Комментарий",
+            _col("When"),
+            _col("Client"),
+            _col("Phone"),
+            _col("Operation"),
+            _col("Amount"),
+            _col("Method"),
+            _col("Shift"),
+            _col("Who"),
+            _col("Comment"),
         ],
     )
     rows = entries.values_list(
@@ -152,19 +163,19 @@ def shifts_write(book: XlsxWriter, shifts: QuerySet[Shift]) -> None:
     sheet = book.sheet(
         _("Shifts"),
         [
-            "№",
-            "Оператор",
-            "Открыта",
-            "Закрыта",
-            "Наличные по учёту",
-            "Наличные по факту",
-            "Карта по учёту",
-            "Карта по факту",
-            "Переводы по учёту",
-            "Переводы по факту",
-            "В долг",
-            "Разница",
-            "Комментарий",
+            _col("No."),
+            _col("Operator"),
+            _col("Opened"),
+            _col("Closed"),
+            _col("Cash expected"),
+            _col("Cash counted"),
+            _col("Card expected"),
+            _col("Card counted"),
+            _col("Transfers expected"),
+            _col("Transfers counted"),
+            _col("On credit"),
+            _col("Difference"),
+            _col("Comment"),
         ],
     )
     rows = shifts.values_list(
@@ -195,18 +206,26 @@ def report_write(book: XlsxWriter, report: Report) -> None:
         for row in rows:
             sheet.append(row)
 
-    table(_("Income by day"), ["День", "Доход"], report.income_by_day)
-    table(_("Income by method"), ["Способ", "Доход"], report.income_by_method)
-    table(_("Sales by tariff"), ["Тариф", "Продаж", "Сумма"], report.sales_by_tariff)
-    table(_("Sales by trainer"), ["Тренер", "Продаж", "Сумма"], report.sales_by_trainer)
+    table(_("Income by day"), [_col("Day"), _col("Income")], report.income_by_day)
+    table(_("Income by method"), [_col("Method"), _col("Income")], report.income_by_method)
+    table(
+        _("Sales by tariff"),
+        [_col("Tariff"), _col("Sales"), _col("Amount")],
+        report.sales_by_tariff,
+    )
+    table(
+        _("Sales by trainer"),
+        [_col("Trainer"), _col("Sales"), _col("Amount")],
+        report.sales_by_trainer,
+    )
     table(
         _("Sales by promotion"),
-        ["Акция", "Продаж", "Сумма", "Скидка по акции"],
+        [_col("Promotion"), _col("Sales"), _col("Amount"), _col("Promotion discount")],
         report.sales_by_promotion,
     )
     table(
         _("Clients by day"),
-        ["День", "Активных", "Новых"],
+        [_col("Day"), _col("Active"), _col("New")],
         [
             (day, active, new)
             for (day, active), (_day, new) in zip(
@@ -216,13 +235,17 @@ def report_write(book: XlsxWriter, report: Report) -> None:
     )
     table(
         _("Shift performance"),
-        ["Оператор", "Смен", "Выручка", "В долг", "Разница"],
+        [_col("Operator"), _col("Shifts"), _col("Takings"), _col("On credit"), _col("Difference")],
         [
             (s["operator"], s["shifts"], s["takings"], s["on_credit"], s["difference"])
             for s in report.shifts
         ],
     )
-    table(_("Refunds"), ["Возвратов", "Сумма"], [(report.refunds_count, report.refunds_total)])
+    table(
+        _("Refunds"),
+        [_col("Refunds"), _col("Amount")],
+        [(report.refunds_count, report.refunds_total)],
+    )
 
 
 def attendance_write(book: XlsxWriter, marks: QuerySet) -> None:
@@ -233,17 +256,17 @@ def attendance_write(book: XlsxWriter, marks: QuerySet) -> None:
     sheet = book.sheet(
         _("Attendance"),
         [
-            "Занятие",
-            "Группа",
-            "Дисциплина",
-            "Тренер",
-            "Клиент",
-            "Телефон",
-            "Отметка",
-            "Абонемент",
-            "Без абонемента",
-            "Отметил",
-            "Когда отмечено",
+            _col("Session"),
+            _col("Group"),
+            _col("Discipline"),
+            _col("Trainer"),
+            _col("Client"),
+            _col("Phone"),
+            _col("Mark"),
+            _col("Membership"),
+            _col("Walk-in"),
+            _col("Marked by"),
+            _col("Marked at"),
         ],
     )
     rows = marks.values_list(
@@ -286,7 +309,7 @@ def attendance_write(book: XlsxWriter, marks: QuerySet) -> None:
                 phone,
                 str(statuses.get(status, status)),
                 plan,
-                "да" if walk_in else "",
+                _("yes") if walk_in else "",
                 marked_by,
                 marked_at,
             ]

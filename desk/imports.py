@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -28,9 +29,19 @@ from .exports import CLIENT_COLUMNS, IMPORT_HEADER
 
 MAX_ROWS = 20_000
 MAX_BYTES = 10 * 1024 * 1024
-# Column title → field; the export's other columns (stage, balance, …) are read back and ignored.
-FIELDS = {label: name for name, label in CLIENT_COLUMNS[:8]}
-IGNORED = {label for _, label in CLIENT_COLUMNS[8:]}
+IMPORTED = CLIENT_COLUMNS[:8]
+
+
+def _header_names() -> tuple[dict[str, str], set[str]]:
+    """Column title → field, in the current language and in Russian (the default, in which files
+    are usually exported); the export's other columns (stage, balance, …) are read and ignored."""
+    fields: dict[str, str] = {}
+    ignored: set[str] = set()
+    for language in dict.fromkeys([get_language() or "ru", "ru"]):
+        with override(language):
+            fields.update({str(label): name for name, label in IMPORTED})
+            ignored.update(str(label) for _, label in CLIENT_COLUMNS[8:])
+    return fields, ignored
 
 
 class ImportError_(Exception):
@@ -111,18 +122,19 @@ def import_plan(*, name: str, content: bytes, on_duplicate: str = "skip") -> Imp
     header = [title for title in rows[0]]
     while header and not header[-1]:
         header.pop()
-    unknown = [title for title in header if title not in FIELDS and title not in IGNORED]
-    if unknown or not {"Имя", "Телефон"} <= set(header):
+    fields, ignored = _header_names()
+    unknown = [title for title in header if title not in fields and title not in ignored]
+    if unknown or not {"first_name", "phone"} <= {fields.get(title) for title in header}:
         raise ImportError_(
             _("Wrong header: expected the columns %(expected)s (as in the export).")
-            % {"expected": ", ".join(IMPORT_HEADER)}
+            % {"expected": ", ".join(str(title) for title in IMPORT_HEADER)}
         )
     if len(rows) - 1 > MAX_ROWS:
         raise ImportError_(
             _("Too many rows: at most %(max)s clients in one file.")
             % {"max": f"{MAX_ROWS:,}".replace(",", " ")}
         )
-    columns = [(index, FIELDS[title]) for index, title in enumerate(header) if title in FIELDS]
+    columns = [(index, fields[title]) for index, title in enumerate(header) if title in fields]
     plan = ImportPlan(rows=[], on_duplicate=on_duplicate)
     for number, values in enumerate(rows[1:], start=2):
         if not any(values):

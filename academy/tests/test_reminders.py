@@ -96,34 +96,31 @@ def test_missed_classes_alert_once_per_streak(sent, settings):
     assert MissedStreakAlert.objects.count() == 2
 
 
-def test_payment_reminder_before_a_membership_ends_once_and_not_when_renewed(sent, settings):
-    settings.ACADEMY_MEMBERSHIP_REMIND_DAYS = 3
+def test_one_visit_left_is_reminded_once_and_not_when_renewed(sent):
+    """By date the automations' shipped rules remind (automations/tests/test_memberships.py)."""
     today = date(2026, 11, 30)
     ending = MembershipFactory(
         starts_on=today - timedelta(days=27), ends_on=today + timedelta(days=2)
     )
-    renewed = MembershipFactory(
-        starts_on=today - timedelta(days=27), ends_on=today + timedelta(days=1)
-    )
-    MembershipFactory(client=renewed.client, starts_on=today, ends_on=today + timedelta(days=30))
     one_left = MembershipFactory(
         starts_on=today, ends_on=today + timedelta(days=30), visits_total=8, visits_used=7
     )
-    far = MembershipFactory(starts_on=today, ends_on=today + timedelta(days=20))
+    renewed = MembershipFactory(
+        starts_on=today, ends_on=today + timedelta(days=30), visits_total=8, visits_used=7
+    )
+    MembershipFactory(client=renewed.client, starts_on=today, ends_on=today + timedelta(days=60))
 
     with time_machine.travel(MONDAY, tick=False):
         run("academy-membership-ending")
         run("academy-membership-ending")
 
-    [text] = texts_to(sent, ending.client)
-    assert "2 декабря" in text and "/schedule" in text
-    assert texts_to(sent, renewed.client) == []
     [text] = texts_to(sent, one_left.client)
-    assert "осталось 1 посещение" in text
-    assert texts_to(sent, far.client) == []
+    assert "осталось 1 посещение" in text and "/schedule" in text
+    assert texts_to(sent, renewed.client) == []
+    assert texts_to(sent, ending.client) == []  # by date: the engine's rule, not this job
 
 
-def test_expired_memberships_are_closed_nightly_with_a_message(sent):
+def test_expired_memberships_are_closed_nightly(sent):
     today = date(2026, 11, 30)
     ended = MembershipFactory(
         starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=1)
@@ -137,8 +134,7 @@ def test_expired_memberships_are_closed_nightly_with_a_message(sent):
 
     statuses = dict(Membership.objects.values_list("pk", "status"))
     assert statuses == {ended.pk: "expired", used_up.pk: "expired", current.pk: "active"}
-    assert (
-        len(texts_to(sent, ended.client)) == 1 and "закончился" in texts_to(sent, ended.client)[0]
-    )
+    # Its last day was announced by the automations' rule in the daytime; nothing at night.
+    assert texts_to(sent, ended.client) == []
     assert "использованы" in texts_to(sent, used_up.client)[0]
     assert texts_to(sent, current.client) == []

@@ -2,7 +2,9 @@
 
 python-telegram-bot's real HTTP layer talks to it (TELEGRAM_API_BASE_URL). It records every call
 (method, parameters, uploaded files) and answers like Telegram; `fail_next(method, status, ...)`
-makes the next call of a method fail (429 with retry_after, 403 blocked, 400…).
+makes the next call of a method fail (429 with retry_after, 403 blocked, 400…). With `limits`
+it enforces Telegram's sending limits itself, as Telegram does: a send over them is refused with 429
+and retry_after (and counted in `refused`), not recorded as sent.
 """
 
 import email.parser
@@ -11,6 +13,7 @@ import itertools
 import json
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -46,8 +49,55 @@ class Call:
         ]
 
 
+@dataclass
+class Limits:
+    """Telegram's limits with a margin for the jitter between a sender's clock and this server's:
+    `rate` sends in any second overall, a private chat `per_chat`/s after a burst, a group
+    `group_per_minute` in any minute."""
+
+    rate: float = 30.0
+    per_chat: float = 1.0
+    burst: int = 3
+    group_per_minute: float = 20.0
+    margin: float = 0.1
+
+    def __post_init__(self) -> None:
+        self.window: deque[float] = deque()
+        self.chats: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+        self.groups: dict[int, deque[float]] = {}
+
+    def refuse(self, chat_id: int | None, now: float) -> float | None:
+        """Seconds to retry after when this send is over a limit; None (and counted) otherwise."""
+        while self.window and now - self.window[0] > 1.0:
+            self.window.popleft()
+        if len(self.window) >= self.rate * (1 + self.margin):
+            return 1.0
+        if chat_id is not None and chat_id < 0:
+            sent = self.groups.setdefault(chat_id, deque())
+            while sent and now - sent[0] > 60.0:
+                sent.popleft()
+            if len(sent) >= self.group_per_minute * (1 + self.margin):
+                return max(1.0, 60.0 - (now - sent[0]))
+            sent.append(now)
+        elif chat_id is not None:
+            # A token bucket: a burst (plus one for jitter), refilled at the chat's rate.
+            capacity = self.burst + 1
+            tokens, at = self.chats.get(chat_id, (capacity, now))
+            tokens = min(capacity, tokens + (now - at) * self.per_chat * (1 + self.margin))
+            if tokens < 1:
+                return 1.0
+            self.chats[chat_id] = (tokens - 1, now)
+        self.window.append(now)
+        return None
+
+
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+
+
 class FakeBotAPI:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits
+        self.refused = 0  # sends refused with 429 by `limits`
         self.calls: list[Call] = []
         self.failures: dict[str, list[tuple[int, dict]]] = {}
         self.hangs: dict[str, int] = {}
@@ -142,7 +192,20 @@ class FakeBotAPI:
         with self.condition:
             failure = self.failures.get(method, [])
             failed = failure.pop(0) if failure else None
-            self.calls.append(call)
+            if failed is None and self.limits is not None and method in SEND_METHODS:
+                retry_after = self.limits.refuse(call.chat_id, call.at)
+                if retry_after is not None:  # refused, as Telegram does: not a sent message
+                    self.refused += 1
+                    seconds = round(retry_after)
+                    failed = (429, {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {seconds}",
+                        "parameters": {"retry_after": seconds},
+                    })  # fmt: skip
+                    call = None
+            if call is not None:
+                self.calls.append(call)
             if failed is None:
                 result = call.result = self._result(call)
             self.condition.notify_all()

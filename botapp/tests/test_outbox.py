@@ -1,6 +1,7 @@
 """The fair outbox: bounded send loops, per-chat order, claims that run out, dead letters, digests of
 staff notes, limits that never push the global slot into the future, urgent and ordinary queues."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,37 @@ def test_stored_but_unprocessed_updates_are_handled_by_the_reconcile_job(fake_te
     assert not TelegramUpdate.objects.filter(chat_id=906, processed_at__isnull=True).exists()
     assert TelegramUpdate.objects.get(chat_id=907).processed_at is None  # its task may yet come
     assert fake_telegram.sent("sendMessage", chat_id=906)
+
+
+def test_a_send_loop_waits_for_the_global_slot_but_not_for_a_chats_own(settings):
+    settings.TELEGRAM_RATE_PER_CHAT, settings.TELEGRAM_BURST_PER_CHAT = 1.0, 1
+    settings.TELEGRAM_RATE_GLOBAL = 4.0  # a global slot every 0.25 s
+    ratelimit.hold(555, 100)
+    started = time.monotonic()
+
+    # A chat whose own slot is far: no waiting, nothing taken.
+    assert ratelimit.reserve_soon(555, max_wait=0.1, budget=5)[0] is False
+    assert time.monotonic() - started < 0.5
+    # Chats that only wait for the global slot get it in turn, none reserved more than
+    # max_wait ahead (the loop sleeps instead of pushing the global slot into the future).
+    waits = [ratelimit.reserve_soon(600 + n, max_wait=0.1, budget=5) for n in range(5)]
+    assert all(taken and wait <= 0.1 for taken, wait in waits)
+    assert 0.8 < time.monotonic() - started < 3
+    # Out of budget: it says when to come back rather than sleeping on.
+    taken, wait = ratelimit.reserve_soon(700, max_wait=0.1, budget=0)
+    assert not taken and 0.1 < wait <= 0.4
+
+
+def test_a_waiting_flush_comes_back_within_a_second(fake_telegram, settings, monkeypatch):
+    settings.TELEGRAM_RATE_PER_CHAT, settings.TELEGRAM_BURST_PER_CHAT = 1.0, 1
+    scheduled = []
+    monkeypatch.setattr(services, "enqueue_flush_later", lambda **kw: scheduled.append(kw) or True)
+    client = ClientFactory()
+    queue(client.telegram_id, "#1", client)
+    queue(client.telegram_id, "#2", client)
+
+    retry_in = services.outbox_flush(chat_id=client.telegram_id)
+
+    # The chat's next slot is a second away: the loop lets the worker go instead of sleeping.
+    assert texts(fake_telegram, client.telegram_id) == ["#1"]
+    assert 0 < retry_in <= 1.0

@@ -9,7 +9,9 @@ from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+# A real worker started by a test (conftest.start_celery_worker) turns it off: the tasks it queues
+# itself (a flush coming back in a second) must go through the broker as in production.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = True
 MEDIA_ROOT = VAR_DIR / "test-media"
