@@ -341,6 +341,12 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# The trainer hears about a week a client ended without a check-in (progress), once per week.
+CELERY_BEAT_SCHEDULE["progress-checkins-missed"] = {
+    "task": "progress.checkins_missed_notify",
+    "schedule": crontab(hour=10, minute=5),
+}
+
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
