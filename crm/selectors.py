@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -195,6 +197,60 @@ def _reverse(field):
         return field[1:] if field.startswith("-") else f"-{field}"
     # An OrderBy(F(...)): flip the direction and keep empty values at the end.
     return F(field.expression.name).desc(nulls_last=True)
+
+
+class OwnedOrUnassigned:
+    """A trainer's list (their clients and the unassigned ones) in creation order, as Paginator's
+    object list: a page is the first offset+size rows of each side — each served by the index
+    (trainer, -created_at) — merged by the database (UNION ALL, then ORDER BY … LIMIT), then those
+    rows loaded by id. `trainer = me OR trainer IS NULL` made SQLite sort every visible client to
+    return 50."""
+
+    def __init__(self, queryset: QuerySet[Client], user: User, ordering: list[str]):
+        self.mine = queryset.filter(trainer=user)
+        self.unassigned = queryset.filter(trainer__isnull=True)
+        self.queryset, self.ordering = queryset, ordering
+
+    def count(self) -> int:
+        return self.mine.count() + self.unassigned.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Client]:
+        start, stop = index.start or 0, index.stop
+        parts, params = [], []
+        for side, branch in (("mine", self.mine), ("unassigned", self.unassigned)):
+            head = branch.order_by(*self.ordering).values_list("pk", "created_at")[:stop]
+            try:
+                sql, head_params = head.query.sql_with_params()
+            except EmptyResultSet:  # a filter that nothing can match
+                continue
+            parts.append(f"SELECT * FROM ({sql}) AS {side}")
+            params.extend(head_params)
+        if not parts:
+            return []
+        direction = "DESC" if self.ordering[0].startswith("-") else "ASC"
+        sql = (
+            f"SELECT pk FROM ({' UNION ALL '.join(parts)}) AS page "
+            f"ORDER BY created_at {direction}, pk {direction} LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, stop - start, start])
+            ids = [pk for (pk,) in cursor.fetchall()]
+        return list(self.queryset.filter(pk__in=ids).order_by(*self.ordering)) if ids else []
+
+
+def clients_listed(
+    *, user: User, queryset: QuerySet[Client], filters: dict, sort: str
+) -> QuerySet[Client] | OwnedOrUnassigned:
+    """The client list's rows for Paginator: the user's visible clients, filtered and sorted; a
+    trainer's list in creation order reads its two sides separately (see OwnedOrUnassigned)."""
+    key = sort if sort.lstrip("-") in CLIENT_SORTS else "-created"
+    if user.is_trainer and key.lstrip("-") == "created" and not filters.get("trainer"):
+        ordering = ["created_at", "id"] if key == "created" else ["-created_at", "-id"]
+        return OwnedOrUnassigned(clients_filter(queryset, **filters), user, ordering)
+    return clients_sorted(clients_filter(scope_to_user(queryset, user), **filters), sort)
 
 
 # --- Client page ----------------------------------------------------------------------------------
