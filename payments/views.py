@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from config.ip import client_ip
 from config.ratelimit import rate_exceeded
 from crm.access import admin_required, change_required, get_client_for
+from ui import periods
 
 from . import gateways, selectors, services
 from .forms import ManualPaymentForm, PayForm, PaymentFilterForm, PromotionForm, RefundForm
@@ -32,8 +33,12 @@ PAY_SESSION_KEY = "payments:last_payment"
 
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
-    form = PaymentFilterForm(request.GET or None)
-    filters = form.filters() if form.is_bound else selectors.PaymentFilters()
+    data = request.GET.copy()
+    if not data.get("date_from") and not data.get("date_to"):
+        # The last 90 days unless a period is chosen: totals and revenue are bounded by it.
+        data["date_from"] = periods.default_period().start.isoformat()
+    form = PaymentFilterForm(data)
+    filters = form.filters()
     payments = selectors.payment_list(user=request.user, filters=filters)
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

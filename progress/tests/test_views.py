@@ -315,6 +315,11 @@ def test_analytics_page(client, trainer):
     login(client, trainer)
     response = client.get(reverse("progress:analytics"))
     assert response.status_code == 200 and "Аналитика прогресса" in response.content.decode()
+    assert "90 дней" in response.content.decode()  # the period control, the last 90 days
+    wrong = client.get(
+        reverse("progress:analytics"), {"date_from": "2026-02-01", "date_to": "2025"}
+    )
+    assert wrong.status_code == 200 and "Показаны последние 90 дней." in wrong.content.decode()
 
 
 # --- one journal per program ---------------------------------------------------------------------
