@@ -39,6 +39,7 @@ from .models import (
     PromoCode,
     PromoCodeUsage,
     Promotion,
+    ProviderNotification,
     Refund,
     Subscription,
     Tariff,
@@ -735,11 +736,109 @@ def notification_handle(*, data, source: str = Source.WEBHOOK) -> SyncOutcome:
                 "Notification %s for an unknown payment %s", *notification.__dict__.values()
             )
             return SyncOutcome.UNKNOWN
-        return payment_sync(payment=payment, source=source)
+        try:
+            return payment_sync(payment=payment, source=source)
+        except gateways.GatewayNotFound:
+            # Ours, but YooKassa does not know it: final — asking again will not change that.
+            logger.error(
+                "Payment %s (%s) is unknown to the provider", payment.pk, notification.object_id
+            )
+            return SyncOutcome.UNKNOWN
     if notification.event == "refund.succeeded":
         return _refund_notification(notification.object_id, source=source)
     logger.info("Ignored notification %s", notification.event)
     return SyncOutcome.IGNORED
+
+
+NOTIFICATION_TASK = "payments.notification_process"
+NOTIFICATION_GIVE_UP = timedelta(hours=24)  # as long as YooKassa itself retries a notification
+NOTIFICATION_KEEP = timedelta(days=90)
+
+
+def notification_receive(*, data) -> tuple[ProviderNotification, bool]:
+    """Store a YooKassa notification once per (event, object) and promise its processing (a durable
+    follow-up, so a broker that is down delays it, never loses it). Returns (row, whether it is
+    new); a repeat of a stored one changes nothing. Raises NotificationInvalid for a bad body."""
+    try:
+        notification = gateways.notification_parse(data)
+    except ValueError as exc:
+        raise NotificationInvalid(str(exc)) from exc
+    with transaction.atomic():
+        row, created = ProviderNotification.objects.get_or_create(
+            provider=Payment.Provider.YOOKASSA,
+            event=notification.event[:64],
+            object_id=notification.object_id,
+            defaults={"body": data},
+        )
+        if created:
+            enqueue_on_commit(NOTIFICATION_TASK, row.pk)
+    return row, created
+
+
+def notification_process(*, notification_id: int) -> str | None:
+    """Act on a stored notification, once (under its row lock). The provider's API being
+    unreachable leaves it for the sweep (`notifications_reprocess`); an object the API does not
+    know is final (logged, marked "unknown"). Returns the outcome, None when left for later."""
+    with transaction.atomic():
+        row = (
+            ProviderNotification.objects.select_for_update()
+            .filter(pk=notification_id, processed_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return None  # done already (a repeated task)
+        row.attempts += 1
+        try:
+            outcome = notification_handle(data=row.body)
+        except NotificationInvalid as exc:  # stored before a parser change: never will be valid
+            outcome, row.error = SyncOutcome.IGNORED, str(exc)[:2000]
+        except GatewayError as exc:
+            logger.warning("Notification %s waits for the provider: %s", row, exc)
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            # Back off: 1, 2, 4 … 60 minutes between tries of one notification.
+            row.retry_at = timezone.now() + timedelta(minutes=min(2 ** (row.attempts - 1), 60))
+            row.save(update_fields=["attempts", "error", "retry_at"])
+            return None
+        row.outcome, row.processed_at = str(outcome), timezone.now()
+        row.save(update_fields=["attempts", "outcome", "processed_at", "error"])
+    return row.outcome
+
+
+def notifications_reprocess(*, older_than: timedelta = timedelta(minutes=1)) -> dict:
+    """Beat: process stored notifications left unprocessed (the API or the broker was down, a
+    worker died), with a backoff; after NOTIFICATION_GIVE_UP mark them failed and tell the staff,
+    once (the payment poll still settles the payments themselves). Forgets old processed rows."""
+    now = timezone.now()
+    done = waiting = failed = 0
+    rows = (
+        ProviderNotification.objects.filter(
+            processed_at__isnull=True, received_at__lt=now - older_than
+        )
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .order_by("received_at")[:500]
+    )
+    for row in rows:
+        if now - row.received_at > NOTIFICATION_GIVE_UP:
+            with transaction.atomic():
+                marked = ProviderNotification.objects.filter(
+                    pk=row.pk, processed_at__isnull=True
+                ).update(outcome=ProviderNotification.Outcome.FAILED, processed_at=now)
+                if marked:  # once: the row is processed now
+                    failed += 1
+                    staff_notify(
+                        text=_(
+                            "⚠️ YooKassa notification %(event)s for %(object)s could not be "
+                            "processed for a day (%(error)s); check the payment in YooKassa."
+                        )
+                        % {"event": row.event, "object": row.object_id, "error": row.error[:200]}
+                    )
+            continue
+        if notification_process(notification_id=row.pk) is None:
+            waiting += 1
+        else:
+            done += 1
+    ProviderNotification.objects.filter(processed_at__lt=now - NOTIFICATION_KEEP).delete()
+    return {"processed": done, "waiting": waiting, "failed": failed}
 
 
 def _refund_notification(provider_refund_id: str, *, source: str) -> SyncOutcome:

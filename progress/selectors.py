@@ -69,6 +69,22 @@ class ClientProgress:
     bmi: Bmi | None
     photos_by_date: list[tuple[date, list[ProgressPhoto]]] = field(default_factory=list)
 
+    @property
+    def photo_pairs(self) -> list[tuple[ProgressPhoto, ProgressPhoto]]:
+        """Per pose with photos on two dates or more: (the first, the latest), to show side by
+        side. From the photos already loaded, no query."""
+        first: dict[str, ProgressPhoto] = {}
+        latest: dict[str, ProgressPhoto] = {}
+        for _day, photos in self.photos_by_date:  # newest first
+            for photo in photos:
+                latest.setdefault(photo.pose, photo)
+                first[photo.pose] = photo
+        return [
+            (first[pose], latest[pose])
+            for pose in ProgressPhoto.Pose.values
+            if pose in first and first[pose].taken_on != latest[pose].taken_on
+        ]
+
 
 AUTO = "auto"  # the journal a page opens with: the one measured last, else the current program's
 

@@ -274,6 +274,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.tasks.payments_check_pending_task",
         "schedule": 300,
     },
+    # Stored YooKassa notifications left unprocessed (the API or the broker was down).
+    "payments-notifications-reprocess": {
+        "task": "payments.notifications_reprocess",
+        "schedule": 60,
+    },
     # Follow-ups the broker could not take at commit (it was down): handed over once it is back.
     "followups-relay": {
         "task": "followups.relay",
@@ -335,6 +340,12 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# The trainer hears about a week a client ended without a check-in (progress), once per week.
+CELERY_BEAT_SCHEDULE["progress-checkins-missed"] = {
+    "task": "progress.checkins_missed_notify",
+    "schedule": crontab(hour=10, minute=5),
+}
 
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")

@@ -18,8 +18,20 @@
     }
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { applyColors(document); });
+  // Tab bars that scroll sideways on a phone (client page, program weeks) keep the chosen tab in
+  // view. The bars are position: relative, so a tab's offsetLeft is measured from its bar.
+  function showSelectedTabs() {
+    document.querySelectorAll("[role=tablist]").forEach(function (bar) {
+      var tab = bar.querySelector("[aria-selected=true]");
+      if (tab && bar.scrollWidth > bar.clientWidth) {
+        bar.scrollLeft = tab.offsetLeft - (bar.clientWidth - tab.offsetWidth) / 2;
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { applyColors(document); showSelectedTabs(); });
   document.addEventListener("htmx:afterSwap", function (event) { applyColors(event.target); });
+  document.addEventListener("htmx:afterSettle", showSelectedTabs);
 
   // --- Top bar search: Ctrl-K (or "/") focuses it; results drop down as you type (htmx);
   // arrows move through them, Enter opens, Escape closes.
