@@ -222,6 +222,13 @@ class Client(models.Model):
             models.Index(
                 fields=["stage", "-stage_changed_at", "-id"], name="client_stage_column_idx"
             ),
+            # The business's live clients per stage (dashboard and analytics counts read only
+            # this index; bot-preview and forgotten clients are not in it).
+            models.Index(
+                fields=["stage", "stage_changed_at"],
+                condition=Q(forgotten_at__isnull=True, is_preview=False),
+                name="client_live_stage_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
