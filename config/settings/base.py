@@ -279,6 +279,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.notifications_reprocess",
         "schedule": 60,
     },
+    # Paid programs that never reached their payer; open and recent payments against YooKassa.
+    "payments-paid-programs-reconcile": {
+        "task": "payments.paid_programs_reconcile",
+        "schedule": 600,
+    },
+    "payments-compare-daily": {
+        "task": "payments.compare_daily",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Follow-ups the broker could not take at commit (it was down): handed over once it is back.
     "followups-relay": {
         "task": "followups.relay",
