@@ -13,7 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -702,6 +703,111 @@ def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> Chec
             result.failed += 1
             logger.warning("Could not check payment %s: %s", payment.pk, exc)
             continue
+        if outcome not in (SyncOutcome.SAME, SyncOutcome.MISMATCH):
+            result.changed += 1
+    return result
+
+
+def _alert_once(payment: Payment, flag: str, text: str) -> bool:
+    """Tell the staff about this payment, once per `flag`: the flag is set in the payment's
+    metadata by one conditional UPDATE, so however often a job runs only the first one tells."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().filter(pk=payment.pk).first()
+        if locked is None or locked.metadata.get(flag):
+            return False
+        locked.metadata = {**locked.metadata, flag: timezone.now().isoformat()}
+        locked.save(update_fields=["metadata"])
+        staff_notify(text=text, client=payment.client)
+    return True
+
+
+def paid_programs_reconcile(
+    *, older_than: timedelta = timedelta(minutes=15), within: timedelta = timedelta(days=14)
+) -> dict:
+    """Beat: succeeded payments whose tariff grants the paid program, without a delivered program
+    `older_than` after payment (a worker died, the broker lost the task, the bot could not send):
+    ask for it again (generation and delivery are idempotent). A client the bot cannot reach, or
+    one still without it an hour after payment, is reported to the staff once."""
+    from programs.models import TrainingProgram
+
+    now = timezone.now()
+    delivered = TrainingProgram.objects.filter(
+        client=OuterRef("client"),
+        kind=TrainingProgram.Kind.PAID,
+        trigger=Concat(Value("payment:"), Cast(OuterRef("pk"), output_field=CharField())),
+        delivered_at__isnull=False,
+    )
+    missing = (
+        Payment.objects.filter(
+            status=Status.SUCCEEDED,
+            tariff__grants_paid_program=True,
+            paid_at__lt=now - older_than,
+            paid_at__gte=now - within,
+        )
+        .exclude(Exists(delivered))
+        .select_related("client")
+        .order_by("paid_at")[:200]
+    )
+    asked = reported = 0
+    for payment in missing:
+        client = payment.client
+        reachable = client.telegram_id is not None and client.bot_blocked_at is None
+        if reachable:
+            with transaction.atomic():
+                enqueue_on_commit(
+                    program_generate_task.name, client.pk, "paid", f"payment:{payment.pk}"
+                )
+            asked += 1
+        if not reachable or now - payment.paid_at > timedelta(hours=1):
+            reported += _alert_once(
+                payment,
+                "program_missing_alerted",
+                _(
+                    "⚠️ %(client)s paid for “%(tariff)s” but has not received the paid program; "
+                    "send it by hand from the client's page."
+                )
+                % {"client": client, "tariff": payment.tariff.name},
+            )
+    return {"asked": asked, "reported": reported}
+
+
+def payments_compare_daily(*, within: timedelta = timedelta(days=30)) -> CheckResult:
+    """Beat, daily: every open online payment of the last `within` and every one that succeeded in
+    the last two days compared with the provider's API. What can move moves through
+    `payment_transition` (source poll); a payment we count as paid that the provider says is
+    cancelled is reported to the staff once."""
+    now = timezone.now()
+    result = CheckResult()
+    payments = (
+        Payment.objects.filter(provider__in=ONLINE_PROVIDERS, provider_payment_id__isnull=False)
+        .filter(
+            Q(status__in=OPEN, created_at__gte=now - within)
+            | Q(status=Status.SUCCEEDED, paid_at__gte=now - timedelta(days=2))
+        )
+        .select_related("client", "tariff")
+        .order_by("created_at")
+    )
+    for payment in payments.iterator(chunk_size=200):
+        result.checked += 1
+        try:
+            remote = gateways.gateway_for(payment.provider).payment_get(payment.provider_payment_id)
+        except GatewayError as exc:
+            result.failed += 1
+            logger.warning("Daily check of payment %s failed: %s", payment.pk, exc)
+            continue
+        if payment.status == Status.SUCCEEDED and remote.status == Status.CANCELED:
+            result.failed += 1
+            _alert_once(
+                payment,
+                "provider_canceled_alerted",
+                _(
+                    "⚠️ Payment #%(id)s of %(client)s is paid here but cancelled in YooKassa; "
+                    "check it by hand."
+                )
+                % {"id": payment.pk, "client": payment.client},
+            )
+            continue
+        outcome = payment_apply_remote(payment=payment, remote=remote, source=Source.POLL)
         if outcome not in (SyncOutcome.SAME, SyncOutcome.MISMATCH):
             result.changed += 1
     return result

@@ -279,6 +279,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.notifications_reprocess",
         "schedule": 60,
     },
+    # Paid programs that never reached their payer; open and recent payments against YooKassa.
+    "payments-paid-programs-reconcile": {
+        "task": "payments.paid_programs_reconcile",
+        "schedule": 600,
+    },
+    "payments-compare-daily": {
+        "task": "payments.compare_daily",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Follow-ups the broker could not take at commit (it was down): handed over once it is back.
     "followups-relay": {
         "task": "followups.relay",
@@ -372,7 +381,6 @@ YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
 # Accept webhooks only from YooKassa's published networks (on in production settings).
 YOOKASSA_WEBHOOK_CHECK_IP = env.bool("YOOKASSA_WEBHOOK_CHECK_IP", default=False)
 # Our reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
-YOOKASSA_TRUSTED_PROXIES = env.list("YOOKASSA_TRUSTED_PROXIES", default=[])
 
 PROGRAM_SHEET_KEY = env.str("PROGRAM_SHEET_KEY", default="")
 PROGRAM_SHEET_CSV_URLS = env.list("PROGRAM_SHEET_CSV_URLS", default=[])
