@@ -265,6 +265,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
+# Nobody waits for a task's result except the health round trip (which asks for it): a publisher
+# that keeps results subscribes to each task's result channel in Redis, and after a Redis outage of
+# ~20 s its result consumer gives up for good ("the Celery application must be restarted") — every
+# later publish from that web process would fail.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs; each domain adds its own entries here.
