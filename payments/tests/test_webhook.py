@@ -194,7 +194,7 @@ def test_a_notification_unprocessed_for_a_day_is_given_up_and_the_staff_told_onc
 
     row = ProviderNotification.objects.get()
     assert row.outcome == "failed" and row.processed_at
-    notes = [kw["text"] for _n, _a, kw in enqueued if "YooKassa notif" in kw.get("text", "")]
+    notes = [kw["text"] for _n, _a, kw in enqueued if row.object_id in kw.get("text", "")]
     assert len(notes) == 1 and pending.provider_payment_id in notes[0]
 
 
