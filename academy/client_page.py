@@ -12,6 +12,8 @@ from .forms import FreezeForm, MembershipSellForm
 from .models import Attendance, ClientRank, RankHistory
 from .selectors import client_memberships
 
+TAB = "overview"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 
 def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
     memberships = client_memberships(client=client)

@@ -105,7 +105,7 @@ class WebhookDelivery(models.Model):
     """One event for one subscription: sent, retried with backoff, and logged."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Queued")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 

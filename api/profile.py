@@ -15,7 +15,7 @@ from .services import token_revoke as token_revoke_service
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    name = forms.CharField(label=gettext_lazy("Token name"), max_length=100)
     read_only = forms.BooleanField(label=gettext_lazy("Read only"), required=False)
 
 

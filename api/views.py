@@ -36,6 +36,7 @@ from programs.models import TrainingProgram
 from progress import services as progress_services
 from progress.metrics import METRIC_FIELDS
 from progress.models import ProgressJournal
+from ui import periods
 
 from . import serializers as s
 from .auth import AdminWritePermission
@@ -492,6 +493,16 @@ ANALYTICS_RANGE = [
 ]
 
 
+def _period(request) -> periods.Period:
+    """The analytics period from date_from/date_to (400 with the reason when it is wrong)."""
+    for name in ("date_from", "date_to"):
+        _date(request, name)  # a wrong format gets the API's own message
+    form = periods.PeriodForm(request.query_params)
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    return form.period()
+
+
 @extend_schema(tags=["analytics"])
 class AnalyticsOverview(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -517,10 +528,12 @@ class AnalyticsOverview(APIView):
 
 @extend_schema(tags=["analytics"])
 class AnalyticsConversion(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=ANALYTICS_RANGE)
     def get(self, request):
-        """The funnel (reached, went on, rate per stage) and conversion by source."""
-        data = analytics_get(user=request.user)
+        """The funnel (reached, went on, rate per stage), conversion by source and lost reasons of
+        the period (default: the last 90 days)."""
+        period = _period(request)
+        data = analytics_get(user=request.user, since=period.since, until=period.until)
         return Response(
             {
                 "funnel": [
@@ -576,10 +589,11 @@ class AnalyticsRevenue(APIView):
 
 @extend_schema(tags=["analytics"])
 class AnalyticsClientsGrowth(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=ANALYTICS_RANGE)
     def get(self, request):
-        """New leads per week over the last 12 weeks."""
-        data = analytics_get(user=request.user)
+        """New leads per week of the period (default: the last 90 days)."""
+        period = _period(request)
+        data = analytics_get(user=request.user, since=period.since, until=period.until)
         return Response(
             {"weeks": [{"week": week, "new_clients": count} for week, count in data.weeks]}
         )

@@ -9,6 +9,8 @@ from crm.models import Client
 
 from .selectors import client_audit_entries
 
+TAB = "history"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 SECTION_LIMIT = 20
 
 

@@ -44,7 +44,9 @@ class AuditImmutableError(Exception):
 class AuditEntry(models.Model):
     """One staff write or refused access. Written once by `audit.services.audit_record`, never
     changed or deleted: the model, its queryset, the admin and (on PostgreSQL and SQLite) a database
-    trigger all refuse it.
+    trigger all refuse it. One exception, for 152-FZ: the purge of a forgotten client replaces the
+    personal values in it (`audit.services.audit_redact`), stamping `redacted_at`; who, what, when
+    and the object stay, and the trigger refuses any update that does not stamp it.
 
     `actor` and `client` are references without a database constraint: the row outlives the user or
     client it names (a deleted client must not take its history with it), so names are also kept as
@@ -81,6 +83,9 @@ class AuditEntry(models.Model):
     note = models.TextField(_("note"), blank=True)
     ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
     path = models.CharField(_("page"), max_length=255, blank=True)
+    # Set when the purge of a forgotten client (152-FZ) removed personal values from this entry —
+    # the one change an entry allows (see `audit.services.audit_redact`).
+    redacted_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 

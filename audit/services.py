@@ -6,16 +6,19 @@ call it too.
                  changes=audit_diff(before, after))
 """
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, Q, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from .context import current_origin
 from .models import Action, AuditEntry
 
-__all__ = ["Action", "audit_diff", "audit_record", "audit_snapshot"]
+__all__ = ["Action", "audit_diff", "audit_record", "audit_redact", "audit_snapshot"]
 
 
 def _plain(value: Any) -> Any:
@@ -84,3 +87,62 @@ def audit_record(
 def audit_denied(*, actor: Any, note: str, client: Model | None = None) -> AuditEntry:
     """Record a refused access (another trainer's client, a read-only user trying to change)."""
     return audit_record(actor=actor, action=Action.ACCESS_DENIED, client=client, note=note)
+
+
+def _scrub(value: Any, values: list[str], mark: str) -> Any:
+    """The value with every occurrence of the person's values replaced by `mark`."""
+    if isinstance(value, str):
+        for needle in values:
+            value = value.replace(needle, mark)
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return mark if str(value) in values else value
+    if isinstance(value, list):
+        return [_scrub(item, values, mark) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, values, mark) for key, item in value.items()}
+    return value
+
+
+def audit_redact(
+    *, client_id: int, fields: set[str], values: list[str], label: str, mark: str
+) -> int:
+    """Remove a forgotten person's personal data from the audit log (152-FZ); the purge of
+    `privacy` is the only caller. Entries about the client lose the before/after values of the
+    personal `fields` and, for the client itself, its name (`label` instead); in every entry (also
+    those not linked to the client, e.g. a note that names them) each of `values` (name, phone,
+    e-mail, Telegram — at least 4 characters, shorter ones would hit unrelated words) is replaced
+    by `mark`.
+    Who did what when, and the object, stay: the entry is stamped `redacted_at`, the one change
+    the immutability trigger allows. Returns the number of entries changed."""
+    values = sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+    linked = Q(client_id=client_id) | Q(object_type="crm.client", object_id=str(client_id))
+    mentions = Q()
+    for value in values:
+        escaped = json.dumps(value)[1:-1]  # how a JSON column may store it (\\u escapes)
+        mentions |= Q(note__contains=value) | Q(object_repr__contains=value)
+        mentions |= Q(_changes__contains=value) | Q(_changes__contains=escaped)
+    # The plain manager: the model's own queryset refuses every update by design.
+    entries = AuditEntry._base_manager.annotate(_changes=Cast("changes", TextField()))
+    found = entries.filter(linked | mentions) if values else entries.filter(linked)
+    now = timezone.now()
+    changed = 0
+    for entry in found.iterator():
+        is_linked = entry.client_id == client_id or (
+            entry.object_type == "crm.client" and entry.object_id == str(client_id)
+        )
+        changes = {
+            name: [mark, mark] if is_linked and name in fields else _scrub(pair, values, mark)
+            for name, pair in entry.changes.items()
+        }
+        repr_ = label if entry.object_type == "crm.client" and is_linked else entry.object_repr
+        update = {
+            "changes": changes,
+            "note": _scrub(entry.note, values, mark),
+            "object_repr": _scrub(repr_, values, mark)[:200],
+        }
+        if all(getattr(entry, name) == value for name, value in update.items()):
+            continue
+        AuditEntry._base_manager.filter(pk=entry.pk).update(**update, redacted_at=now)
+        changed += 1
+    return changed

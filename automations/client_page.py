@@ -11,6 +11,8 @@ from crm.models import Client
 
 from .models import NpsResponse, Run
 
+TAB = "history"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 SHOWN = 5
 
 

@@ -95,7 +95,7 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
     # The bot's side of each demo message, marked sent (the log and the results read it).
     fresh = list(
         Run.objects.filter(
-            occurrence__startswith="demo:", outbound_message__isnull=True
+            client__in=clients, occurrence__startswith="demo:", outbound_message__isnull=True
         ).select_related("client")
     )
     OutboundMessage.objects.bulk_create(

@@ -11,6 +11,7 @@ nothing new. Runs with a client message wait out quiet hours instead of being dr
 
 import logging
 from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -39,6 +40,10 @@ from .templating import template_errors, template_render
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "botapp.automation_send"
+EVENT_TASK = "automations.client_event"
+# Triggers that are events: fired when the event happens (and again by each pass, which finds
+# them done); the others are about time and fire at a pass.
+EVENT_TRIGGERS = (Rule.Trigger.STAGE_ENTERED, Rule.Trigger.NPS_ANSWERED)
 BATCH = 500
 MAX_CHAIN = 5  # evaluate → act rounds per pass (a chain: program end → Завершен → NPS question)
 Status = Run.Status
@@ -390,17 +395,21 @@ def _runs_save(runs: list[Run]) -> None:
         cursor.executemany(sql, rows)
 
 
-def runs_do_due(*, now: datetime, result: PassResult | None = None) -> bool:
-    """Do every run that is due, in batches; returns True if any of them moved a client's stage
-    (so the caller evaluates again: entering a stage is an event)."""
+def runs_do_due(
+    *, now: datetime, result: PassResult | None = None, client_ids: list[int] | None = None
+) -> bool:
+    """Do every run that is due (of these clients, for an event), in batches; returns True if any
+    of them moved a client's stage (so the caller evaluates again: entering a stage is an event)."""
     result = result or PassResult()
     moved_any = False
     tariff_cache: dict[int, list[Tariff]] = {}
+    due = Run.objects.filter(status=Status.PENDING, due_at__lte=now)
+    if client_ids is not None:
+        due = due.filter(client_id__in=client_ids)
     while True:
         with transaction.atomic():
             ids = list(
-                Run.objects.select_for_update(skip_locked=True)
-                .filter(status=Status.PENDING, due_at__lte=now)
+                due.select_for_update(skip_locked=True)
                 .order_by("due_at", "id")
                 .values_list("pk", flat=True)[:BATCH]
             )
@@ -455,27 +464,56 @@ def runs_resend_lost(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     return len(ids)
 
 
+# Set while the engine works: the stage moves its own runs make are followed by its next round,
+# not by an event task per client.
+_in_engine: ContextVar[bool] = ContextVar("automations_in_engine", default=False)
+
+
 def engine_run(*, now: datetime | None = None, client_ids: list[int] | None = None) -> PassResult:
     """One pass: fire every rule that is on, do what is due, and follow the events this caused
     (a stage entered) within the same pass. Safe to run twice or in parallel."""
     now = now or timezone.now()
     result = PassResult()
     rules = list(Rule.objects.filter(is_active=True))
-    with translation.override(settings.LANGUAGE_CODE):  # the log's reasons, in the UI's language
-        _engine_rounds(now=now, rules=rules, client_ids=client_ids, result=result)
+    _engine_rounds(now=now, rules=rules, client_ids=client_ids, result=result)
     result.waiting = Run.objects.filter(status=Status.PENDING, due_at__gt=now).count()
+    return result
+
+
+def engine_on_event(*, client_id: int, now: datetime | None = None) -> PassResult:
+    """An event happened to this client (a stage entered, an NPS answer): fire the rules on
+    events for them now, not at the next pass — and follow the chain (a stage event of a rule is
+    itself an event). Only this client's runs are done; quiet hours still postpone a message."""
+    now = now or timezone.now()
+    result = PassResult()
+    rules = list(Rule.objects.filter(is_active=True, trigger__in=EVENT_TRIGGERS))
+    if rules:
+        _engine_rounds(now=now, rules=rules, client_ids=[client_id], result=result)
     return result
 
 
 def _engine_rounds(
     *, now: datetime, rules: list[Rule], client_ids: list[int] | None, result: PassResult
 ) -> None:
-    for _round in range(MAX_CHAIN):
-        result.rounds += 1
-        fired = rules_fire(now=now, rules=rules, client_ids=client_ids, result=result)
-        moved = runs_do_due(now=now, result=result)
-        if not fired and not moved:
-            break
+    token = _in_engine.set(True)
+    try:
+        with translation.override(settings.LANGUAGE_CODE):  # the log's reasons, in UI language
+            for _round in range(MAX_CHAIN):
+                result.rounds += 1
+                fired = rules_fire(now=now, rules=rules, client_ids=client_ids, result=result)
+                moved = runs_do_due(now=now, result=result, client_ids=client_ids)
+                if not fired and not moved:
+                    break
+    finally:
+        _in_engine.reset(token)
+
+
+def stage_entered_receiver(*, client: Client, **_kwargs) -> None:
+    """`pipeline.signals.stage_entered`: a client entered a stage outside the engine (a trainer's
+    move, a payment, the bot) — their "entered a stage" rules fire right after the commit, through
+    the durable outbox of tasks. (Inside a pass the engine's next round follows its own moves.)"""
+    if not _in_engine.get():
+        enqueue_on_commit(EVENT_TASK, client_id=client.pk)
 
 
 # --- NPS ------------------------------------------------------------------------------------------
@@ -509,7 +547,7 @@ def nps_record(*, client: Client, score: int, run: Run | None = None) -> NpsResp
     )
     if run is not None:
         Run.objects.filter(pk=run.pk).update(answered_at=timezone.now(), answer=str(score))
-    engine_run(client_ids=[client.pk])
+    engine_on_event(client_id=client.pk)
     return response
 
 

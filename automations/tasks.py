@@ -23,3 +23,14 @@ def engine_run_task() -> dict:
         "waiting": result.waiting,
         "resent": resent,
     }
+
+
+@shared_task(
+    name="automations.client_event",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def client_event_task(client_id: int) -> int:
+    """Contract for `pipeline.signals.stage_entered`: the client's event rules, now."""
+    return services.engine_on_event(client_id=client_id).fired

@@ -10,6 +10,8 @@ from crm.models import Client
 from . import selectors
 from .forms import ReplyForm
 
+TAB = "chat"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 
 def chat_section_html(
     *, request: HttpRequest, client: Client, error: str = "", sent: bool = False

@@ -90,7 +90,7 @@ class OutboundMessage(models.Model):
         CALLBACK_ANSWER = "callback", _("Callback answer")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Queued")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")

@@ -145,7 +145,7 @@ def client_reply(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("The message is queued; the bot sends it to the client in Telegram.")
         )
     try:
-        return redirect(reverse("crm:client-detail", args=[client.pk]))
+        return redirect(reverse("crm:client-detail", args=[client.pk]) + "?tab=chat")
     except NoReverseMatch:
         return redirect("crm:dashboard")
 

@@ -8,10 +8,15 @@ clients it just created (see `crm.management.commands.seed_demo`).
 """
 
 import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
+from importlib.util import find_spec
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -337,15 +342,26 @@ def _related_rows(
     return [lead], history, contacts, actions
 
 
-@transaction.atomic
 def seed_clients(*, count: int, trainers: list[User], now: datetime | None = None) -> list[Client]:
     """Create demo clients 0..count-1 that do not exist yet, with their related rows, in bulk."""
+    with transaction.atomic():
+        return [
+            c
+            for batch in seed_client_batches(count=count, trainers=trainers, now=now)
+            for c in batch
+        ]
+
+
+def seed_client_batches(
+    *, count: int, trainers: list[User], now: datetime | None = None
+) -> Iterator[list[Client]]:
+    """Create the missing demo clients `BATCH` at a time (each batch in its own transaction) and
+    yield each batch once written: 100 000 clients seed in the memory of one batch."""
     now = now or timezone.now()
     stages = {s.code: s for s in PipelineStage.objects.filter(code__isnull=False)}
     existing = set(
         Client.objects.filter(phone__startswith=DEMO_PHONE_PREFIX).values_list("phone", flat=True)
     )
-    created: list[Client] = []
     rng_tasks = random.Random(count)
     for start in range(0, count, BATCH):
         batch = []
@@ -355,39 +371,96 @@ def seed_clients(*, count: int, trainers: list[User], now: datetime | None = Non
             batch.append(build_client(index, trainers=trainers, stages=stages, now=now))
         if not batch:
             continue
-        clients = Client.objects.bulk_create([client for client, _, _ in batch])
-        leads, history, contacts, actions = [], [], [], []
-        for client, (_, moments, rng) in zip(clients, batch, strict=True):
-            rows = _related_rows(client, moments, rng, stages, now)
-            for bucket, part in zip((leads, history, contacts, actions), rows, strict=True):
-                bucket.extend(part)
-        Lead.objects.bulk_create(leads)
-        StageMove.objects.bulk_create(history)
-        ClientContact.objects.bulk_create(contacts)
-        ClientAction.objects.bulk_create(actions)
-        # "Last contact" is the latest of the stage moves, messages and the trainer's actions.
-        latest = {client.pk: client.last_contact_at for client in clients}
-        for row in contacts:
-            latest[row.client.pk] = max(latest[row.client.pk], row.sent_at)
-        for row in actions:
-            latest[row.client.pk] = max(latest[row.client.pk], row.happened_at)
-        for client in clients:
-            client.last_contact_at = latest[client.pk]
-        Client.objects.bulk_update(clients, ["last_contact_at"])
-        # The next contact is the earliest open task: every scheduled one has its task.
-        Task.objects.bulk_create(
-            Task(
-                client=client,
-                assignee=client.trainer,
-                kind=kind,
-                title=title,
-                due_at=client.next_contact_at,
-                created_at=client.created_at,
-            )
-            for client, (kind, title) in zip(
-                clients, (rng_tasks.choice(TASKS) for _ in clients), strict=True
-            )
-            if client.next_contact_at
+        with transaction.atomic():
+            clients = _create_batch(batch, rng_tasks, stages, now)
+        yield clients
+
+
+def _create_batch(
+    batch: list[tuple[Client, list[tuple[str, datetime]], random.Random]],
+    rng_tasks: random.Random,
+    stages: dict[str, PipelineStage],
+    now: datetime,
+) -> list[Client]:
+    clients = Client.objects.bulk_create([client for client, _, _ in batch])
+    leads, history, contacts, actions = [], [], [], []
+    for client, (_, moments, rng) in zip(clients, batch, strict=True):
+        rows = _related_rows(client, moments, rng, stages, now)
+        for bucket, part in zip((leads, history, contacts, actions), rows, strict=True):
+            bucket.extend(part)
+    Lead.objects.bulk_create(leads)
+    StageMove.objects.bulk_create(history)
+    ClientContact.objects.bulk_create(contacts)
+    ClientAction.objects.bulk_create(actions)
+    # "Last contact" is the latest of the stage moves, messages and the trainer's actions.
+    latest = {client.pk: client.last_contact_at for client in clients}
+    for row in contacts:
+        latest[row.client.pk] = max(latest[row.client.pk], row.sent_at)
+    for row in actions:
+        latest[row.client.pk] = max(latest[row.client.pk], row.happened_at)
+    for client in clients:
+        client.last_contact_at = latest[client.pk]
+    Client.objects.bulk_update(clients, ["last_contact_at"])
+    # The next contact is the earliest open task: every scheduled one has its task.
+    Task.objects.bulk_create(
+        Task(
+            client=client,
+            assignee=client.trainer,
+            kind=kind,
+            title=title,
+            due_at=client.next_contact_at,
+            created_at=client.created_at,
         )
-        created.extend(clients)
-    return created
+        for client, (kind, title) in zip(
+            clients, (rng_tasks.choice(TASKS) for _ in clients), strict=True
+        )
+        if client.next_contact_at
+    )
+    return clients
+
+
+def app_seeders() -> list[tuple[str, Callable[..., int]]]:
+    """(verbose name, `seed`) of every app with a `demo.py`, in INSTALLED_APPS order."""
+    found = []
+    for config in apps.get_app_configs():
+        module_name = f"{config.name}.demo"
+        if config.name != "crm" and find_spec(module_name) is not None:
+            found.append((str(config.verbose_name), import_module(module_name).seed))
+    return found
+
+
+def seed_business(*, count: int, log: Callable[[str], None] = lambda line: None) -> SeedResult:
+    """The whole demo: staff, `count` clients and every app's data for them, streamed `BATCH`
+    clients at a time so that 100 000 clients fit in the memory of one batch.
+
+    Each app's `seed` gets every demo client (old ones too, so an app added later fills in a demo
+    seeded before it), one batch at a time with a random generator seeded by the app and batch."""
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()
+    users, users_created = ensure_demo_users()
+    trainers = [u for u in users if u.role == User.Role.TRAINER]
+    result = SeedResult(users_created=users_created)
+    started = time.monotonic()
+    for batch in seed_client_batches(count=count, trainers=trainers):
+        result.clients_created += len(batch)
+    log(
+        f"Staff: {users_created} created. Clients: {result.clients_created} created "
+        f"({time.monotonic() - started:.1f}s)."
+    )
+    seeders = app_seeders()
+    demo_clients = Client.objects.filter(phone__startswith=DEMO_PHONE_PREFIX).select_related(
+        "stage", "trainer"
+    )
+    last_pk, spent = 0, dict.fromkeys((name for name, _ in seeders), 0.0)
+    while chunk := list(demo_clients.filter(pk__gt=last_pk).order_by("pk")[:BATCH]):
+        for name, seed in seeders:
+            started = time.monotonic()
+            with transaction.atomic():
+                rows = seed(clients=chunk, rng=random.Random(f"{name}:{chunk[0].pk}"))
+            result.rows[name] = result.rows.get(name, 0) + rows
+            spent[name] += time.monotonic() - started
+        last_pk = chunk[-1].pk
+    for name, _ in seeders:
+        log(f"{name}: {result.rows.get(name, 0)} rows created ({spent[name]:.1f}s).")
+    return result

@@ -2,6 +2,9 @@
 
 An app may ship `<app>/client_page.py` with either or both of:
 
+    TAB = "payments"
+        The client page's tab its sections go to (one of CLIENT_TABS; "overview" when absent). A tab
+        is loaded on its own, so only the modules of that tab run.
     def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]
         Blocks shown on the client page (programs, payments, progress, the chat with the bot…).
     def timeline(*, client: Client, limit: int) -> list[TimelineItem]
@@ -29,6 +32,10 @@ from django.apps import apps
 from django.http import HttpRequest
 
 from .models import Client
+
+# The client page's tabs, in the order shown (crm/templates/crm/client_detail.html names them).
+CLIENT_TABS = ("overview", "history", "progress", "program", "payments", "chat")
+DEFAULT_TAB = "overview"
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,14 @@ def board_money() -> ModuleType | None:
     return None
 
 
-def client_sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
+def client_sections(
+    *, request: HttpRequest, client: Client, tab: str | None = None
+) -> list[ClientSection]:
+    """The blocks other apps add to one tab of the client page (to every tab when `tab` is None)."""
     found: list[ClientSection] = []
     for module in _client_page_modules():
+        if tab is not None and getattr(module, "TAB", DEFAULT_TAB) != tab:
+            continue
         if hasattr(module, "sections"):
             found.extend(module.sections(request=request, client=client))
     return sorted(found, key=lambda section: section.order)

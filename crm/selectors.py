@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -79,15 +81,33 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
     per_stage = dict(clients.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     all_stages = list(PipelineStage.objects.all())
     stages = [StageCount(stage=stage, clients=per_stage.get(stage.pk, 0)) for stage in all_stages]
-    stale = (
-        clients.filter(stale_condition(all_stages))
-        .select_related("stage", "trainer")
-        .order_by("stage_changed_at", "id")
+    stale = clients.filter(stale_condition(all_stages))
+    # The longest-waiting: the first few of each stage (its column index, oldest first), merged.
+    now = timezone.now()
+    stale_ids = merged_ids(
+        [
+            clients.filter(
+                stage=stage, stage_changed_at__lt=now - timedelta(days=stage.expected_days)
+            ).order_by("stage_changed_at", "id")
+            for stage in all_stages
+            if stage.expected_days
+        ],
+        key="stage_changed_at",
+        descending=False,
+        offset=0,
+        limit=follow_up_limit,
     )
     totals = clients.aggregate(total=Count("id"), new=Count("id", filter=Q(created_at__gte=since)))
     due = follow_ups_due(user)
-    stale_clients = list(stale[:follow_up_limit])
-    now = timezone.now()
+    stale_clients = (
+        list(
+            Client.objects.filter(pk__in=stale_ids)
+            .select_related("stage", "trainer")
+            .order_by("stage_changed_at", "id")
+        )
+        if stale_ids
+        else []
+    )
     for client in stale_clients:
         client.days_in_stage = (now - client.stage_changed_at).days
     return Dashboard(
@@ -195,6 +215,77 @@ def _reverse(field):
         return field[1:] if field.startswith("-") else f"-{field}"
     # An OrderBy(F(...)): flip the direction and keep empty values at the end.
     return F(field.expression.name).desc(nulls_last=True)
+
+
+class OwnedOrUnassigned:
+    """A trainer's list (their clients and the unassigned ones) in creation order, as Paginator's
+    object list: a page is the first offset+size rows of each side — each served by the index
+    (trainer, -created_at) — merged by the database (UNION ALL, then ORDER BY … LIMIT), then those
+    rows loaded by id. `trainer = me OR trainer IS NULL` made SQLite sort every visible client to
+    return 50."""
+
+    def __init__(self, queryset: QuerySet[Client], user: User, ordering: list[str]):
+        self.mine = queryset.filter(trainer=user)
+        self.unassigned = queryset.filter(trainer__isnull=True)
+        self.queryset, self.ordering = queryset, ordering
+
+    def count(self) -> int:
+        return self.mine.count() + self.unassigned.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Client]:
+        start, stop = index.start or 0, index.stop
+        ids = merged_ids(
+            [self.mine.order_by(*self.ordering), self.unassigned.order_by(*self.ordering)],
+            key="created_at",
+            descending=self.ordering[0].startswith("-"),
+            offset=start,
+            limit=stop - start,
+        )
+        return list(self.queryset.filter(pk__in=ids).order_by(*self.ordering)) if ids else []
+
+
+def merged_ids(
+    branches: list[QuerySet], *, key: str, descending: bool, offset: int, limit: int
+) -> list[int]:
+    """Ids of rows offset..offset+limit of several ordered querysets taken as one list ordered by
+    (key, id): each branch reads only its first offset+limit rows (a LIMIT its index serves), the
+    database merges them (UNION ALL, ORDER BY, LIMIT). One query."""
+    if limit <= 0:
+        return []
+    parts, params = [], []
+    for index, branch in enumerate(branches):
+        head = branch.values_list("pk", key)[: offset + limit]
+        try:
+            sql, head_params = head.query.sql_with_params()
+        except EmptyResultSet:  # a filter that nothing can match
+            continue
+        parts.append(f"SELECT * FROM ({sql}) AS branch_{index}")
+        params.extend(head_params)
+    if not parts:
+        return []
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f"SELECT pk FROM ({' UNION ALL '.join(parts)}) AS merged "
+        f"ORDER BY {key} {direction}, pk {direction} LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def clients_listed(
+    *, user: User, queryset: QuerySet[Client], filters: dict, sort: str
+) -> QuerySet[Client] | OwnedOrUnassigned:
+    """The client list's rows for Paginator: the user's visible clients, filtered and sorted; a
+    trainer's list in creation order reads its two sides separately (see OwnedOrUnassigned)."""
+    key = sort if sort.lstrip("-") in CLIENT_SORTS else "-created"
+    if user.is_trainer and key.lstrip("-") == "created" and not filters.get("trainer"):
+        ordering = ["created_at", "id"] if key == "created" else ["-created_at", "-id"]
+        return OwnedOrUnassigned(clients_filter(queryset, **filters), user, ordering)
+    return clients_sorted(clients_filter(scope_to_user(queryset, user), **filters), sort)
 
 
 # --- Client page ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     path("clients/new/", views.client_create, name="client-create"),
     path("clients/<int:pk>/", views.client_detail, name="client-detail"),
     path("clients/<int:pk>/edit/<slug:section>/", views.client_section, name="client-section"),
+    path("clients/<int:pk>/tabs/<slug:tab>/", views.client_tab, name="client-tab"),
     path("clients/<int:pk>/actions/", views.client_action, name="client-action"),
     path("clients/<int:pk>/follow-up/", views.client_follow_up, name="client-follow-up"),
     path("clients/<int:pk>/take/", views.client_take, name="client-take"),

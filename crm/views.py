@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pipeline import services as pipeline_services
@@ -18,7 +19,7 @@ from pipeline.models import LostReason, PipelineStage
 
 from . import selectors, services
 from .access import change_required, ensure_can_change, get_client_for, visible_clients
-from .extensions import client_sections
+from .extensions import CLIENT_TABS, DEFAULT_TAB, client_sections
 from .forms import (
     ClientActionForm,
     ClientCreateForm,
@@ -236,12 +237,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
     stages = PipelineStage.objects.all()
     form = ClientFilterForm(request.GET, user=request.user, stages=stages)
     sort = request.GET.get("sort", "-created")
-    clients = selectors.clients_sorted(
-        selectors.clients_filter(
-            visible_clients(request.user).select_related("stage", "trainer", "account"),
-            **form.filters(),
-        ),
-        sort,
+    clients = selectors.clients_listed(
+        user=request.user,
+        queryset=Client.objects.select_related("stage", "trainer", "account"),
+        filters=form.filters(),
+        sort=sort,
     )
     page = Paginator(clients, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -309,15 +309,13 @@ OPEN_TASKS_SHOWN = 10
 
 
 def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
+    """What the page around the tabs needs: the header (stage, next task) and the action bar."""
+    open_tasks = list(services.client_open_tasks(client)[:OPEN_TASKS_SHOWN])
     context = {
         "client": client,
-        "stages": list(PipelineStage.objects.all()),
-        "lost_reasons": list(LostReason.objects.filter(is_active=True)),
-        "timeline": selectors.client_timeline_get(client=client, limit=TIMELINE_LIMIT),
-        "action_form": ClientActionForm(initial={"kind": ClientAction.Kind.CALL}),
-        "move_form": MoveForm(initial={"stage": client.stage_id}),
-        "open_tasks": list(services.client_open_tasks(client)[:OPEN_TASKS_SHOWN]),
-        "task_form": TaskForm(),
+        "open_tasks": open_tasks,
+        "next_task": open_tasks[0] if open_tasks else None,
+        "tabs": _tab_links(client),
         "today": timezone.localdate(),
         "now": timezone.now(),
     }
@@ -325,13 +323,81 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
     return context
 
 
+def _overview_context(request: HttpRequest, client: Client) -> dict:
+    return {
+        "stages": list(PipelineStage.objects.all()),
+        "lost_reasons": list(LostReason.objects.filter(is_active=True)),
+        "action_form": ClientActionForm(initial={"kind": ClientAction.Kind.CALL}),
+        "move_form": MoveForm(initial={"stage": client.stage_id}),
+        "task_form": TaskForm(),
+    }
+
+
+def _tab_links(client: Client) -> list[dict]:
+    names = {
+        "overview": pgettext("client page tab", "Overview"),
+        "history": pgettext("client page tab", "History"),
+        "progress": pgettext("client page tab", "Progress"),
+        "program": pgettext("client page tab", "Program"),
+        "payments": pgettext("client page tab", "Payments"),
+        "chat": pgettext("client page tab", "Chat"),
+    }
+    page = reverse("crm:client-detail", args=[client.pk])
+    return [
+        {
+            "code": code,
+            "name": names[code],
+            "url": page if code == DEFAULT_TAB else f"{page}?tab={code}",
+            "fragment": reverse("crm:client-tab", args=[client.pk, code]),
+        }
+        for code in CLIENT_TABS
+    ]
+
+
+def _tab_context(request: HttpRequest, client: Client, tab: str, **extra) -> dict:
+    """One tab's content: only what it shows is queried (each tab is loaded on its own)."""
+    context = {"tab": tab, "sections": client_sections(request=request, client=client, tab=tab)}
+    if tab == DEFAULT_TAB:
+        context.update(_overview_context(request, client))
+    elif tab == "history":
+        context["timeline"] = selectors.client_timeline_get(client=client, limit=TIMELINE_LIMIT)
+    context.update(extra)
+    return context
+
+
+def _page_context(request: HttpRequest, client: Client, tab: str, **extra) -> dict:
+    context = _detail_context(request, client)
+    context.update(_tab_context(request, client, tab, **extra))
+    return context
+
+
 @login_required
 @require_GET
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The header, the tab bar and the chosen tab (`?tab=`, deep-linkable); other tabs load on
+    demand from `client_tab`."""
     client = get_client_for(request.user, pk)
-    context = _detail_context(request, client)
-    context["sections"] = client_sections(request=request, client=client)
-    return render(request, "crm/client_detail.html", context)
+    tab = request.GET.get("tab", DEFAULT_TAB)
+    if tab not in CLIENT_TABS:
+        tab = DEFAULT_TAB
+    return render(request, "crm/client_detail.html", _page_context(request, client, tab))
+
+
+@login_required
+@require_GET
+def client_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
+    """One tab as a fragment for htmx (the tab bar follows out of band); the whole page otherwise."""
+    if tab not in CLIENT_TABS:
+        raise Http404
+    client = get_client_for(request.user, pk)
+    if not request.htmx:
+        url = reverse("crm:client-detail", args=[pk])
+        return redirect(url if tab == DEFAULT_TAB else f"{url}?tab={tab}")
+    context = _tab_context(request, client, tab)
+    context.update(client=client, tabs=_tab_links(client), now=timezone.now(), tabs_oob=True)
+    if tab == DEFAULT_TAB:
+        context["open_tasks"] = list(services.client_open_tasks(client)[:OPEN_TASKS_SHOWN])
+    return render(request, "crm/client_detail.html#tab-fragment", context)
 
 
 SECTION_FORMS = {"profile": ClientProfileForm, "questionnaire": ClientQuestionnaireForm}
@@ -354,8 +420,7 @@ def client_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if request.method == "GET":
         form = _section_form(section, request, client) if editing else None
         if not request.htmx:
-            context = _detail_context(request, client, **{f"{section}_form": form})
-            context["sections"] = client_sections(request=request, client=client)
+            context = _page_context(request, client, DEFAULT_TAB, **{f"{section}_form": form})
             return render(request, "crm/client_detail.html", context)
         return render(request, template, {"client": client, f"{section}_form": form})
     if request.method != "POST":
@@ -379,15 +444,17 @@ def client_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
             client = get_client_for(request.user, pk)
             return render(request, template, {"client": client, f"{section}_form": None})
     if not request.htmx:
-        context = _detail_context(request, client, **{f"{section}_form": form})
-        context["sections"] = client_sections(request=request, client=client)
+        context = _page_context(request, client, DEFAULT_TAB, **{f"{section}_form": form})
         return render(request, "crm/client_detail.html", context, status=422)
     return render(request, template, {"client": client, f"{section}_form": form})
 
 
 def _after_change(request: HttpRequest, client: Client, partial: str, **extra) -> HttpResponse:
-    """The changed block, plus the timeline and the header, swapped out of band."""
-    context = _detail_context(request, client, oob=True, **extra)
+    """The changed block (on the overview tab), plus the header, swapped out of band."""
+    context = _detail_context(request, client, oob=True)
+    context.update(_overview_context(request, client))
+    context["tasks_oob"] = partial != "next-contact-block"  # a logged call may set the next one
+    context.update(extra)
     context["main_partial"] = f"crm/client_detail.html#{partial}"
     return render(request, "crm/_client_changed.html", context)
 

@@ -10,6 +10,8 @@ from crm.models import Client
 from .forms import MoneyForm, SellForm, WriteOffForm
 from .selectors import client_account, client_ledger, open_shift
 
+TAB = "payments"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 SECTION_LIMIT = 15
 
 

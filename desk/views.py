@@ -23,7 +23,7 @@ def _form_errors(request: HttpRequest, form) -> None:
 
 
 def _back_to_client(pk: int) -> HttpResponse:
-    return redirect(reverse("crm:client-detail", args=[pk]) + "#desk")
+    return redirect(reverse("crm:client-detail", args=[pk]) + "?tab=payments#desk")
 
 
 # --- Client ledger ------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from crm.models import Client
 
 from .models import ChatMessage
 
+TAB = "chat"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 SHOWN = 100  # the newest messages; older ones stay in admin
 
 

@@ -12,7 +12,7 @@ class BackupRun(models.Model):
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
-        OK = "ok", _("Succeeded")
+        OK = "ok", _("Successful")
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)

@@ -11,6 +11,8 @@ from crm.models import Client
 from .models import Subscription
 from .selectors import client_payment_events, client_payments
 
+TAB = "payments"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 
 def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
     """Payments and the current subscription; record/confirm buttons for users who may change."""

@@ -198,10 +198,16 @@ def revenue_get(
         for row in tariffs
     ]
     totals = payment_totals(paid)
-    # Clients who ever qualified, and how many of them paid: one query, counted by distinct ids.
+    # Clients who qualified (their lead came in the period, when one is given), and how many of
+    # them paid: one query, counted by distinct ids.
+    leads = Q(leads__status__in=(Lead.Status.QUALIFIED, Lead.Status.CONVERTED))
+    if date_from:
+        leads &= Q(leads__created_at__gte=_day_start(date_from))
+    if date_to:
+        leads &= Q(leads__created_at__lt=_day_start(date_to) + timezone.timedelta(days=1))
     funnel = (
         scope_to_user(Client.objects.all(), user, for_analytics=True)
-        .filter(leads__status__in=(Lead.Status.QUALIFIED, Lead.Status.CONVERTED))
+        .filter(leads)
         .aggregate(
             qualified=Count("pk", distinct=True),
             paying=Count("pk", distinct=True, filter=Q(payments__status__in=PAID)),

@@ -1,5 +1,3 @@
-import ipaddress
-import json
 import logging
 
 from django.conf import settings
@@ -16,7 +14,9 @@ from django.views.decorators.http import require_POST
 
 from config.ip import client_ip
 from config.ratelimit import rate_exceeded
+from crm import safejson
 from crm.access import admin_required, change_required, get_client_for
+from ui import periods
 
 from . import gateways, selectors, services
 from .forms import ManualPaymentForm, PayForm, PaymentFilterForm, PromotionForm, RefundForm
@@ -33,8 +33,12 @@ PAY_SESSION_KEY = "payments:last_payment"
 
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
-    form = PaymentFilterForm(request.GET or None)
-    filters = form.filters() if form.is_bound else selectors.PaymentFilters()
+    data = request.GET.copy()
+    if not data.get("date_from") and not data.get("date_to"):
+        # The last 90 days unless a period is chosen: totals and revenue are bounded by it.
+        data["date_from"] = periods.default_period().start.isoformat()
+    form = PaymentFilterForm(data)
+    filters = form.filters()
     payments = selectors.payment_list(user=request.user, filters=filters)
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -187,60 +191,24 @@ def promotion_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # --- YooKassa webhook -----------------------------------------------------------------------------
 
 
-def _networks(values) -> list:
-    found = []
-    for value in values:
-        try:
-            found.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError:
-            logger.error("Bad address in YOOKASSA_TRUSTED_PROXIES: %r", value)
-    return found
-
-
-def _in(ip: str, networks: list) -> bool:
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
-
-
-def sender_ip(request: HttpRequest) -> str:
-    """The address that sent the request. X-Forwarded-For is believed only as far as it was written
-    by our own proxies (YOOKASSA_TRUSTED_PROXIES): walking it from the right, the first address
-    that is not one of them is the sender."""
-    proxies = _networks(settings.YOOKASSA_TRUSTED_PROXIES)
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not _in(remote, proxies):
-        return remote
-    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([part for part in chain if part]):
-        if not _in(hop, proxies):
-            return hop
-    return remote
-
-
 @csrf_exempt
 @require_POST
 def yookassa_webhook(request: HttpRequest) -> HttpResponse:
     if settings.YOOKASSA_WEBHOOK_CHECK_IP:
-        ip = sender_ip(request)
-        if not gateways.ip_is_yookassa(ip):
+        ip = client_ip(request)  # X-Forwarded-For only as our own proxies wrote it
+        if not ip or not gateways.ip_is_yookassa(ip):
             logger.warning("YooKassa webhook from a foreign address %s refused", ip)
             return HttpResponse(status=403)
     try:
-        data = json.loads(request.body)
+        data = safejson.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return HttpResponse("invalid json", status=400, content_type="text/plain")
     try:
-        outcome = services.notification_handle(data=data)
+        _row, created = services.notification_receive(data=data)
     except services.NotificationInvalid as exc:
         return HttpResponse(str(exc)[:200], status=400, content_type="text/plain")
-    except GatewayError as exc:
-        # Not acknowledged: YooKassa retries for 24 h, and the 5-minute poll settles it anyway.
-        logger.warning("YooKassa webhook could not re-read the object: %s", exc)
-        return HttpResponse("provider unavailable", status=503, content_type="text/plain")
-    return JsonResponse({"result": outcome})
+    # Stored: acknowledged whatever happens next (a task acts on it, the sweep if that fails).
+    return JsonResponse({"result": "stored" if created else "duplicate"})
 
 
 # --- Demo provider --------------------------------------------------------------------------------

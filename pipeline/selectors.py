@@ -2,16 +2,16 @@
 
 import functools
 import itertools
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import ModuleType
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
     Max,
@@ -25,7 +25,6 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Lead as NextValue
-from django.db.models.functions import RowNumber, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +37,8 @@ from crm.selectors import clients_filter, week_start
 from .models import LostReason, PipelineStage, StageMove
 
 COLUMN_PAGE = 50
+ANALYTICS_DAYS = 90  # the analytics page's default period
+ANALYTICS_MAX_DAYS = 732  # the longest period it computes (two years)
 CARD_ORDER = ("-stage_changed_at", "-id")
 
 
@@ -160,24 +161,43 @@ def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
     return queryset
 
 
+def _column_heads(
+    clients: QuerySet[Client], stages: list[PipelineStage], per_column: int
+) -> list[int]:
+    """The ids of the first `per_column` cards of every column, in one query: a LIMIT per stage,
+    each served by the column index (stage, -stage_changed_at, -id), joined with UNION ALL — the
+    work is 7 × 50 index steps whatever the number of clients (a ROW_NUMBER() window over every
+    staged client sorted them all to keep 350)."""
+    parts, params = [], []
+    for index, stage in enumerate(stages):
+        head = clients.filter(stage=stage).order_by(*CARD_ORDER).values_list("pk")[:per_column]
+        try:
+            sql, head_params = head.query.sql_with_params()
+        except EmptyResultSet:  # nobody to see (an inactive user) or a filter nothing matches
+            return []
+        parts.append(f"SELECT * FROM ({sql}) AS column_{index}")
+        params.extend(head_params)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def board_get(*, user: User, filters: dict, per_column: int = COLUMN_PAGE) -> Board:
-    """Columns with counts, sums and the first `per_column` cards of each, in four queries
-    whatever the number of clients or stages (one windowed query fetches every column's cards)."""
+    """Columns with counts, sums and the first `per_column` cards of each, in five queries
+    whatever the number of clients (the cards' ids per column, then the cards themselves)."""
     now = timezone.now()
     stages = list(PipelineStage.objects.all())
     columns = column_counts(user=user, filters=filters, stages=stages)
-    ranked = (
-        board_clients(user=user, filters=filters)
-        .filter(stage__isnull=False)
-        .annotate(position=Window(RowNumber(), partition_by=[F("stage_id")], order_by=CARD_ORDER))
-        .filter(position__lte=per_column)
-        .select_related("trainer")
-        .order_by("stage_id", "position")
+    clients = board_clients(user=user, filters=filters)
+    heads = _column_heads(clients, stages, per_column)
+    cards = _with_card_facts(
+        Client.objects.filter(pk__in=heads).select_related("trainer").order_by(*CARD_ORDER)
     )
-    ranked = _with_card_facts(ranked)
     by_stage = {column.stage.pk: column for column in columns}
     next_stages = _next_stages(stages)
-    for client in ranked:
+    for client in cards if heads else []:
         column = by_stage.get(client.stage_id)
         if column is not None:
             column.cards.append(_card(client, column.stage, now, next_stages))
@@ -266,6 +286,8 @@ class Analytics:
     sources: list[SourceRow]
     lost_reasons: list[tuple[str, int]]
     lost_total: int
+    since: datetime
+    until: datetime
 
 
 def _funnel(moves: QuerySet[StageMove], stages: list[PipelineStage]) -> list[FunnelStep]:
@@ -305,69 +327,110 @@ def _flag(condition: Q) -> Case:
 
 
 def _median_days(
-    moves: QuerySet[StageMove], stages: list[PipelineStage], since: datetime
+    moves: QuerySet[StageMove], stages: list[PipelineStage], since: datetime, until: datetime
 ) -> list[tuple[PipelineStage, float | None, int]]:
     """Median days between entering a stage and the client's next move, over stays that began in
-    the period (stays still going are not finished, so they are left out)."""
+    [since, until) (stays still going are not finished, so they are left out).
+
+    One query, medians included: each stay's length comes from the next move (LEAD over the moves
+    since `since`), the stays are numbered per stage by length and the middle one (or the mean of
+    the middle two) is kept — the same exact median on SQLite, which has no percentile function, and
+    on PostgreSQL."""
     stays = (
         moves.filter(moved_at__gte=since)
         .annotate(
+            stage_ref=F("to_stage_id"),
+            entered=F("moved_at"),
             left_at=Window(
                 NextValue("moved_at"), partition_by=[F("client_id")], order_by=["moved_at", "id"]
-            )
+            ),
         )
         .order_by()
-        .values_list("to_stage_id", "moved_at", "left_at")
+        .values("stage_ref", "entered", "left_at")
     )
-    durations: dict[int, list[float]] = {}
-    for stage_id, entered, left in stays:
-        if left is not None and stage_id is not None:
-            durations.setdefault(stage_id, []).append((left - entered).total_seconds() / 86400)
+    inner, params = stays.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        days = "EXTRACT(EPOCH FROM (left_at - entered)) / 86400.0"
+    else:
+        days = "julianday(left_at) - julianday(entered)"
+    sql = f"""
+        SELECT stage_ref, AVG(days), MAX(n) FROM (
+            SELECT stage_ref, days,
+                   ROW_NUMBER() OVER (PARTITION BY stage_ref ORDER BY days) AS rn,
+                   COUNT(*) OVER (PARTITION BY stage_ref) AS n
+            FROM (
+                SELECT stage_ref, {days} AS days FROM ({inner}) stays
+                WHERE left_at IS NOT NULL AND stage_ref IS NOT NULL AND entered < %s
+            ) lengths
+        ) ranked
+        WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
+        GROUP BY stage_ref
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, until])
+        medians = {stage_id: (float(m), n) for stage_id, m, n in cursor.fetchall()}
     return [
         (
             stage,
-            round(statistics.median(durations[stage.pk]), 1) if durations.get(stage.pk) else None,
-            len(durations.get(stage.pk, [])),
+            round(medians[stage.pk][0], 1) if stage.pk in medians else None,
+            medians[stage.pk][1] if stage.pk in medians else 0,
         )
         for stage in stages
     ]
 
 
-def analytics_get(*, user: User, weeks: int = 12, period_days: int = 365) -> Analytics:
-    """Everything the analytics page shows, in a constant number of queries.
+def _weeks(
+    leads: QuerySet[LeadModel], since: datetime, until: datetime
+) -> list[tuple[datetime, int]]:
+    """New leads in each (local) week that overlaps [since, until) (the first one whole): one
+    query over the range's leads, each week a filtered count computed by the database (boundaries are local Mondays
+    worked out here, so daylight saving and the time zone are exact on every database — SQLite's
+    TruncWeek would call back into Python for every row)."""
+    starts = []
+    start = week_start(since)
+    while start < until:
+        starts.append(start)
+        start = week_start(start + timedelta(days=7, hours=12))
+    bounds = [*starts[1:], until]
+    counts = leads.filter(created_at__gte=starts[0], created_at__lt=until).aggregate(
+        **{
+            f"w{i}": Count("id", filter=Q(created_at__gte=a, created_at__lt=b))
+            for i, (a, b) in enumerate(zip(starts, bounds, strict=True))
+        }
+    )
+    return [(start, counts[f"w{i}"] or 0) for i, start in enumerate(starts)]
+
+
+def analytics_get(
+    *, user: User, since: datetime | None = None, until: datetime | None = None
+) -> Analytics:
+    """Everything the analytics page shows for the period [since, until) (default: the last
+    `ANALYTICS_DAYS` days), in a constant number of queries whose work is bounded by the period.
 
     Conversion from stage k to k+1 is the share of clients that ever reached k+1 among those that
-    reached k (from the history). Median days are over stays that began in the last `period_days`.
+    reached k, for the clients who came in the period; median days are over stays that began in it;
+    sources are the period's new clients; lost reasons are the period's losses. Clients per stage
+    is the board as it is now.
     """
-    now = timezone.now()
+    until = until or timezone.now()
+    since = since or until - timedelta(days=ANALYTICS_DAYS)
     stages = list(PipelineStage.objects.all())
     clients = visible_clients(user, for_analytics=True)
     moves = scope_to_user(StageMove.objects.all(), user, client_path="client", for_analytics=True)
+    cohort = clients.filter(created_at__gte=since, created_at__lt=until)
 
     per_stage = dict(
-        clients.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
-    )
-
-    first_week = week_start(now) - timedelta(weeks=weeks - 1)
-    leads = scope_to_user(LeadModel.objects.all(), user, client_path="client", for_analytics=True)
-    per_week = dict(
-        leads.filter(created_at__gte=first_week)
-        .annotate(week=TruncWeek("created_at"))
+        clients.filter(stage__isnull=False)
         .order_by()
-        .values_list("week")
+        .values_list("stage")
         .annotate(n=Count("id"))
-        .values_list("week", "n")
+        .values_list("stage", "n")
     )
-    per_week_local = {timezone.localtime(k).date() if k else None: v for k, v in per_week.items()}
-    week_rows = []
-    for i in range(weeks):
-        start = first_week + timedelta(weeks=i)
-        week_rows.append((start, per_week_local.get(start.date(), 0)))
 
-    paid = StageMove.objects.filter(
-        client=OuterRef("pk"), to_stage__code=PipelineStage.Code.PURCHASED
-    )
+    leads = scope_to_user(LeadModel.objects.all(), user, client_path="client", for_analytics=True)
+
     labels = dict(Client.Source.choices)
+    purchased = Q(stage_moves__to_stage__code=PipelineStage.Code.PURCHASED)
     sources = [
         SourceRow(
             source=row["source"],
@@ -375,14 +438,17 @@ def analytics_get(*, user: User, weeks: int = 12, period_days: int = 365) -> Ana
             clients=row["n"],
             paid=row["paid"],
         )
-        for row in clients.order_by()
+        for row in cohort.order_by()
         .values("source")
-        .annotate(n=Count("id"), paid=Count("id", filter=Exists(paid)))
-        .order_by("-n")
+        .annotate(n=Count("id", distinct=True), paid=Count("id", distinct=True, filter=purchased))
+        .order_by("-n", "source")
     ]
 
     lost_moves = moves.filter(
-        to_stage__code=PipelineStage.Code.INACTIVE, event=StageMove.Event.MANUAL
+        to_stage__code=PipelineStage.Code.INACTIVE,
+        event=StageMove.Event.MANUAL,
+        moved_at__gte=since,
+        moved_at__lt=until,
     )
     lost_rows = list(
         lost_moves.order_by()
@@ -394,12 +460,14 @@ def analytics_get(*, user: User, weeks: int = 12, period_days: int = 365) -> Ana
 
     return Analytics(
         now_per_stage=[(stage, per_stage.get(stage.pk, 0)) for stage in stages],
-        funnel=_funnel(moves, stages),
-        median_days=_median_days(moves, stages, now - timedelta(days=period_days)),
-        weeks=week_rows,
+        funnel=_funnel(moves.filter(client__in=cohort.values("pk")), stages),
+        median_days=_median_days(moves, stages, since, until),
+        weeks=_weeks(leads, since, until),
         sources=sources,
         lost_reasons=lost_reasons,
         lost_total=sum(n for _, n in lost_reasons),
+        since=since,
+        until=until,
     )
 
 

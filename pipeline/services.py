@@ -19,6 +19,7 @@ from crm.models import Client, User
 
 from .defaults import create_default_lost_reasons, create_default_stages
 from .models import LostReason, PipelineStage, StageMove
+from .signals import stage_entered
 
 Code = PipelineStage.Code
 Event = StageMove.Event
@@ -116,7 +117,7 @@ def _record_move(
             changes={"stage": [previous.name if previous else None, stage.name]},
             note=notes,
         )
-    return StageMove.objects.create(
+    move = StageMove.objects.create(
         client=client,
         from_stage=previous,
         from_stage_name=previous.name if previous else "",
@@ -128,6 +129,8 @@ def _record_move(
         lost_reason=lost_reason,
         moved_at=now,
     )
+    stage_entered.send(sender=StageMove, client=client, move=move)
+    return move
 
 
 def _lock(client: Client) -> Client:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.access import admin_required, get_client_for
 from crm.forms import ClientFilterForm
 from crm.views import client_stage_change
-from ui import charts
+from ui import charts, periods
 
 from . import selectors, services
 from .forms import MoveForm, ReorderForm, StageForm
@@ -283,9 +283,12 @@ def stage_reorder(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def analytics(request: HttpRequest) -> HttpResponse:
-    data = selectors.analytics_get(user=request.user)
+    period_form, period = periods.period_form(request.GET)
+    data = selectors.analytics_get(user=request.user, since=period.since, until=period.until)
     context = {
         "data": data,
+        "period_form": period_form,
+        "period": period,
         "stage_chart": charts.bar_chart(
             [(stage.name, count, stage.color) for stage, count in data.now_per_stage],
             title=_("Clients per stage now"),

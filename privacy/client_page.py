@@ -10,6 +10,8 @@ from crm.models import Client
 from .models import ConsentKind
 from .selectors import consent_history
 
+TAB = "overview"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 SHOWN = 10
 
 

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core import serializers
 from django.db import models, transaction
 from django.db.models.deletion import Collector
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -73,6 +74,9 @@ KEPT_CLIENT_FIELDS = {
 }
 # Payment fields that may name the payer (receipt contacts, provider answers).
 PAYMENT_PERSONAL_FIELDS = {"metadata": dict, "last_error": str, "confirmation_url": str}
+
+
+REDACTED = "[удалено]"  # stands where a purged person's value was in a kept text
 
 
 class PrivacyError(Exception):
@@ -170,8 +174,7 @@ def client_forget(*, client: Client, channel: str, user: User | None = None) -> 
             requested_by=user if user is not None and user.is_authenticated else None,
             requested_at=now,
             purge_after=now + timedelta(days=settings.PRIVACY_PURGE_GRACE_DAYS),
-            # The chat's updates are keyed by the Telegram id, not by a foreign key.
-            purge_keys={"telegram_id": locked.telegram_id} if locked.telegram_id else {},
+            purge_keys=_purge_keys(locked),
         )
         _step(request, "requested", channel=channel, by_staff=request.requested_by_id)
         for kind in ConsentKind.values:
@@ -213,6 +216,26 @@ def client_forget(*, client: Client, channel: str, user: User | None = None) -> 
         )
     logger.info("client forgotten", extra={"client_id": locked.pk, "channel": channel})
     return ForgetResult(request=request, created=True)
+
+
+def _purge_keys(client: Client) -> dict:
+    """What the purge needs and cannot find by foreign key once the client row is emptied: the
+    Telegram id (the chat's updates are keyed by it) and the person's values, to remove from the
+    audit log (`audit.services.audit_redact`). Emptied by the purge."""
+    keys: dict = {"telegram_id": client.telegram_id} if client.telegram_id else {}
+    values = {
+        client.first_name,
+        client.last_name,
+        f"{client.first_name} {client.last_name}".strip(),
+        client.email,
+        client.telegram_username,
+        str(client.telegram_id or ""),
+    }
+    if client.phone:  # +79991112233 is also written 89991112233 and 9991112233
+        digits = "".join(ch for ch in client.phone if ch.isdigit())
+        values |= {client.phone, digits, f"8{digits[1:]}", digits[1:]}
+    keys["values"] = sorted(v for v in values if v)
+    return keys
 
 
 def _outbox_drop(client: Client) -> int:
@@ -270,10 +293,12 @@ def client_purge(*, request: DeletionRequest) -> DeletionRequest:
                 collector.collect(rows, keep_parents=True)
         telegram_id = request.purge_keys.get("telegram_id")
         if telegram_id and apps.is_installed("botapp"):
-            updates = apps.get_model("botapp", "TelegramUpdate")._base_manager.filter(
-                chat_id=telegram_id
-            )
-            collector.collect(list(updates))
+            # The chat's updates and messages are keyed by the Telegram id, some without a
+            # foreign key (button answers, edits, replies after the forget).
+            for name in ("TelegramUpdate", "OutboundMessage"):
+                rows = apps.get_model("botapp", name)._base_manager.filter(chat_id=telegram_id)
+                collector.collect(list(rows))
+            apps.get_model("botapp", "RateSlot").objects.filter(key=f"chat:{telegram_id}").delete()
         files = []
         for model, instances in collector.data.items():
             files.extend(_files_of(instances))
@@ -281,6 +306,10 @@ def client_purge(*, request: DeletionRequest) -> DeletionRequest:
         collector.delete()
         _anonymise_client(client)
         payments = _anonymise_payments(client)
+        values = request.purge_keys.get("values", [])
+        redacted = _audit_redact(client, values)
+        _staff_messages_scrub(values)
+        _followups_scrub(values)
         request.status = DeletionRequest.Status.PURGED
         request.purged_at = timezone.now()
         request.purge_keys = {}
@@ -290,6 +319,7 @@ def client_purge(*, request: DeletionRequest) -> DeletionRequest:
             rows=deleted_rows,
             files=len(files),
             payments_anonymised=payments,
+            audit_entries_redacted=redacted,
         )
         request.save()
         _audit(
@@ -300,6 +330,79 @@ def client_purge(*, request: DeletionRequest) -> DeletionRequest:
         # Files go once the rows are surely gone; a rollback keeps both.
         transaction.on_commit(lambda: _delete_files(files))
     return request
+
+
+def _audit_redact(client: Client, values: list[str]) -> int:
+    """Audit entries are immutable, but may not keep a forgotten person's data: the purge is the one
+    writer allowed to replace the personal values in them (who did what when stays)."""
+    if not apps.is_installed("audit"):
+        return 0
+    from audit.services import audit_redact
+
+    client.refresh_from_db()
+    personal = {
+        field.name
+        for field in Client._meta.concrete_fields
+        if field.name not in KEPT_CLIENT_FIELDS and not field.primary_key
+    }
+    return audit_redact(
+        client_id=client.pk, fields=personal, values=values, label=str(client), mark=REDACTED
+    )
+
+
+def _staff_messages_scrub(values: list[str]) -> int:
+    """Notes to the staff chat name the client in their text without a link to them ("Анна
+    заполнил(а) анкету"): the stored copies lose the person's values."""
+    needles = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+    if not apps.is_installed("botapp") or not needles:
+        return 0
+    OutboundMessage = apps.get_model("botapp", "OutboundMessage")
+    mentions = models.Q()
+    for needle in needles:
+        mentions |= models.Q(text__contains=needle)
+    changed = 0
+    for message in OutboundMessage._base_manager.filter(mentions).only("pk", "text").iterator():
+        changed += OutboundMessage._base_manager.filter(pk=message.pk).update(
+            text=_scrubbed(message.text, needles)
+        )
+    return changed
+
+
+def _scrubbed(value, needles: list[str]):
+    if isinstance(value, str):
+        for needle in needles:
+            value = value.replace(needle, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [_scrubbed(item, needles) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, needles) for key, item in value.items()}
+    return value
+
+
+def _followups_scrub(values: list[str]) -> int:
+    """Tasks promised in the durable outbox (`followups`) carry texts that name the client (a staff
+    note's kwargs) and are kept a week after they ran: those that ran are deleted, those still
+    waiting lose the person's values (the task still runs)."""
+    needles = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+    if not apps.is_installed("followups") or not needles:
+        return 0
+    FollowUp = apps.get_model("followups", "FollowUp")
+    found = FollowUp.objects.annotate(
+        _args=Cast("args", models.TextField()), _kwargs=Cast("kwargs", models.TextField())
+    )
+    mentions = models.Q()
+    for needle in needles:
+        for form in {needle, json.dumps(needle)[1:-1]}:  # a JSON column may store \\u escapes
+            mentions |= models.Q(_args__contains=form) | models.Q(_kwargs__contains=form)
+    found = found.filter(mentions)
+    changed, _deleted = found.filter(relayed_at__isnull=False).delete()
+    for followup in found.filter(relayed_at__isnull=True).only("pk", "args", "kwargs"):
+        FollowUp.objects.filter(pk=followup.pk).update(
+            args=_scrubbed(followup.args, needles), kwargs=_scrubbed(followup.kwargs, needles)
+        )
+        changed += 1
+    return changed
 
 
 def _delete_files(files) -> None:

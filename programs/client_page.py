@@ -10,6 +10,8 @@ from crm.models import Client
 
 from . import selectors
 
+TAB = "program"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 
 def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
     programs = selectors.client_programs(client_id=client.pk)

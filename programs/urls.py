@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.program_detail, name="program-detail"),
     path("<int:pk>/pdf/", views.program_pdf, name="program-pdf"),
     path("<int:pk>/send/", views.program_send, name="program-send"),
+    path("<int:pk>/weeks/<int:week>/", views.program_week, name="program-week"),
     path("<int:pk>/weeks/<int:week>/days/<int:day>/add/", views.exercise_add, name="exercise-add"),
     path("<int:pk>/exercises/<slug:exercise_id>/", views.exercise_row, name="exercise-row"),
     path("<int:pk>/exercises/<slug:exercise_id>/edit/", views.exercise_edit, name="exercise-edit"),

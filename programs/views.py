@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,14 +36,66 @@ def _weeks_table(program) -> list[dict]:
     return program.content.get("weeks", [])
 
 
+def _current_week(program, weeks: list[dict]) -> int:
+    """The week the client is in now, counted from delivery (or assignment); 1 before it starts."""
+    if not weeks:
+        return 0
+    started = timezone.localtime(program.delivered_at or program.assigned_at).date()
+    passed = (timezone.localdate() - started).days // 7 + 1
+    numbers = [week["number"] for week in weeks]
+    return passed if passed in numbers else (numbers[-1] if passed > numbers[-1] else numbers[0])
+
+
+def _week_url(pk: int, week: int) -> str:
+    return f"{reverse('programs:program-detail', args=[pk])}?week={week}"
+
+
+def _week_context(request: HttpRequest, program, number: int | None) -> dict:
+    """One week shown (the weeks are tabs): `number`, else the current one; 404 for a week the
+    program does not have."""
+    weeks = _weeks_table(program)
+    current = _current_week(program, weeks)
+    if number is None:
+        number = current
+    week = next((w for w in weeks if w["number"] == number), None)
+    if weeks and week is None:
+        raise Http404
+    numbers = [w["number"] for w in weeks]
+    index = numbers.index(number) if week else 0
+    return {
+        "program": program,
+        "weeks": weeks,
+        "week": week,
+        "current_week": current,
+        "previous_week": numbers[index - 1] if index > 0 else None,
+        "next_week": numbers[index + 1] if week and index + 1 < len(numbers) else None,
+        "editable": request.user.can_change,
+    }
+
+
 @login_required
 def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The program with its weeks as tabs (`?week=N`, deep-linkable; the current week by default)."""
     program = selectors.program_get_for(request.user, pk)
-    return render(
-        request,
-        "programs/program_detail.html",
-        {"program": program, "weeks": _weeks_table(program), "editable": request.user.can_change},
-    )
+    try:
+        number = int(request.GET["week"])
+    except (KeyError, ValueError):
+        number = None
+    try:
+        context = _week_context(request, program, number)
+    except Http404:
+        context = _week_context(request, program, None)
+    return render(request, "programs/program_detail.html", context)
+
+
+@login_required
+def program_week(request: HttpRequest, pk: int, week: int) -> HttpResponse:
+    """One week's tab as a fragment for htmx (the tab bar follows out of band)."""
+    program = selectors.program_get_for(request.user, pk)
+    if not request.htmx:
+        return redirect(_week_url(pk, week))
+    context = _week_context(request, program, week)
+    return render(request, "programs/program_detail.html#week-fragment", context | {"oob": True})
 
 
 def _exercise(program, exercise_id: str) -> tuple[dict, dict, dict]:
@@ -66,9 +119,9 @@ def _row(request, program, exercise, *, error: str = "") -> HttpResponse:
 def exercise_row(request: HttpRequest, pk: int, exercise_id: str) -> HttpResponse:
     """One exercise row (htmx "cancel" of an edit); a browser gets the program page."""
     program = selectors.program_get_for(request.user, pk)
-    _week, _day, exercise = _exercise(program, exercise_id)
+    week, _day, exercise = _exercise(program, exercise_id)
     if not request.htmx:
-        return redirect(f"{reverse('programs:program-detail', args=[pk])}#ex-{exercise_id}")
+        return redirect(f"{_week_url(pk, week['number'])}#ex-{exercise_id}")
     return render(
         request,
         "programs/program_detail.html#exercise-row",
@@ -80,7 +133,7 @@ def exercise_row(request: HttpRequest, pk: int, exercise_id: str) -> HttpRespons
 @change_required
 def exercise_edit(request: HttpRequest, pk: int, exercise_id: str) -> HttpResponse:
     program = selectors.program_get_for(request.user, pk, for_change=True)
-    _week, _day, exercise = _exercise(program, exercise_id)
+    week, _day, exercise = _exercise(program, exercise_id)
     form = ExerciseForm(request.POST or None, initial=exercise)
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,7 +147,7 @@ def exercise_edit(request: HttpRequest, pk: int, exercise_id: str) -> HttpRespon
         if request.htmx:
             return _row(request, program, exercise)
         messages.success(request, _("Exercise saved; the PDF is being updated."))
-        return redirect(f"{reverse('programs:program-detail', args=[pk])}#ex-{exercise_id}")
+        return redirect(f"{_week_url(pk, week['number'])}#ex-{exercise_id}")
     context = {"program": program, "exercise": exercise, "form": form}
     if request.htmx:
         return render(request, "programs/program_detail.html#exercise-edit", context)
@@ -128,7 +181,7 @@ def exercise_add(request: HttpRequest, pk: int, week: int, day: int) -> HttpResp
                 {**context, "exercise": exercise, "editable": True},
             )
         messages.success(request, _("Exercise added; the PDF is being updated."))
-        return redirect(f"{reverse('programs:program-detail', args=[pk])}#ex-{exercise['id']}")
+        return redirect(f"{_week_url(pk, week)}#ex-{exercise['id']}")
     if request.htmx:
         return render(request, "programs/program_detail.html#exercise-add", context)
     return render(request, "programs/exercise_form.html", context)
@@ -138,7 +191,7 @@ def exercise_add(request: HttpRequest, pk: int, week: int, day: int) -> HttpResp
 @change_required
 def exercise_delete(request: HttpRequest, pk: int, exercise_id: str) -> HttpResponse:
     program = selectors.program_get_for(request.user, pk, for_change=True)
-    _week, _day, exercise = _exercise(program, exercise_id)
+    week, _day, exercise = _exercise(program, exercise_id)
     try:
         services.program_exercise_delete(program=program, exercise_id=exercise_id)
     except services.ProgramError as exc:
@@ -149,7 +202,7 @@ def exercise_delete(request: HttpRequest, pk: int, exercise_id: str) -> HttpResp
         if request.htmx:
             return HttpResponse("")
         messages.success(request, _("Exercise removed; the PDF is being updated."))
-    return redirect("programs:program-detail", pk=pk)
+    return redirect(_week_url(pk, week["number"]))
 
 
 @login_required

@@ -16,6 +16,8 @@ from ui.charts import fmt
 from .models import ProgressJournal
 from .selectors import client_summary_get
 
+TAB = "progress"  # the client page's tab (crm.extensions.CLIENT_TABS)
+
 
 def sections(*, request: HttpRequest, client: Client) -> list[ClientSection]:
     html = render_to_string(

@@ -14,7 +14,10 @@ from crm.models import Client
 from crm.vocabulary import Gender, Goal
 from programs.models import TrainingProgram
 
+from .metrics import METRICS
 from .models import ProgressJournal
+
+LIMITS = {m.field: (Decimal(str(m.low)), Decimal(str(m.high))) for m in METRICS}
 
 # Typical starting girths (cm) relative to a 75 kg adult, per gender.
 BASE = {
@@ -77,6 +80,8 @@ def series(
             "right_arm": _d(base["arm"] + arm + rng.uniform(-0.2, 0.2)),
             "left_arm": _d(base["arm"] - 0.4 + arm + rng.uniform(-0.2, 0.2)),
         }
+        # A light client losing weight for months would fall below what the journal accepts.
+        values = {k: min(max(v, LIMITS[k][0]), LIMITS[k][1]) for k, v in values.items()}
         if week and rng.random() < 0.3:  # clients often send only their weight and waist
             values = {k: v for k, v in values.items() if k in ("weight", "waist")}
         rows.append(

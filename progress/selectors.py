@@ -2,15 +2,19 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import BigIntegerField, Case, Count, Max, Min, Q, QuerySet, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access import scope_to_user, visible_clients
 from crm.models import Client, User
+from programs.selectors import HEAVY as PROGRAM_CONTENT
 from ui import charts
 
 from .metrics import METRICS, Metric, change_tone, good_direction
@@ -65,6 +69,22 @@ class ClientProgress:
     bmi: Bmi | None
     photos_by_date: list[tuple[date, list[ProgressPhoto]]] = field(default_factory=list)
 
+    @property
+    def photo_pairs(self) -> list[tuple[ProgressPhoto, ProgressPhoto]]:
+        """Per pose with photos on two dates or more: (the first, the latest), to show side by
+        side. From the photos already loaded, no query."""
+        first: dict[str, ProgressPhoto] = {}
+        latest: dict[str, ProgressPhoto] = {}
+        for _day, photos in self.photos_by_date:  # newest first
+            for photo in photos:
+                latest.setdefault(photo.pose, photo)
+                first[photo.pose] = photo
+        return [
+            (first[pose], latest[pose])
+            for pose in ProgressPhoto.Pose.values
+            if pose in first and first[pose].taken_on != latest[pose].taken_on
+        ]
+
 
 AUTO = "auto"  # the journal a page opens with: the one measured last, else the current program's
 
@@ -81,7 +101,12 @@ def entries_for(*, client: Client, program=None) -> list[ProgressJournal]:
 
 def program_current(*, client: Client):
     """The program a new measurement belongs to: the client's latest paid program, or None."""
-    return client.programs.filter(kind="paid").order_by("-assigned_at", "-id").first()
+    return (
+        client.programs.filter(kind="paid")
+        .defer(*PROGRAM_CONTENT)
+        .order_by("-assigned_at", "-id")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +209,8 @@ def client_progress_get(
     journal measured last, else the current paid program's). An id of another client's program
     falls back to AUTO.
     """
-    programs = list(client.programs.order_by("-assigned_at", "-id"))
+    # The journal picker shows a program's title and dates: its weeks' JSON stays in the database.
+    programs = list(client.programs.defer(*PROGRAM_CONTENT).order_by("-assigned_at", "-id"))
     everything = list(ProgressJournal.objects.filter(client=client))
     chosen = _pick_journal(programs, everything, program)
     counts: dict = {}
@@ -299,6 +325,8 @@ class ProgressAnalytics:
     active_clients: int
     checked_in_this_week: int
     week_start: date
+    start: date | None = None
+    end: date | None = None
 
     @property
     def checkin_share(self) -> int:
@@ -307,45 +335,87 @@ class ProgressAnalytics:
         return round(self.checked_in_this_week * 100 / self.active_clients)
 
 
-def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics:
-    """Average change per metric (first to last entry) of the finished clients the user sees, and the
-    share of active clients with a check-in this week (3 queries, whatever the numbers)."""
+# A measurement and where it stands in its series packed into one integer, so that the first and
+# the last measurement of every series are a MIN and a MAX in one GROUP BY (no rows come to Python):
+# (period order × 10^6 + days since 2000-01-01) × 10^4 + value × 10 (values have one decimal and
+# stay below 1000, so the last four digits are the value; the total stays far below 2^53).
+_DAYS = {
+    "sqlite": "CAST(julianday({}) - julianday('2000-01-01') AS INTEGER)",
+    "postgresql": "({} - DATE '2000-01-01')",
+}
+
+
+def _packed(field: str) -> RawSQL:
+    order = " ".join(f"WHEN '{period}' THEN {n}" for period, n in PERIOD_ORDER.items())
+    days = _DAYS.get(connection.vendor, _DAYS["postgresql"]).format('"measured_on"')
+    return RawSQL(
+        f'(CAST(CASE "period" {order} ELSE 99 END AS BIGINT) * 1000000 + {days}) * 10000 '
+        f'+ CAST(ROUND("{field}" * 10) AS BIGINT)',
+        [],
+        output_field=BigIntegerField(),
+    )
+
+
+def _series_changes(journals: QuerySet[ProgressJournal]) -> list[MetricAverage]:
+    """Average change from first to last measurement per metric over the series (client,
+    program) with at least two measurements of it: one grouped query inside one aggregate."""
+    per_series = {}
+    for metric in METRICS:
+        packed = Case(When(**{f"{metric.field}__isnull": False}, then=_packed(metric.field)))
+        per_series[f"f_{metric.field}"] = Min(packed)
+        per_series[f"l_{metric.field}"] = Max(packed)
+        per_series[f"n_{metric.field}"] = Count(metric.field)
+    inner = (journals.order_by().values("client_id", "program_id").annotate(**per_series)).values(
+        *per_series
+    )
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    columns = []
+    for metric in METRICS:
+        f, last, n = (f"{k}_{metric.field}" for k in ("f", "l", "n"))
+        columns.append(
+            f"SUM(CASE WHEN {n} >= 2 THEN ({last} %% 10000) - ({f} %% 10000) END), "
+            f"SUM(CASE WHEN {n} >= 2 THEN 1 ELSE 0 END)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM ({sql}) AS series", params)
+        row = cursor.fetchone()
+    averages = []
+    for index, metric in enumerate(METRICS):
+        total, series = row[2 * index], row[2 * index + 1]
+        if series:
+            average = (Decimal(int(total)) / 10 / series).quantize(Decimal("0.1"))
+            averages.append(
+                MetricAverage(metric, average, series, change_tone(average, metric.good))
+            )
+    return averages
+
+
+def analytics_get(
+    *,
+    user: User,
+    today: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> ProgressAnalytics:
+    """Average change per metric (first to last entry) of the clients the user sees who finished
+    a program in [start, end] (default: the last 90 days), and the share of active clients with a
+    check-in this week. Four queries; the database does the sums (nothing per measurement comes
+    back), over the period's finished clients only."""
     today = today or timezone.localdate()
+    end = end or today
+    start = start or end - timedelta(days=89)
     monday = week_start(today)
     clients = visible_clients(user, for_analytics=True)
-    finished = clients.filter(stage__code="finished")
-    rows = (
-        ProgressJournal.objects.filter(client__in=finished)
-        .order_by()
-        .values_list(
-            "client_id", "program_id", "period", "measured_on", *[m.field for m in METRICS]
-        )
+    tz = timezone.get_current_timezone()
+    finished = clients.filter(
+        stage__code="finished",
+        stage_changed_at__gte=datetime.combine(start, time.min, tzinfo=tz),
+        stage_changed_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
     )
-    # One series per client and program (a repeat client has a journal per program).
-    first: dict[tuple, dict[str, Decimal]] = {}
-    last: dict[tuple, dict[str, Decimal]] = {}
-    seen: dict[tuple, int] = {}
-    ordered = sorted(rows, key=lambda r: (r[0], r[1] or 0, PERIOD_ORDER[r[2]], r[3]))
-    for client_id, program_id, _period, _on, *values in ordered:
-        key = (client_id, program_id)
-        for metric, value in zip(METRICS, values, strict=True):
-            if value is None:
-                continue
-            first.setdefault(key, {}).setdefault(metric.field, value)
-            last.setdefault(key, {})[metric.field] = value
-            seen[key, metric.field] = seen.get((key, metric.field), 0) + 1
-    averages = []
-    for metric in METRICS:
-        deltas = [
-            last[c][metric.field] - first[c][metric.field]
-            for c in first
-            if seen.get((c, metric.field), 0) >= 2  # a change needs two measurements
-        ]
-        if deltas:
-            average = (sum(deltas) / len(deltas)).quantize(Decimal("0.1"))
-            averages.append(
-                MetricAverage(metric, average, len(deltas), change_tone(average, metric.good))
-            )
+    averages = _series_changes(ProgressJournal.objects.filter(client__in=finished.values("pk")))
     active = clients.filter(stage__code="active")
     counts = active.aggregate(
         total=Count("pk", distinct=True),
@@ -364,6 +434,8 @@ def analytics_get(*, user: User, today: date | None = None) -> ProgressAnalytics
         active_clients=counts["total"],
         checked_in_this_week=counts["checked"],
         week_start=monday,
+        start=start,
+        end=end,
     )
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from crm.access import change_required, get_client_for
 from crm.models import Client
 from crm.notifications import telegram_unreachable_reason
+from ui import periods
 
 from . import selectors, services
 from .forms import MeasurementForm, MetricChoiceForm, PhotoForm, ReportForm, TargetForm
@@ -268,8 +269,10 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def analytics(request: HttpRequest) -> HttpResponse:
+    period_form, period = periods.period_form(request.GET)
+    analytics = selectors.analytics_get(user=request.user, start=period.start, end=period.end)
     return render(
         request,
         "progress/analytics.html",
-        {"analytics": selectors.analytics_get(user=request.user)},
+        {"analytics": analytics, "period_form": period_form, "period": period},
     )

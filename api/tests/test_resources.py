@@ -258,6 +258,28 @@ def test_analytics(client, admin_user, my_client, bearer):
         assert response.status_code == 200, name
     overview = client.get("/api/v1/analytics/overview", **headers).json()
     assert overview["total_clients"] == 1
+    growth = client.get(
+        "/api/v1/analytics/clients-growth",
+        {"date_from": "2026-01-05", "date_to": "2026-02-01"},
+        **headers,
+    ).json()
+    assert [row["week"][:10] for row in growth["weeks"]] == [
+        "2026-01-05",
+        "2026-01-12",
+        "2026-01-19",
+        "2026-01-26",
+    ]
+    backwards = client.get(
+        "/api/v1/analytics/conversion",
+        {"date_from": "2026-02-01", "date_to": "2026-01-01"},
+        **headers,
+    )
+    assert backwards.status_code == 400
+    assert "Период заканчивается раньше" in str(backwards.json())
+    assert (
+        client.get("/api/v1/analytics/conversion", {"date_from": "вчера"}, **headers).status_code
+        == 400
+    )
 
 
 def test_schema_and_reference_page(client, trainer):

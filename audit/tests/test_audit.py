@@ -182,8 +182,12 @@ def test_client_page_shows_the_history_and_hides_refusals_from_trainers(client):
     client.force_login(other)
     client.get(reverse("crm:client-detail", args=[person.pk]))  # refused, recorded
     client.force_login(me)
-    page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+    page = client.get(
+        reverse("crm:client-tab", args=[person.pk, "history"]), HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "заметка" in page and str(other) not in page
     client.force_login(admin)
-    page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+    page = client.get(
+        reverse("crm:client-tab", args=[person.pk, "history"]), HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "заметка" in page and str(other) in page

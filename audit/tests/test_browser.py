@@ -31,6 +31,6 @@ def test_admin_reads_and_filters_the_audit_log(page, login, client):
     assert "Доступ запрещён" in results.inner_text()
     assert str(trainer) in results.inner_text()
 
-    page.goto(f"/clients/{person.pk}/")
+    page.goto(f"/clients/{person.pk}/?tab=history")
     assert "Первая заметка" in page.locator(".client-audit").inner_text()
     assert page.csp_violations == [] and page.js_errors == []

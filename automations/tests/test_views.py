@@ -123,7 +123,7 @@ def test_client_page_shows_nps_and_automation_messages(client, trainer):
         text="Вперёд!",
         done_at=timezone.now(),
     )
-    body = client.get(f"/clients/{person.pk}/").content.decode()
+    body = client.get(f"/clients/{person.pk}/?tab=history").content.decode()
     assert "4/10" in body and "Мало внимания" in body
     assert "Автоматизация: Мотивация" in body
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.demo import seed_clients
+from crm.extensions import CLIENT_TABS
 from crm.models import Client, ClientAction
 from crm.tests.factories import (
     AdminFactory,
@@ -96,6 +97,29 @@ def test_list_paginates_by_fifty(client, trainer):
     assert len(second.context["page"].object_list) == 1
 
 
+def test_trainers_list_merges_own_and_unassigned_in_creation_order_across_pages(client, trainer):
+    now = timezone.now()
+    made = []
+    for n in range(60):  # alternating owners, one minute apart; another trainer's in between
+        owner = trainer if n % 3 == 0 else None if n % 3 == 1 else TrainerFactory()
+        made.append(ClientFactory(trainer=owner, created_at=now - timedelta(minutes=n)))
+    visible = [c.pk for c in made if c.trainer_id in (trainer.pk, None)]
+    client.force_login(trainer)
+    url = reverse("crm:client-list")
+
+    def ids(**params):
+        page = client.get(url, params).context["page"]
+        return [c.pk for c in page.object_list], page.paginator.count
+
+    assert ids() == (visible, 40)  # 40 fit on one page
+    assert ids(sort="created") == (visible[::-1], 40)
+    ClientFactory.create_batch(15, trainer=None, created_at=now - timedelta(days=1))
+    first, count = ids()
+    second, _ = ids(page=2)
+    assert count == 55 and first[:40] == visible and len(first) == 50 and len(second) == 5
+    assert len(set(first) | set(second)) == 55
+
+
 def test_list_htmx_returns_only_the_results(client, trainer, own):
     client.force_login(trainer)
     response = client.get(
@@ -118,6 +142,11 @@ def test_list_query_count_does_not_grow(client, trainer, size, as_admin, django_
     # an admin's trainer filter lists the trainers (one more)
     with django_assert_num_queries(6 if as_admin else 5):
         response = client.get(reverse("crm:client-list"), {"sort": "stage"})
+    assert response.status_code == 200
+    # The default order: a trainer's page counts its two sides (own, unassigned) and reads the
+    # page's ids (a LIMIT per side) before its rows: session, user, 2 counts, ids, rows, stages.
+    with django_assert_num_queries(7 if not as_admin else 6):
+        response = client.get(reverse("crm:client-list"))
     assert response.status_code == 200
 
 
@@ -202,7 +231,7 @@ def test_client_page_owner_sees_profile_and_a_merged_timeline(client, trainer, o
     stage_move(client=own, stage=stage("consultation"), actor=trainer, notes="Записалась")
     client.force_login(trainer)
 
-    response = client.get(reverse("crm:client-detail", args=[own.pk]))
+    response = client.get(reverse("crm:client-detail", args=[own.pk]) + "?tab=history")
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -220,8 +249,8 @@ def test_client_page_renders_sections_and_timeline_items_of_other_apps(
     monkeypatch.setattr(
         views,
         "client_sections",
-        lambda *, request, client: [
-            extensions.ClientSection(title="Программы", html="<p>Программа на 12 недель</p>")
+        lambda *, request, client, tab: [
+            extensions.ClientSection(title="Программы", html=f"<p>Программа на 12 недель {tab}</p>")
         ],
     )
     monkeypatch.setattr(
@@ -232,9 +261,9 @@ def test_client_page_renders_sections_and_timeline_items_of_other_apps(
     )
     client.force_login(trainer)
 
-    body = client.get(reverse("crm:client-detail", args=[own.pk])).content.decode()
+    body = client.get(reverse("crm:client-detail", args=[own.pk]) + "?tab=history").content.decode()
 
-    assert "Программа на 12 недель" in body and "Оплата 4 900 ₽" in body
+    assert "Программа на 12 недель history" in body and "Оплата 4 900 ₽" in body
 
 
 def test_another_trainers_client_is_404_everywhere(client, trainer, other):
@@ -373,7 +402,8 @@ def test_stage_dropdown_saves_at_once_through_the_pipeline_service(client, train
     assert response.status_code == 200 and own.stage.code == "deciding"
     move = StageMove.objects.get(client=own)
     assert (move.actor, move.event) == (trainer, StageMove.Event.MANUAL)
-    assert 'id="timeline" hx-swap-oob="true"' in response.content.decode()
+    header = response.content.decode().split('id="client-header" hx-swap-oob="true"')[1]
+    assert header.split("</header>")[0].count("Принимают решение") == 1  # the header's stage
 
 
 def test_stage_dropdown_to_inactive_asks_for_a_reason_first(client, trainer, own):
@@ -411,7 +441,12 @@ def test_log_an_action_updates_last_contact_and_timeline(client, trainer, own):
     assert (action.kind, action.author) == ("call", trainer)
     assert own.last_contact_at is not None
     assert timezone.localtime(own.next_contact_at).date() == tomorrow
-    assert "Обсудили цели" in response.content.decode()
+    # the header and the task list follow out of band; the history tab shows the call
+    body = response.content.decode()
+    assert 'id="client-header" hx-swap-oob="true"' in body
+    assert 'id="next-contact-block" hx-swap-oob="true"' in body
+    history = client.get(reverse("crm:client-tab", args=[own.pk, "history"]), **HTMX)
+    assert "Обсудили цели" in history.content.decode()
 
 
 def test_log_an_action_in_the_future_is_refused(client, trainer, own):
@@ -471,32 +506,104 @@ def _long_history(own, trainer, history):
     seed_clients(count=history, trainers=[trainer])
 
 
+# session, user, client, open tasks (the header's next task) + what the tab itself shows
+OWN_TAB_QUERIES = {"overview": 2, "history": 3}  # stages + lost reasons; actions + contacts + moves
+
+
 @pytest.mark.parametrize("history", [2, 120])
+@pytest.mark.parametrize("tab", CLIENT_TABS)
 def test_client_page_own_query_count_does_not_grow(
-    client, trainer, history, django_assert_num_queries, monkeypatch
+    client, trainer, history, tab, django_assert_num_queries, monkeypatch
 ):
-    """crm's own part of the page, without the blocks other apps add."""
-    monkeypatch.setattr("crm.views.client_sections", lambda *, request, client: [])
+    """crm's own part of each tab, without the blocks other apps add: the page and the fragment."""
+    monkeypatch.setattr("crm.views.client_sections", lambda *, request, client, tab: [])
     monkeypatch.setattr("crm.selectors.client_timeline", lambda *, client, limit: [])
     own = ClientFactory(trainer=trainer)
     _long_history(own, trainer, history)
     client.force_login(trainer)
-    # session, user, client, stages, lost reasons, open tasks, actions, contacts, moves
-    with django_assert_num_queries(9):
-        response = client.get(reverse("crm:client-detail", args=[own.pk]))
-    assert len(response.context["timeline"]) == min(3 * history, 50)
+    with django_assert_num_queries(4 + OWN_TAB_QUERIES.get(tab, 0)):
+        response = client.get(reverse("crm:client-detail", args=[own.pk]) + f"?tab={tab}")
+    assert response.context["tab"] == tab
+    if tab == "history":
+        assert len(response.context["timeline"]) == min(3 * history, 50)
+    # the fragment: no header, so the open tasks only where the overview lists them
+    with django_assert_num_queries(3 + OWN_TAB_QUERIES.get(tab, 0) + (tab == "overview")):
+        client.get(reverse("crm:client-tab", args=[own.pk, tab]), **HTMX)
 
 
-def test_client_page_with_other_apps_blocks_keeps_a_constant_query_count(
-    client, trainer, django_assert_num_queries
+def _other_apps_history(own):
+    """What every other app's demo gives a client: programs, payments, progress, chat…"""
+    import random
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        name = f"{config.name}.demo"
+        if config.name != "crm" and find_spec(name) is not None:
+            import_module(name).seed(clients=[own], rng=random.Random(config.name))
+
+
+@pytest.mark.parametrize("tab", CLIENT_TABS)
+def test_each_tab_with_other_apps_blocks_keeps_a_constant_query_count(
+    client, trainer, tab, django_assert_num_queries
 ):
     own = ClientFactory(trainer=trainer)
     client.force_login(trainer)
-    with CaptureQueriesContext(connection) as small:
-        client.get(reverse("crm:client-detail", args=[own.pk]))
+    page = reverse("crm:client-detail", args=[own.pk]) + f"?tab={tab}"
+    fragment = reverse("crm:client-tab", args=[own.pk, tab])
+    with CaptureQueriesContext(connection) as small_page:
+        client.get(page)
+    with CaptureQueriesContext(connection) as small_fragment:
+        client.get(fragment, **HTMX)
     _long_history(own, trainer, 120)
-    with django_assert_num_queries(len(small.captured_queries)):
-        client.get(reverse("crm:client-detail", args=[own.pk]))
+    _other_apps_history(own)
+    with django_assert_num_queries(len(small_page.captured_queries)):
+        client.get(page)
+    with django_assert_num_queries(len(small_fragment.captured_queries)):
+        client.get(fragment, **HTMX)
+
+
+def test_tabs_load_on_demand_with_only_their_own_blocks(client, trainer, own):
+    client.force_login(trainer)
+    overview = client.get(reverse("crm:client-detail", args=[own.pk])).content.decode()
+    assert 'id="stage-block"' in overview and 'id="timeline"' not in overview
+    panel = overview.split('id="client-tab-panel"')[1].split("action-bar")[0]
+    assert ">Платежи<" not in panel and ">Чат в Telegram<" not in panel
+    for tab, own_block in (
+        ("history", 'id="timeline"'),
+        ("payments", ">Платежи<"),
+        ("chat", ">Чат в Telegram<"),
+    ):
+        fragment = client.get(reverse("crm:client-tab", args=[own.pk, tab]), **HTMX)
+        body = fragment.content.decode()
+        assert fragment.status_code == 200 and "<html" not in body
+        assert own_block in body and 'id="stage-block"' not in body
+        # the tab bar follows out of band, this tab selected
+        assert 'id="client-tabs"' in body and 'hx-swap-oob="true"' in body
+        assert f'id="tab-{tab}" href' in body
+        assert body.split(f'id="tab-{tab}"')[1].split(">")[0].count('aria-selected="true"') == 1
+
+
+def test_a_tab_opened_without_htmx_is_the_whole_page_on_that_tab(client, trainer, own):
+    client.force_login(trainer)
+    response = client.get(reverse("crm:client-tab", args=[own.pk, "payments"]))
+    url = reverse("crm:client-detail", args=[own.pk])
+    assert response.status_code == 302 and response["Location"] == f"{url}?tab=payments"
+    page = client.get(response["Location"])
+    assert page.context["tab"] == "payments" and ">Платежи<" in page.content.decode()
+    # an unknown ?tab= falls back to the overview, an unknown fragment is 404
+    assert client.get(f"{url}?tab=nope").context["tab"] == "overview"
+    assert client.get(reverse("crm:client-tab", args=[own.pk, "nope"]), **HTMX).status_code == 404
+
+
+def test_another_trainers_client_tabs_are_404(client, trainer, other):
+    client.force_login(trainer)
+    for tab in CLIENT_TABS:
+        assert (
+            client.get(reverse("crm:client-tab", args=[other.pk, tab]), **HTMX).status_code == 404
+        )
 
 
 # --- dashboard ----------------------------------------------------------------------------------------
@@ -517,6 +624,13 @@ def test_dashboard_lists_stale_clients(client, trainer):
 
     assert response.context["dashboard"].stale == [stuck]
     assert fresh not in response.context["dashboard"].stale
+    older = ClientFactory(
+        trainer=trainer,
+        stage=stage("first_contact"),
+        stage_changed_at=timezone.now() - timedelta(days=30),
+    )
+    dashboard = client.get(reverse("crm:overview")).context["dashboard"]
+    assert dashboard.stale == [older, stuck] and dashboard.stale_total == 2  # oldest first
 
 
 @pytest.mark.parametrize("size", [5, 80])
@@ -524,7 +638,8 @@ def test_dashboard_query_count_does_not_grow(client, size, django_assert_num_que
     admin = AdminFactory()
     seed_clients(count=size, trainers=[TrainerFactory()])
     client.force_login(admin)
-    with django_assert_num_queries(10):
+    # the stale clients: their ids (the oldest few of each stage, merged) then their rows
+    with django_assert_num_queries(11):
         client.get(reverse("crm:dashboard"))
 
 

@@ -64,8 +64,7 @@ def test_catalogue_is_translated_and_compiled(po: Path):
 def test_every_msgid_of_ours_resolves_to_our_translation():
     """Django's and third-party catalogues share msgids with ours ("Home", "Email", "Search",
     "Filter", "name", "active"…): ours must win (LOCALE_PATHS), or a client's questionnaire reads
-    «Начало» for "Home". Where two of our apps translate a msgid differently, the app listed first in
-    INSTALLED_APPS wins, which is still our own translation."""
+    «Начало» for "Home"."""
     from django.utils import translation
 
     ours: dict[str, set[str]] = {}
@@ -84,3 +83,107 @@ def test_every_msgid_of_ours_resolves_to_our_translation():
             if got not in translations:
                 foreign.append((msgid, got, sorted(translations)))
     assert not foreign, f"{len(foreign)} msgids read another catalogue: {foreign[:10]}"
+
+
+def test_no_msgid_is_translated_two_ways_by_our_apps():
+    """Gettext keeps one translation per msgid for the whole process: if two of our catalogues
+    disagree, one app silently shows the other's words (a backup drill read «Оплачен», a queued
+    Telegram message «Ожидает оплаты»). Where the meaning really differs, the msgids must differ."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    for po in CATALOGUES:
+        app = str(po.relative_to(settings.BASE_DIR).parts[0])
+        for key, msgstr in parse_po(po).items():
+            if msgstr:
+                seen.setdefault(key, {}).setdefault(msgstr, []).append(app)
+    clashes = {key: found for key, found in seen.items() if len(found) > 1}
+    assert not clashes, f"{len(clashes)} msgids translated differently: {list(clashes.items())[:5]}"
+
+
+# --- The catalogues match the source ------------------------------------------------------------
+
+XGETTEXT = [
+    "xgettext",
+    "--language=Python",
+    "--from-code=UTF-8",
+    "--no-location",
+    "--keyword=gettext_noop",
+    "--keyword=gettext_lazy",
+    "--keyword=ngettext_lazy:1,2",
+    "--keyword=pgettext:1c,2",
+    "--keyword=npgettext:1c,2,3",
+    "--keyword=pgettext_lazy:1c,2",
+    "--keyword=npgettext_lazy:1c,2,3",
+    "--output=-",
+]
+SKIPPED_DIRS = {".venv", "var", "staticfiles", "media", "node_modules", "__pycache__", ".git"}
+
+
+def _catalogue_of(path: Path) -> Path:
+    """Where makemessages files a source: its app's catalogue, else the project's locale/."""
+    base = Path(settings.BASE_DIR)
+    top = path.relative_to(base).parts[0]
+    own = base / top / "locale"
+    home = (
+        own if own.is_dir() and own in [Path(p) for p in settings.LOCALE_PATHS] else base / "locale"
+    )
+    return home / "ru" / "LC_MESSAGES" / "django.po"
+
+
+def source_msgids() -> dict[Path, set[str]]:
+    """Every msgid our Python code and templates mark for translation, by the catalogue it belongs
+    in — extracted the way makemessages does (xgettext over the code and templatized templates)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from django.utils.translation.template import templatize
+
+    if shutil.which("xgettext") is None:
+        pytest.fail("GNU gettext (xgettext) is needed to compare the catalogues with the source")
+    base = Path(settings.BASE_DIR)
+    by_catalogue: dict[Path, list[Path]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in base.rglob("*"):
+            parts = set(path.relative_to(base).parts)
+            if parts & SKIPPED_DIRS or path.suffix not in (".py", ".html", ".txt"):
+                continue
+            if path.suffix == ".py":
+                source = path
+            else:
+                if "templates" not in parts:
+                    continue
+                text = path.read_text(encoding="utf-8")
+                if "trans" not in text and "_(" not in text:
+                    continue
+                source = Path(tmp) / f"{len(list(Path(tmp).iterdir()))}.py"
+                source.write_text(templatize(text, origin=str(path)), encoding="utf-8")
+            by_catalogue.setdefault(_catalogue_of(path), []).append(source)
+        found: dict[Path, set[str]] = {}
+        for catalogue, files in by_catalogue.items():
+            pot = subprocess.run(
+                [*XGETTEXT, *map(str, files)], capture_output=True, text=True, check=True
+            ).stdout
+            pot_path = Path(tmp) / "messages.pot"
+            # The header (msgid "") is marked fuzzy by xgettext; it names the charset, so keep it.
+            pot_path.write_text(pot.replace("#, fuzzy\n", "", 1), encoding="utf-8")
+            found[catalogue] = set(parse_po(pot_path))
+    return found
+
+
+def test_every_msgid_in_our_source_is_translated_in_its_own_catalogue():
+    """A string marked in the code or a template but missing from (or empty in) its app's catalogue
+    shows in English, or in whatever another catalogue says; an entry no source uses any more is
+    dead weight that can still win for a shared msgid. Both directions are checked."""
+    problems = []
+    for catalogue, msgids in source_msgids().items():
+        name = catalogue.relative_to(settings.BASE_DIR)
+        entries = parse_po(catalogue) if catalogue.exists() else {}
+        missing = sorted(m for m in msgids if not entries.get(m))
+        # Context entries may be looked up through a helper xgettext cannot follow (desk's
+        # pgettext(COLUMN, title) for spreadsheet columns); only plain msgids must be in the source.
+        unused = sorted(m for m in set(entries) - msgids if "\x04" not in m)
+        if missing:
+            problems.append(f"{name}: {len(missing)} untranslated or missing: {missing[:5]}")
+        if unused:
+            problems.append(f"{name}: {len(unused)} not in the source: {unused[:5]}")
+    assert not problems, "\n".join(problems)

@@ -20,7 +20,7 @@ def test_operator_day_open_take_money_sell_on_credit_and_close(page, login):
     page.get_by_role("button", name="Открыть смену").click()
     assert "Смена открыта" in page.locator("#messages").inner_text()
 
-    page.goto(f"/clients/{person.pk}/")
+    page.goto(f"/clients/{person.pk}/?tab=payments")
     top_up = page.locator("form[action$='/top-up/']")
     top_up.locator("input[name=amount]").fill("-5")
     top_up.get_by_role("button", name="Пополнить").click()

@@ -21,7 +21,9 @@ def messages_of(response) -> str:
 def test_operator_runs_a_shift_and_takes_money_on_the_client_page(client):
     operator, person = OperatorFactory(), ClientFactory()
     client.force_login(operator)
-    page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+    page = client.get(
+        reverse("crm:client-detail", args=[person.pk]) + "?tab=payments"
+    ).content.decode()
     assert "Баланс и долг" in page and "откройте смену" in page
     client.post(reverse("desk:shift-open"))
     shift = Shift.objects.get(operator=operator)
@@ -35,7 +37,9 @@ def test_operator_runs_a_shift_and_takes_money_on_the_client_page(client):
     client.post(
         reverse("desk:ledger-sell", args=[person.pk]), {"tariff": tariff.pk, "method": "debt"}
     )
-    page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+    page = client.get(
+        reverse("crm:client-detail", args=[person.pk]) + "?tab=payments"
+    ).content.decode()
     assert "1\xa0500,50 ₽" in page and "1\xa0000,00 ₽" in page
     close = client.post(
         reverse("desk:shift-close", args=[shift.pk]),
@@ -159,7 +163,9 @@ def test_desk_sale_applies_the_promotion_in_force_and_says_so(client):
     client.force_login(operator)
     monday_morning = datetime(2026, 11, 30, 10, tzinfo=ZoneInfo("Europe/Moscow"))
     with time_machine.travel(monday_morning, tick=False):
-        page = client.get(reverse("crm:client-detail", args=[person.pk])).content.decode()
+        page = client.get(
+            reverse("crm:client-detail", args=[person.pk]) + "?tab=payments"
+        ).content.decode()
         assert "Безлимит — 800\xa0₽ (🔥 −20% по будням до 16:00)" in page
         response = client.post(
             reverse("desk:ledger-sell", args=[person.pk]),

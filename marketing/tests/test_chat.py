@@ -232,7 +232,7 @@ def test_script_in_a_message_is_stored_as_text_and_escaped_on_the_client_page(
     post("<script>alert(1)</script> мой телефон +79161234567")
     lead = Client.objects.get(phone="+79161234567")
     client.force_login(AdminFactory())
-    page = client.get(f"/clients/{lead.pk}/").content.decode()
+    page = client.get(f"/clients/{lead.pk}/?tab=chat").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)" not in page
     assert 'id="website-chat"' in page
@@ -250,13 +250,13 @@ def test_client_page_chat_section_queries_do_not_grow(
     lead = Client.objects.get(phone="+79161234567")
     client.force_login(AdminFactory())
     with CaptureQueriesContext(connection) as small:
-        client.get(f"/clients/{lead.pk}/")
+        client.get(f"/clients/{lead.pk}/?tab=chat")
     session = ChatSession.objects.get()
     ChatMessage.objects.bulk_create(
         [ChatMessage(session=session, role="visitor", text=f"m{i}") for i in range(150)]
     )
     with CaptureQueriesContext(connection) as large:
-        page = client.get(f"/clients/{lead.pk}/").content.decode()
+        page = client.get(f"/clients/{lead.pk}/?tab=chat").content.decode()
     assert len(large) == len(small)
     assert "m149" in page and "m10<" not in page  # the newest 100 only
 

@@ -162,7 +162,7 @@ def test_an_outbox_backlog_is_named(client, all_well):
     assert response.status_code == 503 and _failing(response) == {"outbox"}
 
 
-def test_healthz_names_a_broker_that_does_not_answer(client, monkeypatch):
+def test_healthz_names_a_broker_that_does_not_answer(client, all_well, monkeypatch):
     from config.celery import app
 
     # A port nothing listens on: the real kombu connection fails as it would in production.

@@ -1,8 +1,10 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Client, Lead
 from crm.tests.factories import (
@@ -60,6 +62,26 @@ def test_list_shows_filters_totals_and_revenue(client, trainer, enqueued):
         reverse("payments:payment-list"), {"provider": "cash"}, HTTP_HX_REQUEST="true"
     )
     assert b"<html" not in partial.content and b"payment-results" in partial.content
+
+
+def test_list_shows_the_last_90_days_unless_a_period_is_chosen(client, trainer, enqueued):
+    own = ClientFactory(trainer=trainer)
+    old = PaymentFactory(client=own, status=Payment.Status.SUCCEEDED, amount=Decimal("700"))
+    Payment.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=120))
+    recent = PaymentFactory(client=own, status=Payment.Status.SUCCEEDED, amount=Decimal("300"))
+    client.force_login(trainer)
+    today = timezone.localdate()
+
+    page = client.get(reverse("payments:payment-list"))
+    assert [p.pk for p in page.context["page"].object_list] == [recent.pk]
+    assert page.context["totals"].count == 1
+    assert f'value="{today - timedelta(days=89):%Y-%m-%d}"' in page.content.decode()
+
+    longer = client.get(
+        reverse("payments:payment-list"), {"date_from": f"{today - timedelta(days=200):%Y-%m-%d}"}
+    )
+    assert {p.pk for p in longer.context["page"].object_list} == {recent.pk, old.pk}
+    assert longer.context["totals"].count == 2
 
 
 def test_list_query_count_is_constant(client, django_assert_max_num_queries, enqueued):

@@ -85,6 +85,6 @@ def test_columns_sum_what_visible_clients_paid_and_kept(client, pay, django_asse
     assert totals["active"] == Decimal("7400.50")
     assert totals["deciding"] == Decimal("0")
     client.force_login(trainer)
-    with django_assert_num_queries(6):  # one more than without payments: the sums
+    with django_assert_num_queries(7):  # one more than without payments: the sums
         page = client.get(reverse("pipeline:board"))
     assert "400,50\u00a0₽" in page.content.decode()  # one money format, no wrap before ₽

@@ -157,18 +157,20 @@ def test_stage_dropdown_on_the_client_page_saves_at_once(page, login, stages, tr
 
     page.locator("#stage-block select[name=stage]").select_option(str(stages["consultation"].pk))
     page.wait_for_function(
-        "() => document.querySelector('#timeline').textContent.includes('Консультация')"
+        "() => document.querySelector('#client-header').textContent.includes('Консультация')"
     )
     ira.refresh_from_db()
     assert ira.stage_id == stages["consultation"].pk
 
-    # Log a call: the timeline and last contact update without a reload.
+    # Log a call: the last contact updates without a reload, the history tab shows the call.
     page.locator("#action-block textarea[name=description]").fill("Созвонились, всё обсудили")
     page.locator("#action-block").get_by_role("button", name="Записать").click()
-    page.wait_for_function(
-        "() => document.querySelector('#timeline').textContent.includes('Созвонились')"
-    )
-    assert page.locator("#last-contact").inner_text() != "—"
+    page.wait_for_function("() => document.querySelector('#last-contact').textContent !== '—'")
+    page.get_by_role("tab", name="История").click()
+    page.wait_for_selector("#timeline >> text=Созвонились")
+    assert "Консультация" in page.locator("#timeline").inner_text()
+    page.get_by_role("tab", name="Обзор").click()
+    page.wait_for_selector("#profile")
 
     # Inline profile edit.
     page.locator("#profile").get_by_role("link", name="Изменить").click()
@@ -193,10 +195,13 @@ def test_phone_width_board_buttons_and_pages_fit(page, login, stages, trainer):
 
     page.goto("/pipeline/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the board scrolls inside
+    first, consultation = stages["first_contact"].pk, stages["consultation"].pk
+    assert page.locator(f"#tab-count-{first}").inner_text() == "1"
     card_action(page, ira, "→ Консультация")
-    page.wait_for_selector(
-        f'section.column[data-stage-id="{stages["consultation"].pk}"] #card-{ira.pk}'
-    )
+    page.wait_for_selector(f'section.column[data-stage-id="{consultation}"] #card-{ira.pk}')
+    # the stage tabs (a phone's way across the columns) count the move at once
+    page.wait_for_selector(f"#tab-count-{consultation} >> text=1")
+    assert page.locator(f"#tab-count-{first}").inner_text() == "0"
 
     for url in (
         "/clients/",

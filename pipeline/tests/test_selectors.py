@@ -90,18 +90,56 @@ def test_sources_and_conversion_to_paid():
     assert (rows["website"].clients, rows["website"].paid) == (1, 0)
 
 
-def test_new_leads_per_week_for_twelve_weeks():
+def test_new_leads_per_week_cover_the_period():
     trainer = TrainerFactory()
     LeadFactory(client=ClientFactory(trainer=trainer))
     LeadFactory(client=ClientFactory(trainer=trainer))
     LeadFactory(client=ClientFactory(trainer=trainer), created_at=NOW - timedelta(weeks=2))
     LeadFactory(client=ClientFactory(trainer=trainer), created_at=NOW - timedelta(weeks=20))
 
-    weeks = selectors.analytics_get(user=trainer).weeks
+    weeks = selectors.analytics_get(user=trainer, since=NOW - timedelta(weeks=11)).weeks
 
     assert len(weeks) == 12
+    assert [start.weekday() for start, _ in weeks] == [0] * 12  # local Mondays
     assert weeks[-1][1] == 2 and weeks[-3][1] == 1
     assert sum(n for _, n in weeks) == 3
+    default = selectors.analytics_get(user=trainer).weeks  # the last 90 days
+    assert len(default) in (13, 14) and sum(n for _, n in default) == 3
+
+
+def test_median_of_an_even_number_of_stays_is_the_mean_of_the_middle_two():
+    trainer = TrainerFactory()
+    for days in (1, 2, 5, 11):
+        history(ClientFactory(trainer=trainer), ("first_contact", 30), ("consultation", 30 - days))
+
+    median = {s.code: (days, n) for s, days, n in selectors.analytics_get(user=trainer).median_days}
+
+    assert median["first_contact"] == (3.5, 4)
+
+
+def test_the_period_bounds_every_number_but_the_board_now():
+    trainer = TrainerFactory()
+    pricey = LostReason.objects.get(name="Дорого")
+    old = ClientFactory(trainer=trainer, source="vk_ads", created_at=NOW - timedelta(days=200))
+    history(old, ("first_contact", 200), ("consultation", 190), ("inactive", 150, pricey))
+    new = ClientFactory(trainer=trainer, source="website", created_at=NOW - timedelta(days=5))
+    history(new, ("first_contact", 5), ("consultation", 3))
+
+    recent = selectors.analytics_get(user=trainer)  # the last 90 days
+    earlier = selectors.analytics_get(
+        user=trainer, since=NOW - timedelta(days=210), until=NOW - timedelta(days=100)
+    )
+
+    assert [row.source for row in recent.sources] == ["website"]
+    assert [row.source for row in earlier.sources] == ["vk_ads"]
+    assert recent.lost_total == 0 and dict(earlier.lost_reasons) == {"Дорого": 1}
+    assert {s.code: n for s, _d, n in recent.median_days}["first_contact"] == 1
+    assert {s.code: d for s, d, _n in earlier.median_days}["first_contact"] == 10.0
+    assert {s.code: d for s, d, _n in earlier.median_days}["consultation"] == 40.0
+    assert {st.stage.code: st.reached for st in recent.funnel}["first_contact"] == 1
+    assert {st.stage.code: st.reached for st in earlier.funnel}["consultation"] == 1
+    # Clients per stage is the board now, whatever the period.
+    assert sum(n for _, n in earlier.now_per_stage) == sum(n for _, n in recent.now_per_stage)
 
 
 def test_analytics_only_counts_what_the_trainer_may_see():

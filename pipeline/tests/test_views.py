@@ -1,7 +1,9 @@
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.demo import seed_clients
 from crm.tests.factories import (
@@ -90,10 +92,11 @@ def test_board_query_count_does_not_grow(
 ):
     seed_clients(count=size, trainers=[trainer])
     client.force_login(AdminFactory() if as_admin else trainer)
-    # session, user, stages, counts, cards (one windowed query for every column); an admin's
-    # trainer filter lists the trainers, and the paid sums need one more once payments exist
+    # session, user, stages, counts, the cards' ids (a LIMIT per column in one query), the cards;
+    # an admin's trainer filter lists the trainers, and the paid sums need one more once
+    # payments exist
     sums = 1 if money_source() is not None else 0
-    with django_assert_num_queries((6 if as_admin else 5) + sums):
+    with django_assert_num_queries((7 if as_admin else 6) + sums):
         response = client.get(reverse("pipeline:board"), {"source": "telegram"})
     assert response.status_code == 200
 
@@ -118,6 +121,10 @@ def test_button_or_drag_move_returns_the_card_in_its_new_column_and_fresh_counts
         f'id="column-head-{consultation.pk}"' in body
         and f'id="column-head-{stage("first_contact").pk}"' in body
     )
+    # the stage tabs (a phone's view of the columns) follow too
+    tab = '<span class="tab-count" id="tab-count-{}" hx-swap-oob="true">{}</span>'
+    assert tab.format(consultation.pk, 1) in body
+    assert tab.format(stage("first_contact").pk, 0) in body
     move = StageMove.objects.get(client=own)
     assert (move.actor, move.event, move.to_stage) == (
         trainer,
@@ -359,6 +366,32 @@ def test_analytics_page_draws_svg_charts_without_inline_styles(client, trainer):
     assert client.get("/analytics/").url == reverse("pipeline:analytics")
 
 
+def test_analytics_period_control_picks_the_range_and_refuses_a_wrong_one(client, trainer):
+    ClientFactory(trainer=trainer, source="vk_ads", created_at=timezone.now() - timedelta(days=300))
+    client.force_login(trainer)
+    today = timezone.localdate()
+
+    default = client.get(reverse("pipeline:analytics")).content.decode()
+    assert f'value="{today - timedelta(days=89):%Y-%m-%d}"' in default
+    assert "90 дней" in default and "ВКонтакте" not in default.split('id="sources"')[1]
+
+    chosen = client.get(
+        reverse("pipeline:analytics"),
+        {"date_from": f"{today - timedelta(days=400):%Y-%m-%d}", "date_to": f"{today:%Y-%m-%d}"},
+    ).content.decode()
+    assert "401 день" in chosen and "ВКонтакте" in chosen.split('id="sources"')[1]
+
+    backwards = client.get(
+        reverse("pipeline:analytics"), {"date_from": f"{today:%Y-%m-%d}", "date_to": "2020-01-01"}
+    )
+    body = backwards.content.decode()
+    assert backwards.status_code == 200
+    assert "Период заканчивается раньше, чем начинается." in body
+    assert "Показаны последние 90 дней." in body
+    garbage = client.get(reverse("pipeline:analytics"), {"date_from": "вчера"})
+    assert garbage.status_code == 200 and "Показаны последние 90 дней." in garbage.content.decode()
+
+
 @pytest.mark.parametrize("size", [5, 120])
 def test_analytics_query_count_does_not_grow(client, size, django_assert_num_queries):
     seed_clients(count=size, trainers=[TrainerFactory()])
@@ -366,3 +399,5 @@ def test_analytics_query_count_does_not_grow(client, size, django_assert_num_que
     # session, user, stages, per stage, leads per week, sources, lost reasons, funnel, time in stage
     with django_assert_num_queries(9):
         client.get(reverse("pipeline:analytics"))
+    with django_assert_num_queries(9):  # a longer period: the same queries
+        client.get(reverse("pipeline:analytics"), {"date_from": "2025-06-01"})

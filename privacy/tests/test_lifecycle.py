@@ -115,7 +115,7 @@ def _text_columns():
                     yield model, field
 
 
-def _traces_in_database() -> list[str]:
+def _traces_in_database(needles: list[str] = NEEDLES) -> list[str]:
     found = []
     for model, field in _text_columns():
         table, column = model._meta.db_table, field.column
@@ -123,19 +123,19 @@ def _traces_in_database() -> list[str]:
             cursor.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL')
             for (value,) in cursor.fetchall():
                 text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                for needle in NEEDLES:
+                for needle in needles:
                     if needle in str(text):
                         found.append(f"{table}.{column}: {needle}")
     return found
 
 
-def _traces_in_files(*roots: Path) -> list[str]:
+def _traces_in_files(*roots: Path, needles: list[str] = NEEDLES) -> list[str]:
     found = []
     for root in roots:
         for path in Path(root).rglob("*"):
             if path.is_file():
                 body = path.read_bytes()
-                found += [f"{path}: {n}" for n in NEEDLES if n.encode() in body or n in path.name]
+                found += [f"{path}: {n}" for n in needles if n.encode() in body or n in path.name]
     return found
 
 

@@ -400,3 +400,81 @@ def test_send_says_what_really_happened(
         page = client.post(url, follow=True).content.decode()
     assert says in page and "Скачайте PDF" in page and "в очередь" not in page
     assert bot_tasks == []
+
+
+# --- weeks as tabs ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def twelve_weeks(trainer):
+    from .factories import small_content
+
+    return TrainingProgramFactory(
+        client=ClientFactory(trainer=trainer), weeks=12, content=small_content(weeks=12)
+    )
+
+
+def test_the_page_shows_one_week_the_current_one_by_default(client, trainer, twelve_weeks):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    client.force_login(trainer)
+    url = reverse("programs:program-detail", args=[twelve_weeks.pk])
+    body = client.get(url).content.decode()
+    assert 'id="ex-w1d1e1"' in body and 'id="ex-w2d1e1"' not in body
+    assert body.count('role="tab"') == 12
+    assert 'id="week-tab-1" href' in body and f"{url}?week=2" in body
+    twelve_weeks.delivered_at = timezone.now()
+    twelve_weeks.save(update_fields=["delivered_at"])
+    with time_machine.travel(timezone.now() + timedelta(days=7 * 4 + 2)):  # the fifth week
+        client.force_login(trainer)
+        page = client.get(url)
+    assert page.context["week"]["number"] == 5 and page.context["current_week"] == 5
+    with time_machine.travel(timezone.now() + timedelta(days=7 * 30)):  # long over: the last one
+        client.force_login(trainer)
+        assert client.get(url).context["week"]["number"] == 12
+
+
+def test_a_week_deep_links_and_loads_as_a_fragment(client, trainer, twelve_weeks, other_trainer):
+    client.force_login(trainer)
+    url = reverse("programs:program-detail", args=[twelve_weeks.pk])
+    body = client.get(f"{url}?week=3").content.decode()
+    assert 'id="ex-w3d1e1"' in body and 'id="ex-w1d1e1"' not in body
+    assert client.get(f"{url}?week=99").context["week"]["number"] == 1  # unknown: the current
+    assert client.get(f"{url}?week=abc").status_code == 200
+
+    fragment = client.get(reverse("programs:program-week", args=[twelve_weeks.pk, 7]), **HTMX)
+    text = fragment.content.decode()
+    assert fragment.status_code == 200 and "<html" not in text
+    assert 'id="ex-w7d1e1"' in text and 'id="ex-w1d1e1"' not in text
+    assert 'id="week-tabs" role="tablist"' in text and 'hx-swap-oob="true"' in text
+    assert text.split('id="week-tab-7"')[1].split(">")[0].count('aria-selected="true"') == 1
+    assert 'href="' + f"{url}?week=6" in text and f"{url}?week=8" in text  # ← week 6, week 8 →
+
+    plain = client.get(reverse("programs:program-week", args=[twelve_weeks.pk, 7]))
+    assert plain.status_code == 302 and plain.url == f"{url}?week=7"
+    missing = reverse("programs:program-week", args=[twelve_weeks.pk, 13])
+    assert client.get(missing, **HTMX).status_code == 404
+    client.force_login(other_trainer)
+    week = reverse("programs:program-week", args=[twelve_weeks.pk, 7])
+    assert client.get(week, **HTMX).status_code == 404
+
+
+def test_a_day_has_fixed_column_widths_and_no_inline_styles(client, trainer, twelve_weeks):
+    client.force_login(trainer)
+    body = client.get(reverse("programs:program-detail", args=[twelve_weeks.pk])).content.decode()
+    assert (
+        '<col class="c-name"><col class="c-sets"><col class="c-rest"><col class="c-actions">'
+        in (body)
+    )
+    assert "style=" not in body
+
+
+def test_a_non_htmx_edit_goes_back_to_its_week(client, trainer, twelve_weeks):
+    client.force_login(trainer)
+    edit = reverse("programs:exercise-edit", args=[twelve_weeks.pk, "w4d1e1"])
+    response = client.post(edit, {"name": "Жим ногами", "sets": "3", "reps": "10"})
+    url = reverse("programs:program-detail", args=[twelve_weeks.pk])
+    assert response.status_code == 302 and response.url == f"{url}?week=4#ex-w4d1e1"

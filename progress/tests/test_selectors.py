@@ -49,6 +49,13 @@ def test_average_change_of_finished_clients_and_weekly_checkin_share(django_asse
         measured_on=timezone.localdate() - timedelta(days=8),
     )
 
+    # A client who finished before the period does not count.
+    long_ago = ClientFactory(
+        trainer=trainer, stage=finished, stage_changed_at=timezone.now() - timedelta(days=200)
+    )
+    series(long_ago, 120, 100)
+
+    # per-series sums, finished count, active and checked-in
     with django_assert_num_queries(3):
         result = analytics_get(user=trainer)
     by_metric = {a.metric.field: a for a in result.averages}
@@ -58,3 +65,26 @@ def test_average_change_of_finished_clients_and_weekly_checkin_share(django_asse
     assert "chest" not in by_metric
     assert result.finished_clients == 3
     assert (result.active_clients, result.checked_in_this_week, result.checkin_share) == (4, 1, 25)
+
+
+def test_a_chosen_period_counts_the_clients_who_finished_in_it():
+    trainer = TrainerFactory()
+    finished = stage("finished")
+    old = ClientFactory(
+        trainer=trainer, stage=finished, stage_changed_at=timezone.now() - timedelta(days=200)
+    )
+    series(old, "120", "100.4", waist=["110", "104.5"])
+    series(ClientFactory(trainer=trainer, stage=finished), 90, 91)
+
+    today = timezone.localdate()
+    result = analytics_get(user=trainer, start=today - timedelta(days=365), end=today)
+    earlier = analytics_get(
+        user=trainer, start=today - timedelta(days=365), end=today - timedelta(days=100)
+    )
+
+    assert result.finished_clients == 2 and earlier.finished_clients == 1
+    assert {a.metric.field: a.average for a in result.averages}["weight"] == Decimal("-9.3")
+    assert {a.metric.field: (a.average, a.clients) for a in earlier.averages} == {
+        "weight": (Decimal("-19.6"), 1),
+        "waist": (Decimal("-5.5"), 1),
+    }

@@ -9,6 +9,26 @@
     });
   }
 
+  // Charts (ui/charts.py) carry each value in an SVG <title>: a tooltip on hover, but a touch
+  // screen never shows it. A tap (or click) on a point writes its value under the chart.
+  document.addEventListener("click", function (event) {
+    var point = event.target.closest && event.target.closest("svg.chart g.point, svg.chart g[data-tip]");
+    if (!point) { return; }
+    var title = point.querySelector("title");
+    var svg = point.closest("svg.chart");
+    if (!title || !svg) { return; }
+    var tip = svg.nextElementSibling;
+    if (!tip || !tip.classList.contains("chart-tip")) {
+      tip = document.createElement("p");
+      tip.className = "chart-tip";
+      tip.setAttribute("aria-live", "polite");
+      svg.parentNode.insertBefore(tip, svg.nextSibling);
+    }
+    tip.textContent = title.textContent;
+    svg.querySelectorAll("g.point.active").forEach(function (el) { el.classList.remove("active"); });
+    point.classList.add("active");
+  });
+
   // Buttons and links with data-confirm ask before they act.
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm]");
@@ -18,8 +38,20 @@
     }
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { applyColors(document); });
+  // Tab bars that scroll sideways on a phone (client page, program weeks) keep the chosen tab in
+  // view. The bars are position: relative, so a tab's offsetLeft is measured from its bar.
+  function showSelectedTabs() {
+    document.querySelectorAll("[role=tablist]").forEach(function (bar) {
+      var tab = bar.querySelector("[aria-selected=true]");
+      if (tab && bar.scrollWidth > bar.clientWidth) {
+        bar.scrollLeft = tab.offsetLeft - (bar.clientWidth - tab.offsetWidth) / 2;
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { applyColors(document); showSelectedTabs(); });
   document.addEventListener("htmx:afterSwap", function (event) { applyColors(event.target); });
+  document.addEventListener("htmx:afterSettle", showSelectedTabs);
 
   // --- Top bar search: Ctrl-K (or "/") focuses it; results drop down as you type (htmx);
   // arrows move through them, Enter opens, Escape closes.
