@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_notification_kind_automation'),
+        ('crm', '0011_notification_kind_classes_missed'),
         ('pipeline', '0004_default_lost_reasons'),
     ]
 
