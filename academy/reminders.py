@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.models import ClientAction
+from crm.models import ClientAction, Notification
 from crm.notifications import client_message, staff_notify
+from crm.services import notification_create
 
 from .models import Attendance, Booking, Membership, MissedStreakAlert, Session
 from .services import session_label
@@ -100,7 +101,9 @@ def missed_streaks_check(*, now: datetime | None = None) -> int:
         client, first, last = run[0].client, run[0], run[-1]
         try:
             with transaction.atomic():
-                MissedStreakAlert.objects.create(client=client, first_missed=first, missed=len(run))
+                alert = MissedStreakAlert.objects.create(
+                    client=client, first_missed=first, missed=len(run)
+                )
                 client_message(
                     client=client,
                     text=_(
@@ -123,6 +126,14 @@ def missed_streaks_check(*, now: datetime | None = None) -> int:
                     text=_("%(client)s, trainer %(trainer)s: %(note)s")
                     % {"client": client, "trainer": last.session.trainer, "note": note},
                     client=client,
+                )
+                # The trainer who teaches the class: the bell and their own Telegram, once.
+                notification_create(
+                    recipient=last.session.trainer or client.trainer,
+                    kind=Notification.Kind.CLASSES_MISSED,
+                    client=client,
+                    text=_("%(client)s: %(note)s") % {"client": client.full_name, "note": note},
+                    dedup_key=f"classes-missed:{alert.pk}",
                 )
         except IntegrityError:
             continue  # this streak was alerted already (an overlapping run)

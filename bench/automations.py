@@ -1,6 +1,7 @@
 """Automations benchmark: N active clients due for a message.
 
     DEBUG=1 .venv/bin/python bench/automations.py [--clients 10000] [--fanout 900] [--rate 30]
+        [--senders 2] [--database-url postgres://…/throwaway]
 
 1. Evaluation: the rule's set-based query over all clients (`rules_fire`) — SQL queries, time and
    peak Python memory, at N/10 and N clients (the query count must not grow).
@@ -18,12 +19,11 @@ is set, the database otherwise.
 """
 
 import argparse
+import multiprocessing
 import os
 import sys
-import threading
 import time
 import tracemalloc
-from collections import deque
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,11 +32,22 @@ sys.path.insert(0, str(ROOT))
 DB = ROOT / "var" / "bench-automations.sqlite3"
 
 
+def _drain(chat_ids: list[int]) -> None:
+    from django.db import connection
+
+    from botapp.services import outbox_drain
+
+    connection.close()  # the parent's connection is not ours to use
+    outbox_drain(chat_ids=chat_ids)
+    connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--fanout", type=int, default=900, help="messages to send (0: none)")
     parser.add_argument("--rate", type=float, default=30.0, help="TELEGRAM_RATE_GLOBAL")
+    parser.add_argument("--senders", type=int, default=2, help="worker processes sending")
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
     if args.database_url:
@@ -52,32 +63,10 @@ def main() -> None:
     os.environ["TELEGRAM_RATE_GLOBAL"] = str(args.rate)
     os.environ["TELEGRAM_RATE_PER_CHAT"] = "1"
 
-    from botapp.tests.fakes import FakeBotAPI
+    from botapp.tests.fakes import FakeBotAPI, Limits
 
-    class LimitedFakeBotAPI(FakeBotAPI):
-        """The fake with Telegram's limits: over `rate`/s overall or 1/s per chat → 429."""
-
-        def __init__(self, rate: float) -> None:
-            super().__init__()
-            self.rate, self.window, self.per_chat = rate, deque(), {}
-            self.refused = 0
-
-        def _handle(self, request) -> None:
-            method = request.path.rsplit("/", 1)[-1]
-            if method == "sendMessage":
-                now = time.monotonic()
-                with self.lock:
-                    while self.window and now - self.window[0] > 1.0:
-                        self.window.popleft()
-                    # A 10 % margin for clock jitter between the limiter and this server.
-                    if len(self.window) >= self.rate * 1.1:
-                        self.refused += 1
-                        self.fail_next("sendMessage", 429, "Too Many Requests", retry_after=1)
-                    else:
-                        self.window.append(now)
-            super()._handle(request)
-
-    fake = LimitedFakeBotAPI(args.rate).start()
+    # The fake enforces Telegram's limits itself: over --rate/s overall or 1/s per chat → 429.
+    fake = FakeBotAPI(limits=Limits(rate=args.rate, per_chat=1.0)).start()
     os.environ["TELEGRAM_BOT_TOKEN"] = "123456:BENCH"
     os.environ["TELEGRAM_API_BASE_URL"] = fake.url
     os.environ["TELEGRAM_ADMIN_CHAT_ID"] = ""
@@ -102,6 +91,9 @@ def main() -> None:
     from botapp.services import automation_send, outbox_drain
     from crm.models import Client
     from pipeline.models import PipelineStage
+    from privacy.models import Consent, ConsentKind
+    from privacy.selectors import policy_current
+    from privacy.services import policy_publish
 
     active = PipelineStage.objects.get(code="active")
     now = timezone.now()
@@ -118,8 +110,13 @@ def main() -> None:
         buttons=["trainer"],
     )
 
+    # The migration's consent text (a flushed database: published again).
+    personal = policy_current(kind=ConsentKind.PERSONAL) or policy_publish(
+        kind=ConsentKind.PERSONAL, text="Согласие на обработку персональных данных"
+    )
+
     def seed(count: int, start: int) -> None:
-        Client.objects.bulk_create(
+        clients = Client.objects.bulk_create(
             [
                 Client(
                     first_name=f"Клиент{n}",
@@ -129,6 +126,20 @@ def main() -> None:
                     source="telegram",
                 )
                 for n in range(start, start + count)
+            ],
+            batch_size=2000,
+        )
+        # They agreed to the processing of their data in the bot (automations write only to them).
+        Consent.objects.bulk_create(
+            [
+                Consent(
+                    client=client,
+                    kind=ConsentKind.PERSONAL,
+                    decision=Consent.Decision.GRANTED,
+                    policy=personal,
+                    channel="telegram",
+                )
+                for client in clients
             ],
             batch_size=2000,
         )
@@ -178,17 +189,19 @@ def main() -> None:
         )
         settings_rate = args.rate
         reset_queries()
-        threads = [
-            threading.Thread(
-                target=lambda part=part: (outbox_drain(chat_ids=part), connection.close())
+        # --senders processes, as that many worker processes (threads would share one GIL).
+        connection.close()
+        senders = [
+            multiprocessing.get_context("fork").Process(
+                target=_drain, args=(chats[index :: args.senders],)
             )
-            for part in (chats[0::2], chats[1::2])  # two senders, as two worker processes
+            for index in range(args.senders)
         ]
         started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
         # Chats refused with 429 are retried by their own flush tasks (`enqueue_flush_later`);
         # here the drain is simply run again for what is left, as those tasks would.
         while True:

@@ -222,6 +222,13 @@ class Client(models.Model):
             models.Index(
                 fields=["stage", "-stage_changed_at", "-id"], name="client_stage_column_idx"
             ),
+            # The business's live clients per stage (dashboard and analytics counts read only
+            # this index; bot-preview and forgotten clients are not in it).
+            models.Index(
+                fields=["stage", "stage_changed_at"],
+                condition=Q(forgotten_at__isnull=True, is_preview=False),
+                name="client_live_stage_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -476,14 +483,22 @@ class Notification(models.Model):
         CLIENT_PAID = "client_paid", _("Client paid")
         CLIENT_WROTE = "client_wrote", _("Client wrote")
         CHECKIN_MISSED = "checkin_missed", _("Missed check-in")
+        CLASSES_MISSED = "classes_missed", _("Missed classes")
         TASK_OVERDUE = "task_overdue", _("Task overdue")
         AUTOMATION = "automation", _("Automation note")
         OTHER = "other", _("Other")
 
     # What a trainer hears about in their own Telegram too (seed 002, issue 17): their new client,
-    # their client's payment and message, and the automations' notes (e.g. a low NPS score).
+    # their client's payment and message, the automations' notes (e.g. a low NPS score) and a
+    # student missing classes in a row (seed 001).
     TELEGRAM_KINDS = frozenset(
-        {Kind.LEAD_ASSIGNED, Kind.CLIENT_PAID, Kind.CLIENT_WROTE, Kind.AUTOMATION}
+        {
+            Kind.LEAD_ASSIGNED,
+            Kind.CLIENT_PAID,
+            Kind.CLIENT_WROTE,
+            Kind.AUTOMATION,
+            Kind.CLASSES_MISSED,
+        }
     )
 
     recipient = models.ForeignKey(

@@ -81,15 +81,33 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
     per_stage = dict(clients.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     all_stages = list(PipelineStage.objects.all())
     stages = [StageCount(stage=stage, clients=per_stage.get(stage.pk, 0)) for stage in all_stages]
-    stale = (
-        clients.filter(stale_condition(all_stages))
-        .select_related("stage", "trainer")
-        .order_by("stage_changed_at", "id")
+    stale = clients.filter(stale_condition(all_stages))
+    # The longest-waiting: the first few of each stage (its column index, oldest first), merged.
+    now = timezone.now()
+    stale_ids = merged_ids(
+        [
+            clients.filter(
+                stage=stage, stage_changed_at__lt=now - timedelta(days=stage.expected_days)
+            ).order_by("stage_changed_at", "id")
+            for stage in all_stages
+            if stage.expected_days
+        ],
+        key="stage_changed_at",
+        descending=False,
+        offset=0,
+        limit=follow_up_limit,
     )
     totals = clients.aggregate(total=Count("id"), new=Count("id", filter=Q(created_at__gte=since)))
     due = follow_ups_due(user)
-    stale_clients = list(stale[:follow_up_limit])
-    now = timezone.now()
+    stale_clients = (
+        list(
+            Client.objects.filter(pk__in=stale_ids)
+            .select_related("stage", "trainer")
+            .order_by("stage_changed_at", "id")
+        )
+        if stale_ids
+        else []
+    )
     for client in stale_clients:
         client.days_in_stage = (now - client.stage_changed_at).days
     return Dashboard(
@@ -219,26 +237,43 @@ class OwnedOrUnassigned:
 
     def __getitem__(self, index: slice) -> list[Client]:
         start, stop = index.start or 0, index.stop
-        parts, params = [], []
-        for side, branch in (("mine", self.mine), ("unassigned", self.unassigned)):
-            head = branch.order_by(*self.ordering).values_list("pk", "created_at")[:stop]
-            try:
-                sql, head_params = head.query.sql_with_params()
-            except EmptyResultSet:  # a filter that nothing can match
-                continue
-            parts.append(f"SELECT * FROM ({sql}) AS {side}")
-            params.extend(head_params)
-        if not parts:
-            return []
-        direction = "DESC" if self.ordering[0].startswith("-") else "ASC"
-        sql = (
-            f"SELECT pk FROM ({' UNION ALL '.join(parts)}) AS page "
-            f"ORDER BY created_at {direction}, pk {direction} LIMIT %s OFFSET %s"
+        ids = merged_ids(
+            [self.mine.order_by(*self.ordering), self.unassigned.order_by(*self.ordering)],
+            key="created_at",
+            descending=self.ordering[0].startswith("-"),
+            offset=start,
+            limit=stop - start,
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, stop - start, start])
-            ids = [pk for (pk,) in cursor.fetchall()]
         return list(self.queryset.filter(pk__in=ids).order_by(*self.ordering)) if ids else []
+
+
+def merged_ids(
+    branches: list[QuerySet], *, key: str, descending: bool, offset: int, limit: int
+) -> list[int]:
+    """Ids of rows offset..offset+limit of several ordered querysets taken as one list ordered by
+    (key, id): each branch reads only its first offset+limit rows (a LIMIT its index serves), the
+    database merges them (UNION ALL, ORDER BY, LIMIT). One query."""
+    if limit <= 0:
+        return []
+    parts, params = [], []
+    for index, branch in enumerate(branches):
+        head = branch.values_list("pk", key)[: offset + limit]
+        try:
+            sql, head_params = head.query.sql_with_params()
+        except EmptyResultSet:  # a filter that nothing can match
+            continue
+        parts.append(f"SELECT * FROM ({sql}) AS branch_{index}")
+        params.extend(head_params)
+    if not parts:
+        return []
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f"SELECT pk FROM ({' UNION ALL '.join(parts)}) AS merged "
+        f"ORDER BY {key} {direction}, pk {direction} LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def clients_listed(

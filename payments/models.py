@@ -548,3 +548,53 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} ₽ · {self.get_status_display()}"
+
+
+class ProviderNotification(models.Model):
+    """A YooKassa notification as it came: stored once per (event, object) and answered 200 at once,
+    then acted on in the background (`payments.services.notification_process`). A duplicate is not
+    stored twice; a row left unprocessed (the API was down) is tried again by the beat sweep."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Payment succeeded")
+        CANCELED = "canceled", _("Payment canceled")
+        WAITING = "waiting", _("Waiting for capture")
+        REFUNDED = "refunded", _("Refunded")
+        SAME = "same", _("Nothing to change")
+        MISMATCH = "mismatch", _("Does not match the payment")
+        UNKNOWN = "unknown", _("Unknown to YooKassa or to us")
+        IGNORED = "ignored", _("Ignored event")
+        FAILED = "failed", _("Given up")
+
+    provider = models.CharField(
+        _("provider"), max_length=20, choices=Payment.Provider, default=Payment.Provider.YOOKASSA
+    )
+    event = models.CharField(_("event"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    body = models.JSONField(_("body"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    retry_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("provider notification")
+        verbose_name_plural = _("provider notifications")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event", "object_id"], name="provider_notification_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(processed_at__isnull=True),
+                name="provider_notification_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.object_id}"

@@ -13,7 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -39,6 +40,7 @@ from .models import (
     PromoCode,
     PromoCodeUsage,
     Promotion,
+    ProviderNotification,
     Refund,
     Subscription,
     Tariff,
@@ -706,6 +708,111 @@ def payments_check_pending(*, min_age: timedelta = timedelta(minutes=2)) -> Chec
     return result
 
 
+def _alert_once(payment: Payment, flag: str, text: str) -> bool:
+    """Tell the staff about this payment, once per `flag`: the flag is set in the payment's
+    metadata by one conditional UPDATE, so however often a job runs only the first one tells."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().filter(pk=payment.pk).first()
+        if locked is None or locked.metadata.get(flag):
+            return False
+        locked.metadata = {**locked.metadata, flag: timezone.now().isoformat()}
+        locked.save(update_fields=["metadata"])
+        staff_notify(text=text, client=payment.client)
+    return True
+
+
+def paid_programs_reconcile(
+    *, older_than: timedelta = timedelta(minutes=15), within: timedelta = timedelta(days=14)
+) -> dict:
+    """Beat: succeeded payments whose tariff grants the paid program, without a delivered program
+    `older_than` after payment (a worker died, the broker lost the task, the bot could not send):
+    ask for it again (generation and delivery are idempotent). A client the bot cannot reach, or
+    one still without it an hour after payment, is reported to the staff once."""
+    from programs.models import TrainingProgram
+
+    now = timezone.now()
+    delivered = TrainingProgram.objects.filter(
+        client=OuterRef("client"),
+        kind=TrainingProgram.Kind.PAID,
+        trigger=Concat(Value("payment:"), Cast(OuterRef("pk"), output_field=CharField())),
+        delivered_at__isnull=False,
+    )
+    missing = (
+        Payment.objects.filter(
+            status=Status.SUCCEEDED,
+            tariff__grants_paid_program=True,
+            paid_at__lt=now - older_than,
+            paid_at__gte=now - within,
+        )
+        .exclude(Exists(delivered))
+        .select_related("client")
+        .order_by("paid_at")[:200]
+    )
+    asked = reported = 0
+    for payment in missing:
+        client = payment.client
+        reachable = client.telegram_id is not None and client.bot_blocked_at is None
+        if reachable:
+            with transaction.atomic():
+                enqueue_on_commit(
+                    program_generate_task.name, client.pk, "paid", f"payment:{payment.pk}"
+                )
+            asked += 1
+        if not reachable or now - payment.paid_at > timedelta(hours=1):
+            reported += _alert_once(
+                payment,
+                "program_missing_alerted",
+                _(
+                    "⚠️ %(client)s paid for “%(tariff)s” but has not received the paid program; "
+                    "send it by hand from the client's page."
+                )
+                % {"client": client, "tariff": payment.tariff.name},
+            )
+    return {"asked": asked, "reported": reported}
+
+
+def payments_compare_daily(*, within: timedelta = timedelta(days=30)) -> CheckResult:
+    """Beat, daily: every open online payment of the last `within` and every one that succeeded in
+    the last two days compared with the provider's API. What can move moves through
+    `payment_transition` (source poll); a payment we count as paid that the provider says is
+    cancelled is reported to the staff once."""
+    now = timezone.now()
+    result = CheckResult()
+    payments = (
+        Payment.objects.filter(provider__in=ONLINE_PROVIDERS, provider_payment_id__isnull=False)
+        .filter(
+            Q(status__in=OPEN, created_at__gte=now - within)
+            | Q(status=Status.SUCCEEDED, paid_at__gte=now - timedelta(days=2))
+        )
+        .select_related("client", "tariff")
+        .order_by("created_at")
+    )
+    for payment in payments.iterator(chunk_size=200):
+        result.checked += 1
+        try:
+            remote = gateways.gateway_for(payment.provider).payment_get(payment.provider_payment_id)
+        except GatewayError as exc:
+            result.failed += 1
+            logger.warning("Daily check of payment %s failed: %s", payment.pk, exc)
+            continue
+        if payment.status == Status.SUCCEEDED and remote.status == Status.CANCELED:
+            result.failed += 1
+            _alert_once(
+                payment,
+                "provider_canceled_alerted",
+                _(
+                    "⚠️ Payment #%(id)s of %(client)s is paid here but cancelled in YooKassa; "
+                    "check it by hand."
+                )
+                % {"id": payment.pk, "client": payment.client},
+            )
+            continue
+        outcome = payment_apply_remote(payment=payment, remote=remote, source=Source.POLL)
+        if outcome not in (SyncOutcome.SAME, SyncOutcome.MISMATCH):
+            result.changed += 1
+    return result
+
+
 # --- Notifications --------------------------------------------------------------------------------
 
 
@@ -735,11 +842,109 @@ def notification_handle(*, data, source: str = Source.WEBHOOK) -> SyncOutcome:
                 "Notification %s for an unknown payment %s", *notification.__dict__.values()
             )
             return SyncOutcome.UNKNOWN
-        return payment_sync(payment=payment, source=source)
+        try:
+            return payment_sync(payment=payment, source=source)
+        except gateways.GatewayNotFound:
+            # Ours, but YooKassa does not know it: final — asking again will not change that.
+            logger.error(
+                "Payment %s (%s) is unknown to the provider", payment.pk, notification.object_id
+            )
+            return SyncOutcome.UNKNOWN
     if notification.event == "refund.succeeded":
         return _refund_notification(notification.object_id, source=source)
     logger.info("Ignored notification %s", notification.event)
     return SyncOutcome.IGNORED
+
+
+NOTIFICATION_TASK = "payments.notification_process"
+NOTIFICATION_GIVE_UP = timedelta(hours=24)  # as long as YooKassa itself retries a notification
+NOTIFICATION_KEEP = timedelta(days=90)
+
+
+def notification_receive(*, data) -> tuple[ProviderNotification, bool]:
+    """Store a YooKassa notification once per (event, object) and promise its processing (a durable
+    follow-up, so a broker that is down delays it, never loses it). Returns (row, whether it is
+    new); a repeat of a stored one changes nothing. Raises NotificationInvalid for a bad body."""
+    try:
+        notification = gateways.notification_parse(data)
+    except ValueError as exc:
+        raise NotificationInvalid(str(exc)) from exc
+    with transaction.atomic():
+        row, created = ProviderNotification.objects.get_or_create(
+            provider=Payment.Provider.YOOKASSA,
+            event=notification.event[:64],
+            object_id=notification.object_id,
+            defaults={"body": data},
+        )
+        if created:
+            enqueue_on_commit(NOTIFICATION_TASK, row.pk)
+    return row, created
+
+
+def notification_process(*, notification_id: int) -> str | None:
+    """Act on a stored notification, once (under its row lock). The provider's API being
+    unreachable leaves it for the sweep (`notifications_reprocess`); an object the API does not
+    know is final (logged, marked "unknown"). Returns the outcome, None when left for later."""
+    with transaction.atomic():
+        row = (
+            ProviderNotification.objects.select_for_update()
+            .filter(pk=notification_id, processed_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return None  # done already (a repeated task)
+        row.attempts += 1
+        try:
+            outcome = notification_handle(data=row.body)
+        except NotificationInvalid as exc:  # stored before a parser change: never will be valid
+            outcome, row.error = SyncOutcome.IGNORED, str(exc)[:2000]
+        except GatewayError as exc:
+            logger.warning("Notification %s waits for the provider: %s", row, exc)
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            # Back off: 1, 2, 4 … 60 minutes between tries of one notification.
+            row.retry_at = timezone.now() + timedelta(minutes=min(2 ** (row.attempts - 1), 60))
+            row.save(update_fields=["attempts", "error", "retry_at"])
+            return None
+        row.outcome, row.processed_at = str(outcome), timezone.now()
+        row.save(update_fields=["attempts", "outcome", "processed_at", "error"])
+    return row.outcome
+
+
+def notifications_reprocess(*, older_than: timedelta = timedelta(minutes=1)) -> dict:
+    """Beat: process stored notifications left unprocessed (the API or the broker was down, a
+    worker died), with a backoff; after NOTIFICATION_GIVE_UP mark them failed and tell the staff,
+    once (the payment poll still settles the payments themselves). Forgets old processed rows."""
+    now = timezone.now()
+    done = waiting = failed = 0
+    rows = (
+        ProviderNotification.objects.filter(
+            processed_at__isnull=True, received_at__lt=now - older_than
+        )
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .order_by("received_at")[:500]
+    )
+    for row in rows:
+        if now - row.received_at > NOTIFICATION_GIVE_UP:
+            with transaction.atomic():
+                marked = ProviderNotification.objects.filter(
+                    pk=row.pk, processed_at__isnull=True
+                ).update(outcome=ProviderNotification.Outcome.FAILED, processed_at=now)
+                if marked:  # once: the row is processed now
+                    failed += 1
+                    staff_notify(
+                        text=_(
+                            "⚠️ YooKassa notification %(event)s for %(object)s could not be "
+                            "processed for a day (%(error)s); check the payment in YooKassa."
+                        )
+                        % {"event": row.event, "object": row.object_id, "error": row.error[:200]}
+                    )
+            continue
+        if notification_process(notification_id=row.pk) is None:
+            waiting += 1
+        else:
+            done += 1
+    ProviderNotification.objects.filter(processed_at__lt=now - NOTIFICATION_KEEP).delete()
+    return {"processed": done, "waiting": waiting, "failed": failed}
 
 
 def _refund_notification(provider_refund_id: str, *, source: str) -> SyncOutcome:

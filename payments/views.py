@@ -1,5 +1,4 @@
 import ipaddress
-import json
 import logging
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from config.ip import client_ip
 from config.ratelimit import rate_exceeded
+from crm import safejson
 from crm.access import admin_required, change_required, get_client_for
 from ui import periods
 
@@ -234,18 +234,15 @@ def yookassa_webhook(request: HttpRequest) -> HttpResponse:
             logger.warning("YooKassa webhook from a foreign address %s refused", ip)
             return HttpResponse(status=403)
     try:
-        data = json.loads(request.body)
+        data = safejson.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return HttpResponse("invalid json", status=400, content_type="text/plain")
     try:
-        outcome = services.notification_handle(data=data)
+        _row, created = services.notification_receive(data=data)
     except services.NotificationInvalid as exc:
         return HttpResponse(str(exc)[:200], status=400, content_type="text/plain")
-    except GatewayError as exc:
-        # Not acknowledged: YooKassa retries for 24 h, and the 5-minute poll settles it anyway.
-        logger.warning("YooKassa webhook could not re-read the object: %s", exc)
-        return HttpResponse("provider unavailable", status=503, content_type="text/plain")
-    return JsonResponse({"result": outcome})
+    # Stored: acknowledged whatever happens next (a task acts on it, the sweep if that fails).
+    return JsonResponse({"result": "stored" if created else "duplicate"})
 
 
 # --- Demo provider --------------------------------------------------------------------------------

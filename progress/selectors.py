@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from crm.access import scope_to_user, visible_clients
 from crm.models import Client, User
+from programs.selectors import HEAVY as PROGRAM_CONTENT
 from ui import charts
 
 from .metrics import METRICS, Metric, change_tone, good_direction
@@ -68,6 +69,22 @@ class ClientProgress:
     bmi: Bmi | None
     photos_by_date: list[tuple[date, list[ProgressPhoto]]] = field(default_factory=list)
 
+    @property
+    def photo_pairs(self) -> list[tuple[ProgressPhoto, ProgressPhoto]]:
+        """Per pose with photos on two dates or more: (the first, the latest), to show side by
+        side. From the photos already loaded, no query."""
+        first: dict[str, ProgressPhoto] = {}
+        latest: dict[str, ProgressPhoto] = {}
+        for _day, photos in self.photos_by_date:  # newest first
+            for photo in photos:
+                latest.setdefault(photo.pose, photo)
+                first[photo.pose] = photo
+        return [
+            (first[pose], latest[pose])
+            for pose in ProgressPhoto.Pose.values
+            if pose in first and first[pose].taken_on != latest[pose].taken_on
+        ]
+
 
 AUTO = "auto"  # the journal a page opens with: the one measured last, else the current program's
 
@@ -84,7 +101,12 @@ def entries_for(*, client: Client, program=None) -> list[ProgressJournal]:
 
 def program_current(*, client: Client):
     """The program a new measurement belongs to: the client's latest paid program, or None."""
-    return client.programs.filter(kind="paid").order_by("-assigned_at", "-id").first()
+    return (
+        client.programs.filter(kind="paid")
+        .defer(*PROGRAM_CONTENT)
+        .order_by("-assigned_at", "-id")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -187,7 +209,8 @@ def client_progress_get(
     journal measured last, else the current paid program's). An id of another client's program
     falls back to AUTO.
     """
-    programs = list(client.programs.order_by("-assigned_at", "-id"))
+    # The journal picker shows a program's title and dates: its weeks' JSON stays in the database.
+    programs = list(client.programs.defer(*PROGRAM_CONTENT).order_by("-assigned_at", "-id"))
     everything = list(ProgressJournal.objects.filter(client=client))
     chosen = _pick_journal(programs, everything, program)
     counts: dict = {}

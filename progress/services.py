@@ -1,13 +1,14 @@
 """Writes of the progress journal: measurements, targets, photos, the report sent to a client."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,3 +211,64 @@ def report_send(
     if not sent:
         default_storage.delete(name)
     return sent
+
+
+# How far back a missed week is still worth telling the trainer about (a job down for a few days
+# catches up; older weeks are history, not news).
+MISSED_CHECKIN_LOOKBACK_WEEKS = 2
+
+
+def checkins_missed_notify(*, today: date | None = None) -> int:
+    """Tell each client's trainer (bell) about a week of the 12 that ended without a check-in.
+
+    Week N of a journal is days 7N−6…7N after its "before" entry (as `checkin.checkin_period`
+    counts); it has ended once 7N days have passed. Each missed week notifies once: the key
+    `checkin_missed:<journal>:week_N` meets the notifications' unique constraint, so a rerun, a
+    retried task or two workers change nothing. Queries: two reads, then one insert per new miss.
+    """
+    from crm.models import Notification
+    from crm.services import notification_create
+
+    today = today or timezone.localdate()
+    # journals whose weeks 1–12 may have ended in the lookback window
+    newest_start = today - timedelta(days=7)
+    oldest_start = today - timedelta(days=7 * (12 + MISSED_CHECKIN_LOOKBACK_WEEKS))
+    starts = list(
+        ProgressJournal.objects.filter(
+            period=Period.BEFORE,
+            measured_on__gte=oldest_start,
+            measured_on__lte=newest_start,
+            client__trainer__isnull=False,
+            client__is_preview=False,
+            client__forgotten_at__isnull=True,
+        ).select_related("client", "client__trainer")
+    )
+    due: list[tuple[ProgressJournal, int]] = []
+    for start in starts:
+        ended = ((today - start.measured_on).days - 1) // 7  # the last week that has ended
+        for week in range(max(1, ended - MISSED_CHECKIN_LOOKBACK_WEEKS + 1), min(ended, 12) + 1):
+            due.append((start, week))
+    if not due:
+        return 0
+    done = set(
+        ProgressJournal.objects.filter(
+            client_id__in={start.client_id for start, _week in due},
+            period__in={f"week_{week}" for _start, week in due},
+        ).values_list("client_id", "program_id", "period")
+    )
+    created = 0
+    for start, week in due:
+        if (start.client_id, start.program_id, f"week_{week}") in done:
+            continue
+        client = start.client
+        notification = notification_create(
+            recipient=client.trainer,
+            kind=Notification.Kind.CHECKIN_MISSED,
+            client=client,
+            text=_("%(name)s sent no check-in for week %(week)s.")
+            % {"name": client.full_name, "week": week},
+            url=reverse("progress:client-progress", args=[client.pk]),
+            dedup_key=f"checkin_missed:{client.pk}:{start.program_id or 0}:week_{week}",
+        )
+        created += notification is not None
+    return created

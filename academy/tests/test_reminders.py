@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from academy import services
 from academy.models import Membership, MissedStreakAlert
-from crm.models import ClientAction
+from crm.models import ClientAction, Notification
 from crm.tests.factories import ClientFactory
 
 from .conftest import texts_to
@@ -71,7 +71,7 @@ def test_missed_classes_alert_once_per_streak(sent, settings):
     assert sent == []  # one miss is not a streak yet
 
     _absent(student, day + timedelta(days=4), "excused")  # neither counts nor breaks
-    _absent(student, day + timedelta(days=7))
+    last_session = _absent(student, day + timedelta(days=7))
     with time_machine.travel(day + timedelta(days=7, hours=3), tick=False):
         run("academy-missed-streaks")
         run("academy-missed-streaks")
@@ -85,6 +85,9 @@ def test_missed_classes_alert_once_per_streak(sent, settings):
     assert ClientAction.objects.filter(client=student, kind="note").count() == 1
     staff = [kw["text"] for name, kw in sent if name == "botapp.staff_notify"]
     assert len(staff) == 1 and "пропустил" in staff[0].lower()
+    [bell] = Notification.objects.filter(client=student)
+    assert bell.kind == Notification.Kind.CLASSES_MISSED
+    assert bell.recipient == last_session.trainer and "Пропустил(а) 2" in bell.text
 
     # Back on the mat, then two misses again: a new streak, a new alert.
     _absent(student, day + timedelta(days=11), "present")

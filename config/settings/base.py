@@ -274,6 +274,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.tasks.payments_check_pending_task",
         "schedule": 300,
     },
+    # Stored YooKassa notifications left unprocessed (the API or the broker was down).
+    "payments-notifications-reprocess": {
+        "task": "payments.notifications_reprocess",
+        "schedule": 60,
+    },
+    # Paid programs that never reached their payer; open and recent payments against YooKassa.
+    "payments-paid-programs-reconcile": {
+        "task": "payments.paid_programs_reconcile",
+        "schedule": 600,
+    },
+    "payments-compare-daily": {
+        "task": "payments.compare_daily",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Follow-ups the broker could not take at commit (it was down): handed over once it is back.
     "followups-relay": {
         "task": "followups.relay",
@@ -335,6 +349,12 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# The trainer hears about a week a client ended without a check-in (progress), once per week.
+CELERY_BEAT_SCHEDULE["progress-checkins-missed"] = {
+    "task": "progress.checkins_missed_notify",
+    "schedule": crontab(hour=10, minute=5),
+}
 
 # --- Outside services ---------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")

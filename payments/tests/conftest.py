@@ -28,10 +28,16 @@ def yookassa(fake_yookassa, settings, monkeypatch):
 @pytest.fixture
 def enqueued(monkeypatch):
     """Tasks enqueued by name after commit: the paid program (programs' task is not on this branch)
-    and the bot's messages from crm.notifications."""
+    and the bot's messages from crm.notifications. A stored YooKassa notification's processing
+    is not recorded: it runs (eagerly, after commit), as a worker would."""
+    from config.celery import enqueue_on_commit
+    from payments.services import NOTIFICATION_TASK
+
     calls = []
 
     def record(name, *args, **kwargs):
+        if name == NOTIFICATION_TASK:
+            return enqueue_on_commit(name, *args, **kwargs)
         calls.append((name, args, kwargs))
         return True
 

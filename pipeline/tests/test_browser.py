@@ -195,10 +195,13 @@ def test_phone_width_board_buttons_and_pages_fit(page, login, stages, trainer):
 
     page.goto("/pipeline/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the board scrolls inside
+    first, consultation = stages["first_contact"].pk, stages["consultation"].pk
+    assert page.locator(f"#tab-count-{first}").inner_text() == "1"
     card_action(page, ira, "→ Консультация")
-    page.wait_for_selector(
-        f'section.column[data-stage-id="{stages["consultation"].pk}"] #card-{ira.pk}'
-    )
+    page.wait_for_selector(f'section.column[data-stage-id="{consultation}"] #card-{ira.pk}')
+    # the stage tabs (a phone's way across the columns) count the move at once
+    page.wait_for_selector(f"#tab-count-{consultation} >> text=1")
+    assert page.locator(f"#tab-count-{first}").inner_text() == "0"
 
     for url in (
         "/clients/",

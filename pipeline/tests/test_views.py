@@ -121,6 +121,10 @@ def test_button_or_drag_move_returns_the_card_in_its_new_column_and_fresh_counts
         f'id="column-head-{consultation.pk}"' in body
         and f'id="column-head-{stage("first_contact").pk}"' in body
     )
+    # the stage tabs (a phone's view of the columns) follow too
+    tab = '<span class="tab-count" id="tab-count-{}" hx-swap-oob="true">{}</span>'
+    assert tab.format(consultation.pk, 1) in body
+    assert tab.format(stage("first_contact").pk, 0) in body
     move = StageMove.objects.get(client=own)
     assert (move.actor, move.event, move.to_stage) == (
         trainer,

@@ -358,3 +358,27 @@ def test_another_clients_program_is_refused(client, trainer, client_of):
     ).content.decode()
     assert "Эта программа принадлежит другому клиенту." in html
     assert not ProgressJournal.objects.exists()
+
+
+def test_before_and_now_photos_side_by_side(client, trainer, client_of, media):
+    from datetime import date
+
+    old = services.photo_add(
+        client=client_of, pose="front", content=image_bytes("PNG"), taken_on=date(2026, 9, 1)
+    )
+    services.photo_add(
+        client=client_of, pose="front", content=image_bytes("PNG"), taken_on=date(2026, 10, 1)
+    )
+    new = services.photo_add(
+        client=client_of, pose="front", content=image_bytes("PNG"), taken_on=date(2026, 11, 1)
+    )
+    services.photo_add(  # one date only: nothing to compare
+        client=client_of, pose="side", content=image_bytes("PNG"), taken_on=date(2026, 11, 1)
+    )
+    body = login(client, trainer).get(url("client-progress", client_of)).content.decode()
+    pair = body.split('<figure class="photo-compare">')
+    assert len(pair) == 2  # one pose to compare: the front
+    pair = pair[1].split("</figure>\n  </div>")[0]
+    assert f"/photos/{old.pk}/" in pair and f"/photos/{new.pk}/" in pair
+    assert pair.index(f"/photos/{old.pk}/") < pair.index(f"/photos/{new.pk}/")  # before, then now
+    assert "01.09.2026" in pair and "01.11.2026" in pair
