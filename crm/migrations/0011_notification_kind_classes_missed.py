@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_notification_kind_automation'),
+        ('crm', '0010_client_live_stage_index'),
     ]
 
     operations = [
