@@ -1,4 +1,3 @@
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -192,45 +191,12 @@ def promotion_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # --- YooKassa webhook -----------------------------------------------------------------------------
 
 
-def _networks(values) -> list:
-    found = []
-    for value in values:
-        try:
-            found.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError:
-            logger.error("Bad address in YOOKASSA_TRUSTED_PROXIES: %r", value)
-    return found
-
-
-def _in(ip: str, networks: list) -> bool:
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
-
-
-def sender_ip(request: HttpRequest) -> str:
-    """The address that sent the request. X-Forwarded-For is believed only as far as it was written
-    by our own proxies (YOOKASSA_TRUSTED_PROXIES): walking it from the right, the first address
-    that is not one of them is the sender."""
-    proxies = _networks(settings.YOOKASSA_TRUSTED_PROXIES)
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not _in(remote, proxies):
-        return remote
-    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([part for part in chain if part]):
-        if not _in(hop, proxies):
-            return hop
-    return remote
-
-
 @csrf_exempt
 @require_POST
 def yookassa_webhook(request: HttpRequest) -> HttpResponse:
     if settings.YOOKASSA_WEBHOOK_CHECK_IP:
-        ip = sender_ip(request)
-        if not gateways.ip_is_yookassa(ip):
+        ip = client_ip(request)  # X-Forwarded-For only as our own proxies wrote it
+        if not ip or not gateways.ip_is_yookassa(ip):
             logger.warning("YooKassa webhook from a foreign address %s refused", ip)
             return HttpResponse(status=403)
     try:

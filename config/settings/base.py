@@ -381,7 +381,6 @@ YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
 # Accept webhooks only from YooKassa's published networks (on in production settings).
 YOOKASSA_WEBHOOK_CHECK_IP = env.bool("YOOKASSA_WEBHOOK_CHECK_IP", default=False)
 # Our reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
-YOOKASSA_TRUSTED_PROXIES = env.list("YOOKASSA_TRUSTED_PROXIES", default=[])
 
 PROGRAM_SHEET_KEY = env.str("PROGRAM_SHEET_KEY", default="")
 PROGRAM_SHEET_CSV_URLS = env.list("PROGRAM_SHEET_CSV_URLS", default=[])

@@ -259,7 +259,8 @@ def test_ip_check_refuses_foreign_senders(client, yookassa, pending, settings):
 
 def test_ip_check_honours_forwarded_for_from_our_proxy(client, yookassa, pending, settings):
     settings.YOOKASSA_WEBHOOK_CHECK_IP = True
-    settings.YOOKASSA_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     body = notification("payment.succeeded", pending.provider_payment_id)
     spoofed = f"{YOOKASSA_IP}, 198.51.100.7"  # the client wrote the first hop itself
     assert (

@@ -71,6 +71,13 @@ def test_choosing_chart_metrics_swaps_the_charts(page, login):
     assert page.locator('#charts figure[data-metric="chest"]').count() == 0
     page.locator("#charts input[value=chest]").check()
     page.wait_for_selector('#charts figure[data-metric="chest"]')
+    # a tap on a point writes its value under the chart (a touch screen shows no tooltip)
+    chest = page.locator('#charts figure[data-metric="chest"]')
+    chest.locator("g.point").last.click()
+    assert chest.locator(".chart-tip").inner_text().endswith(": 99\xa0см")
+    chest.locator("g.point").first.click()
+    assert chest.locator(".chart-tip").inner_text().endswith(": 100\xa0см")
+    assert chest.locator("g.point.active").count() == 1
     assert page.csp_violations == [] and page.js_errors == []
 
 

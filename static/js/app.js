@@ -9,6 +9,26 @@
     });
   }
 
+  // Charts (ui/charts.py) carry each value in an SVG <title>: a tooltip on hover, but a touch
+  // screen never shows it. A tap (or click) on a point writes its value under the chart.
+  document.addEventListener("click", function (event) {
+    var point = event.target.closest && event.target.closest("svg.chart g.point, svg.chart g[data-tip]");
+    if (!point) { return; }
+    var title = point.querySelector("title");
+    var svg = point.closest("svg.chart");
+    if (!title || !svg) { return; }
+    var tip = svg.nextElementSibling;
+    if (!tip || !tip.classList.contains("chart-tip")) {
+      tip = document.createElement("p");
+      tip.className = "chart-tip";
+      tip.setAttribute("aria-live", "polite");
+      svg.parentNode.insertBefore(tip, svg.nextSibling);
+    }
+    tip.textContent = title.textContent;
+    svg.querySelectorAll("g.point.active").forEach(function (el) { el.classList.remove("active"); });
+    point.classList.add("active");
+  });
+
   // Buttons and links with data-confirm ask before they act.
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm]");
