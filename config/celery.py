@@ -31,7 +31,7 @@ def route_task(name, args, kwargs, options, task=None, **extra):
     return None
 
 
-@app.task(name="config.healthcheck")
+@app.task(name="config.healthcheck", ignore_result=False)
 def healthcheck() -> dict:
     """Round trip used by `/healthz?worker=1`: proves a worker runs and reaches the database."""
     from django.db import connection

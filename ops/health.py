@@ -164,6 +164,35 @@ def check_outbox() -> str:
     return f"ok (oldest {_ago(oldest)})"
 
 
+def check_tasks() -> str:
+    """Work handed to the broker is being done: no follow-up waits for the broker, and no stored
+    Telegram update or YooKassa notification waits untouched for a worker, beyond
+    HEALTH_TASKS_MAX_AGE_SECONDS. A dead broker or a wedged worker shows here within minutes,
+    whatever beat does."""
+    from followups.services import followups_backlog_age
+
+    limit = timedelta(seconds=settings.HEALTH_TASKS_MAX_AGE_SECONDS)
+    age = followups_backlog_age()
+    if age is not None and age > limit.total_seconds():
+        raise Unhealthy(f"follow-ups wait for the broker for {int(age)} s")
+    stale = timezone.now() - limit
+    waiting = {
+        "Telegram update": ("botapp", "TelegramUpdate", {}),
+        "YooKassa notification": ("payments", "ProviderNotification", {"attempts": 0}),
+    }
+    for what, (app, model, extra) in waiting.items():
+        oldest = (
+            apps.get_model(app, model)
+            .objects.filter(processed_at__isnull=True, received_at__lt=stale, **extra)
+            .order_by("received_at")
+            .values_list("received_at", flat=True)
+            .first()
+        )
+        if oldest is not None:
+            raise Unhealthy(f"a {what} stored {_ago(oldest)} is not handled: is a worker running?")
+    return "ok" if age is None else f"ok (a follow-up waits {int(age)} s)"
+
+
 CHECKS = {
     "telegram": check_telegram,
     "disk": check_disk,
@@ -171,4 +200,5 @@ CHECKS = {
     "restore_drill": check_restore_drill,
     "beat": check_beat,
     "outbox": check_outbox,
+    "tasks": check_tasks,
 }

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Client, User
 
+from .defaults import SHIPPED
 from .models import (
     Consent,
     ConsentKind,
@@ -120,13 +121,22 @@ def policy_publish(
     return policy
 
 
+def policy_in_force(*, kind: str) -> PolicyVersion:
+    """The text a client is asked to agree to: the latest published one, or the shipped version 1
+    when none is (so nothing is ever processed unasked, and no caller handles "no text")."""
+    policy = policy_current(kind=kind)
+    if policy is None:
+        policy, _created = PolicyVersion.objects.get_or_create(
+            kind=kind, version=1, defaults={"text": SHIPPED[kind], "published_at": timezone.now()}
+        )
+    return policy
+
+
 def consent_record(
     *, client: Client, kind: str, decision: str, channel: str, policy: PolicyVersion | None = None
 ) -> Consent:
     """Store one decision of the client on the current text of this kind (or the one given)."""
-    policy = policy or policy_current(kind=kind)
-    if policy is None:
-        raise PrivacyError(_("No consent text is published yet."))
+    policy = policy or policy_in_force(kind=kind)
     if client.forgotten_at is not None:
         raise PrivacyError(_("This client asked to be forgotten."))
     consent = Consent(client=client, kind=kind, decision=decision, policy=policy, channel=channel)
@@ -178,15 +188,13 @@ def client_forget(*, client: Client, channel: str, user: User | None = None) -> 
         )
         _step(request, "requested", channel=channel, by_staff=request.requested_by_id)
         for kind in ConsentKind.values:
-            policy = policy_current(kind=kind)
-            if policy is not None:
-                Consent.objects.create(
-                    client=locked,
-                    kind=kind,
-                    decision=Consent.Decision.WITHDRAWN,
-                    policy=policy,
-                    channel=channel,
-                )
+            Consent.objects.create(
+                client=locked,
+                kind=kind,
+                decision=Consent.Decision.WITHDRAWN,
+                policy=policy_in_force(kind=kind),
+                channel=channel,
+            )
         locked.forgotten_at = now
         for name in ("phone", "telegram_id"):
             setattr(locked, name, None)

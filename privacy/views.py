@@ -14,7 +14,6 @@ from crm.models import User
 from . import services
 from .forms import ForgetForm
 from .models import Channel, ConsentKind
-from .selectors import policy_current
 
 
 @role_required(User.Role.ADMIN)
@@ -57,5 +56,5 @@ def client_forget(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def policy(request: HttpRequest) -> HttpResponse:
     """The public page the consent messages link to: the current texts, with their versions."""
-    texts = [policy_current(kind=kind) for kind in ConsentKind.values]
-    return render(request, "privacy/policy.html", {"texts": [t for t in texts if t]})
+    texts = [services.policy_in_force(kind=kind) for kind in ConsentKind.values]
+    return render(request, "privacy/policy.html", {"texts": texts})

@@ -12,7 +12,7 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from privacy import services as privacy
 from privacy.models import Channel, Consent, ConsentKind, DeletionRequest
-from privacy.selectors import consent_decision, policy_current
+from privacy.selectors import consent_decision
 
 from .. import callbacks as cb
 from .. import replies
@@ -38,7 +38,7 @@ def _policy_url(policy) -> str:
 
 def ask(ctx: Ctx, kind: str, then: cb.ConsentNext) -> None:
     """Show the current published text of this consent with Agree / Decline."""
-    policy = policy_current(kind=kind)
+    policy = privacy.policy_in_force(kind=kind)
     privacy.consent_asked(client=ctx.client, kind=kind)
     ctx.consent_asked = True
     text, markup = replies.consent_message(
@@ -49,13 +49,10 @@ def ask(ctx: Ctx, kind: str, then: cb.ConsentNext) -> None:
 
 def needs(kind: str, then: cb.ConsentNext, handler: Callable[[Ctx], None]):
     """Run the handler only for a client who agreed to this consent; otherwise ask for it (and
-    carry on with `then` once they agree). Without a published text there is nothing to ask."""
+    carry on with `then` once they agree)."""
 
     def run(ctx: Ctx) -> None:
-        if (
-            consent_decision(client=ctx.client, kind=kind) == GRANTED
-            or policy_current(kind=kind) is None
-        ):
+        if consent_decision(client=ctx.client, kind=kind) == GRANTED:
             handler(ctx)
         else:
             ask(ctx, kind, then)

@@ -230,3 +230,20 @@ def test_a_person_who_writes_after_forget_starts_as_a_new_client(anna):
     new = Client.objects.get(telegram_id=USER)
     assert new.pk != old.pk
     assert anna.post(f.message(USER, "/menu")).status_code == 200
+
+
+def test_with_no_published_text_the_shipped_one_is_asked_never_skipped(fake_telegram, post_update):
+    """Flushed tables or a deleted text must not let the bot process data unasked: the shipped
+    version 1 comes back and the client is asked as usual."""
+    from privacy.defaults import SHIPPED
+    from privacy.models import PolicyVersion
+
+    PolicyVersion.objects.all().delete()
+    person = TelegramUser(fake_telegram, post_update, USER)
+    person.say("/start")
+    person.press("🎁 Бесплатная программа")
+    assert person.last_text().startswith(SHIPPED["personal"][:40])
+    assert person.buttons() == ["✅ Согласен(на)", "Не согласен(на)"]
+    assert Client.objects.get(telegram_id=USER).gender == ""
+    person.press("✅ Согласен(на)")
+    assert _consents() == [("granted", 1, "telegram")]

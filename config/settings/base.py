@@ -265,6 +265,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
+# Nobody waits for a task's result except the health round trip (which asks for it): a publisher
+# that keeps results subscribes to each task's result channel in Redis, and after a Redis outage of
+# ~20 s its result consumer gives up for good ("the Celery application must be restarted") — every
+# later publish from that web process would fail.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs; each domain adds its own entries here.
@@ -440,6 +445,7 @@ HEALTH_BACKUP_MAX_AGE_HOURS = env.int("HEALTH_BACKUP_MAX_AGE_HOURS", default=26)
 HEALTH_DRILL_MAX_AGE_DAYS = env.int("HEALTH_DRILL_MAX_AGE_DAYS", default=8)
 HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=300)
 HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=600)
+HEALTH_TASKS_MAX_AGE_SECONDS = env.int("HEALTH_TASKS_MAX_AGE_SECONDS", default=300)
 HEALTH_TELEGRAM_CACHE_SECONDS = env.int("HEALTH_TELEGRAM_CACHE_SECONDS", default=60)
 HEALTH_TELEGRAM_TIMEOUT = env.float("HEALTH_TELEGRAM_TIMEOUT", default=5.0)
 HEALTH_WORKER_TIMEOUT = env.float("HEALTH_WORKER_TIMEOUT", default=10.0)

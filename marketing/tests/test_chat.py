@@ -283,3 +283,13 @@ def test_a_lead_from_the_chat_carries_the_widget_consent(site, llm, post):
     consent = Consent.objects.get(client=lead)
     assert (consent.kind, consent.decision, consent.channel) == ("personal", "granted", "widget")
     assert consent.policy.version == 1
+
+
+def test_a_lead_from_the_chat_with_no_published_text_gets_the_shipped_one(site, llm, post):
+    """The chat answered 500 when the consent texts were gone (flushed tables, a deleted row)."""
+    from privacy.models import Consent, PolicyVersion
+
+    PolicyVersion.objects.all().delete()
+    post("Запишите меня, +7 916 123-45-67")
+    consent = Consent.objects.get(client__phone="+79161234567")
+    assert (consent.decision, consent.policy.version) == ("granted", 1)

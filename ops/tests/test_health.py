@@ -13,7 +13,17 @@ from ops.services import heartbeat_stamp
 
 pytestmark = pytest.mark.django_db
 
-PARTS = {"database", "broker", "telegram", "disk", "backup", "restore_drill", "beat", "outbox"}
+PARTS = {
+    "database",
+    "broker",
+    "telegram",
+    "disk",
+    "backup",
+    "restore_drill",
+    "beat",
+    "outbox",
+    "tasks",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +170,34 @@ def test_an_outbox_backlog_is_named(client, all_well):
     OutboundMessage.objects.update(created_at=timezone.now() - timedelta(hours=1))
     response = client.get("/healthz")
     assert response.status_code == 503 and _failing(response) == {"outbox"}
+
+
+def test_a_wedged_worker_or_a_dead_broker_is_named(client, all_well):
+    from botapp.models import TelegramUpdate
+    from followups.models import FollowUp
+    from payments.models import ProviderNotification
+
+    long_ago = timezone.now() - timedelta(minutes=10)
+    update = TelegramUpdate.objects.create(update_id=1, payload={})
+    notification = ProviderNotification.objects.create(
+        event="payment.succeeded", object_id="x", body={}
+    )
+    followup = FollowUp.objects.create(task="ops.heartbeat", args=[], kwargs={})
+    assert client.get("/healthz").status_code == 200  # all fresh: a worker is on it
+
+    for row in (update, notification):  # stored long ago, never touched by a worker
+        type(row).objects.filter(pk=row.pk).update(received_at=long_ago)
+        response = client.get("/healthz")
+        assert response.status_code == 503 and _failing(response) == {"tasks"}
+        assert "is a worker running?" in response.json()["tasks"]
+        type(row).objects.filter(pk=row.pk).update(processed_at=timezone.now())
+    # Tried and waiting for YooKassa's API is not the worker's fault.
+    ProviderNotification.objects.filter(pk=notification.pk).update(processed_at=None, attempts=1)
+    assert client.get("/healthz").status_code == 200
+
+    FollowUp.objects.filter(pk=followup.pk).update(created_at=long_ago)  # the broker is down
+    response = client.get("/healthz")
+    assert _failing(response) == {"tasks"} and "follow-ups wait" in response.json()["tasks"]
 
 
 def test_healthz_names_a_broker_that_does_not_answer(client, all_well, monkeypatch):

@@ -19,8 +19,9 @@ def test_a_real_worker_generates_the_program_and_its_pdf(live_worker):
         training_days_per_week=5,
     )
 
-    program_id = program_generate_task.delay(client.pk, "paid", "payment:42").get(timeout=120)
-    again = program_generate_task.delay(client.pk, "paid", "payment:42").get(timeout=120)
+    args = (client.pk, "paid", "payment:42")
+    program_id = program_generate_task.apply_async(args, ignore_result=False).get(timeout=120)
+    again = program_generate_task.apply_async(args, ignore_result=False).get(timeout=120)
 
     program = TrainingProgram.objects.get(pk=program_id)
     assert again == program_id and TrainingProgram.objects.filter(client=client).count() == 1
