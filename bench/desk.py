@@ -13,6 +13,12 @@ ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec, s
 a parent that had just seeded 100,000 clients reported the parent's peak (the 260 MB once measured
 here was the seeding process, not the export). "base" is the mark right after django.setup() — the
 whole project imported, before the export starts — so "peak − base" is what the export itself adds.
+
+Measured 2026-11-30 (SQLite, 2 cores shared with ~8 other processes, so times are slow but
+comparable): export of 10,000 / 50,000 / 100,000 clients — peak 153 MB each (base 144 MB, the
+export adds 9 MB), 1.66 / 1.54 / 1.55 ms per row (linear); reports 12 queries for 1, 7 and 365 days;
+import of 10,000 rows — check 24.6 s (406 rows/s, 1 query), write 909 s (11 rows/s, about 26
+queries per row through crm.services.client_create), peak 173 MB.
 """
 
 import argparse
@@ -67,13 +73,26 @@ def import_rows(rows: int) -> None:
     import django
 
     django.setup()
+    from contextlib import contextmanager
+
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from crm.models import User
     from desk.exports import CLIENT_COLUMNS
     from desk.imports import import_apply, import_plan
     from desk.xlsx import XlsxWriter
+
+    @contextmanager
+    def counting():
+        """Count queries (CaptureQueriesContext keeps only the last 9,000)."""
+        counted = [0]
+
+        def count(execute, sql, params, many, context):
+            counted[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            yield counted
 
     base_mb = peak_mb()
     book = XlsxWriter()
@@ -96,17 +115,17 @@ def import_rows(rows: int) -> None:
         "bench-import", password=None
     )
     started = time.perf_counter()
-    with CaptureQueriesContext(connection) as preview_queries:
+    with counting() as preview_queries:
         plan = import_plan(name="import.xlsx", content=content, on_duplicate="skip")
     preview = time.perf_counter() - started
     assert not plan.errors, plan.errors[:3]
     started = time.perf_counter()
-    with CaptureQueriesContext(connection) as apply_queries:
+    with counting() as apply_queries:
         counts = import_apply(plan=plan, actor=actor)
     applied = time.perf_counter() - started
     assert counts["create"] == rows, counts
     print(
-        f"{preview:.2f} {len(preview_queries)} {applied:.2f} {len(apply_queries)} "
+        f"{preview:.2f} {preview_queries[0]} {applied:.2f} {apply_queries[0]} "
         f"{base_mb:.0f} {peak_mb():.0f} {len(content)}"
     )
 

@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -243,7 +245,8 @@ def wrk(db: Database, duration: int, workers: int) -> None:
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
     }
-    env.pop("REDIS_URL", None)
+    if not os.environ.get("REDIS_URL"):
+        env.pop("REDIS_URL", None)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -258,12 +261,22 @@ def wrk(db: Database, duration: int, workers: int) -> None:
         env=env,
     )
     try:
-        for _ in range(100):
+        # The socket opens before the workers have imported Django: wait for real answers.
+        for _ in range(120):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                for path in ("/healthz", "/clients/", "/pipeline/"):
+                    urllib.request.urlopen(
+                        urllib.request.Request(
+                            f"http://127.0.0.1:{port}{path}",
+                            headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"},
+                        ),
+                        timeout=30,
+                    ).read()
                 break
+            except urllib.error.HTTPError:
+                break  # it answers (a 503 from /healthz is counted by wrk below)
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.5)
         print(f"\nwrk on {db.label} ({workers} gunicorn workers, {duration}s each, 4 connections)")
         results = {}
         for name, path in (
@@ -294,11 +307,19 @@ def wrk(db: Database, duration: int, workers: int) -> None:
                 if "Non-2xx" in line or "Socket errors" in line
             ]
             results[name] = rps
-            share = f"{rps / results['healthz']:.0%} of /healthz" if name != "healthz" else ""
+            share = (
+                f"{rps / results['healthz']:.0%} of /healthz"
+                if name != "healthz" and results["healthz"]
+                else ""
+            )
             print(f"  {name:<12}{rps:>9.1f} req/s  {share:<16}{'; '.join(errors) or '0 errors'}")
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # workers still busy with wrk's last requests
+            server.kill()
+            server.wait()
 
 
 def main() -> None:

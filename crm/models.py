@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -218,6 +219,8 @@ class Client(models.Model):
             models.Index(fields=["stage", "trainer"], name="client_stage_trainer_idx"),
             models.Index(fields=["trainer", "-created_at"], name="client_trainer_created_idx"),
             models.Index(fields=["telegram_username"], name="client_tg_username_idx"),
+            # Duplicate checks compare usernames case-insensitively (crm.selectors.client_duplicates).
+            models.Index(Lower("telegram_username"), name="client_tg_username_lower_idx"),
             # A board column: one stage, newest in it first ("show more" pages through it).
             models.Index(
                 fields=["stage", "-stage_changed_at", "-id"], name="client_stage_column_idx"

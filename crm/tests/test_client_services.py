@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm import services
-from crm.models import ClientAction, Lead
+from crm.models import Client, ClientAction, Lead
 from crm.tests.factories import AdminFactory, ClientFactory, TrainerFactory
 from pipeline.models import StageMove
 
@@ -132,3 +132,24 @@ def test_a_note_is_not_a_contact():
     client.refresh_from_db()
     assert client.last_contact_at is None
     assert client.actions.count() == 1
+
+
+def test_duplicate_telegram_usernames_match_in_any_case_through_the_lower_index():
+    """The username check is LOWER(telegram_username) = lower, which an expression index answers
+    (an `__iexact` lookup read the whole client table for every client added or imported)."""
+    from django.db import connection
+    from django.db.models.functions import Lower
+
+    from crm.selectors import client_duplicates
+
+    existing = ClientFactory(telegram_username="Anna_Fit", phone=None)
+    assert client_duplicates(telegram_username="anna_fit") == [existing]
+    assert client_duplicates(telegram_username="ANNA_FIT") == [existing]
+    assert client_duplicates(telegram_username="anna_fit2") == []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # a tiny table: make the planner show its options
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = (
+        Client.objects.alias(tg_lower=Lower("telegram_username")).filter(tg_lower="anna").explain()
+    )
+    assert "client_tg_username_lower_idx" in plan
