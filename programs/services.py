@@ -9,12 +9,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Client, User
 from crm.notifications import staff_notify
+from pipeline.models import StageMove
 from pipeline.services import stage_apply_event
 
 from . import sources
@@ -447,3 +448,30 @@ def program_mark_delivered(*, program: TrainingProgram) -> bool:
             stage_apply_event(client=locked.client, event="program_delivered")
     program.delivered_at = locked.delivered_at
     return True
+
+
+def free_programs_missing(
+    *, older_than: timedelta = timedelta(minutes=15), within: timedelta = timedelta(days=14)
+) -> list[int]:
+    """Clients who finished the questionnaire `older_than` ago (and at most `within`), reachable in
+    the bot, and still without a delivered free program: a worker died mid-render or the embedded
+    broker lost the task. At most 200, oldest ids first."""
+    now = timezone.now()
+    delivered = TrainingProgram.objects.filter(
+        client=OuterRef("client"),
+        kind=TrainingProgram.Kind.FREE,
+        trigger="questionnaire",
+        delivered_at__isnull=False,
+    )
+    return list(
+        StageMove.objects.filter(
+            event=StageMove.Event.QUESTIONNAIRE_COMPLETED,
+            moved_at__lt=now - older_than,
+            moved_at__gte=now - within,
+            client__in=Client.objects.filter(telegram_id__isnull=False, bot_blocked_at=None),
+        )
+        .exclude(Exists(delivered))
+        .order_by("client_id")
+        .values_list("client_id", flat=True)
+        .distinct()[:200]
+    )

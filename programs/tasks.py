@@ -37,6 +37,21 @@ def program_generate_task(client_id: int, kind: str, trigger: str) -> int | None
     return program.pk
 
 
+@shared_task(soft_time_limit=120, time_limit=180)
+def free_programs_reconcile_task() -> int:
+    """Beat, every 10 minutes: a finished questionnaire whose free program never arrived is asked
+    for again (generation renders a missing PDF, delivery sends once: asking twice is harmless)."""
+    from django.db import transaction
+
+    client_ids = services.free_programs_missing()
+    with transaction.atomic():
+        for client_id in client_ids:
+            enqueue_on_commit(program_generate_task.name, client_id, "free", "questionnaire")
+    if client_ids:
+        logger.warning("Free program asked for again for %s clients", len(client_ids))
+    return len(client_ids)
+
+
 @shared_task(
     autoretry_for=(OSError,), retry_backoff=True, max_retries=3, soft_time_limit=120, time_limit=180
 )

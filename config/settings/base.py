@@ -309,6 +309,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60,
     },
     # Picks up the trainer's edits in the program sheet (a no-op when nothing changed).
+    "programs-free-reconcile": {
+        "task": "programs.tasks.free_programs_reconcile_task",
+        "schedule": 600,
+    },
     "programs-templates-sync": {
         "task": "programs.tasks.templates_sync_task",
         "schedule": crontab(hour=4, minute=15),
