@@ -8,6 +8,7 @@ from .models import (
     PromoCode,
     PromoCodeUsage,
     Promotion,
+    ProviderNotification,
     Refund,
     Subscription,
     Tariff,
@@ -197,4 +198,22 @@ class PaymentEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderNotification)
+class ProviderNotificationAdmin(admin.ModelAdmin):
+    """YooKassa's notifications as they came (the webhook inbox): for looking up what the provider
+    said and when; only the background processing writes them."""
+
+    list_display = ("event", "object_id", "received_at", "processed_at", "outcome", "attempts")
+    list_filter = ("event", "outcome", ("processed_at", admin.EmptyFieldListFilter))
+    search_fields = ("=object_id", "error")
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in ProviderNotification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
