@@ -77,6 +77,7 @@ def test_drag_a_card_to_the_next_column(page, login, stages, trainer):
 
     page.click(f"#card-{ira.pk} .card-name")
     page.wait_for_url(f"**/clients/{ira.pk}/")
+    page.locator("#client-tabs").get_by_role("tab", name="История").click()  # history is a tab
     assert "Первичный контакт → Консультация" in page.locator("#timeline").inner_text()
     clean(page)
 
