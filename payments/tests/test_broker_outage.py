@@ -135,11 +135,11 @@ def worker(own_redis):
 
 
 def test_broker_down_during_the_webhook_delays_the_paid_program_but_never_loses_it(
-    bot_env,
+    bot_env,  # noqa: F811
     yookassa,
     own_redis,
     worker,
-    client,  # noqa: F811
+    client,
 ):
     from config.celery import healthcheck
 
