@@ -145,13 +145,14 @@ def test_llm_timeout_gives_the_standard_answer(site, llm, post, settings):
     settings.CHAT_LLM_TIMEOUT = 0.5
 
     def slow(request):
-        time.sleep(1.5)
+        time.sleep(4)
         return json_response(completion("поздно"))
 
     llm.route("POST", "/v1/chat/completions", slow)
     started = time.monotonic()
     response = post("Привет")
-    assert time.monotonic() - started < 1.4
+    # Gave up long before the LLM answered (a wide margin: a loaded CI machine adds seconds).
+    assert time.monotonic() - started < 3.5
     assert "start=site" in response.json()["reply"]
 
 
