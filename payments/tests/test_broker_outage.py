@@ -26,6 +26,7 @@ from followups.services import followups_relay
 from payments import services
 from payments.models import Payment, ProviderNotification
 from payments.tests.fake_yookassa import notification
+from pipeline.services import stages_ensure_defaults
 from programs.models import TrainingProgram
 from programs.services import templates_ensure_loaded
 
@@ -144,6 +145,7 @@ def test_broker_down_during_the_webhook_delays_the_paid_program_but_never_loses_
     from config.celery import healthcheck
 
     fake_telegram = bot_env
+    stages_ensure_defaults()  # a transactional test starts from flushed tables
     templates_ensure_loaded()
     payer = ClientFactory(
         stage=stage("deciding"),
