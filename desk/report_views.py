@@ -12,11 +12,12 @@ from crm.forms import ClientFilterForm
 from crm.selectors import clients_filter, clients_sorted
 from payments.models import Payment
 from ui.charts import line_chart
+from ui.periods import Period
 
 from . import exports
 from .forms import ReportForm
 from .models import LedgerEntry
-from .reports import Period, PeriodError, period_for, report_build
+from .reports import PeriodError, period_for, report_build
 from .selectors import shifts_visible
 from .xlsx import XlsxWriter
 

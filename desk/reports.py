@@ -9,7 +9,7 @@ are not part of a sale. Sales (by tariff, by trainer) count every tariff sold, h
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
@@ -19,30 +19,13 @@ from django.utils.translation import gettext as _
 
 from crm.models import Client
 from payments.models import Payment, Refund, Subscription
+from ui.periods import Period
 
 from .models import ZERO, LedgerEntry, Method, Shift
 
 MAX_DAYS = 366
 PAID = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
 NOT_INCOME = (Payment.Provider.BALANCE, Payment.Provider.DEBT)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # inclusive
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
-
-    @property
-    def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
-
-    @property
-    def until(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
 
 
 class PeriodError(ValueError):
@@ -127,7 +110,7 @@ def report_build(*, period: Period) -> Report:
         income[_local_day(row["day"])] += row["total"]
         by_method[str(method_labels.get(row["method"], row["method"]))] += row["total"]
 
-    report.income_by_day = [(day, income.get(day, ZERO)) for day in period.days]
+    report.income_by_day = [(day, income.get(day, ZERO)) for day in period.dates]
     report.income_by_method = sorted(by_method.items(), key=lambda item: -item[1])
 
     report.sales_by_tariff = [
@@ -189,7 +172,7 @@ def report_build(*, period: Period) -> Report:
         .values_list("ends_on")
         .annotate(n=Count("id"))
     )
-    for day in period.days:
+    for day in period.dates:
         active += starts.get(day, 0)
         report.active_by_day.append((day, active))
         active -= ends.get(day, 0)
@@ -203,7 +186,7 @@ def report_build(*, period: Period) -> Report:
         .values_list("day")
         .annotate(n=Count("id"))
     )
-    report.new_by_day = [(day, new.get(day, 0)) for day in period.days]
+    report.new_by_day = [(day, new.get(day, 0)) for day in period.dates]
 
     report.shifts = [
         {

@@ -29,6 +29,10 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def dates(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range(self.days)]
+
 
 def default_period(today: date | None = None) -> Period:
     today = today or timezone.localdate()
