@@ -89,6 +89,47 @@ def _rate_limits_per_test(monkeypatch):
     monkeypatch.setattr("config.ratelimit.NAMESPACE", f"ratelimit-{uuid.uuid4().hex[:12]}")
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the caller's own on a free port (never the machine's): fault tests and
+    benchmarks stop it and start it again on the same port to play a broker outage."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        if self.folder:
+            command += ["--dir", self.folder]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 def start_celery_worker(queue: str, *, log_name: str = "") -> subprocess.Popen:
     """A real Celery worker process on `queue`, using this test run's database and broker.
 

@@ -17,7 +17,6 @@ Uses its own SQLite file (var/bench-outbox.sqlite3, recreated each run). Needs `
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,28 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = ROOT / "var" / "bench-outbox.sqlite3"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(port: int, folder: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", folder],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 def main() -> None:
@@ -64,8 +41,10 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
     folder = tempfile.mkdtemp(prefix="bench-outbox-")
-    port = free_port()
-    redis = start_redis(port, folder)
+    from conftest import RedisServer
+
+    redis = RedisServer(folder).start()
+    port = redis.port
 
     from botapp.tests.fakes import FakeBotAPI, Limits
 
@@ -147,8 +126,7 @@ def main() -> None:
             Client.objects.create(first_name=f"Клиент {n}", telegram_id=60_000 + n)
             for n in range(args.down)
         ]
-        redis.terminate()
-        redis.wait(timeout=10)
+        redis.stop()
         before = len(fake.sent("sendMessage"))
         t0 = time.monotonic()
         for person in people:
@@ -156,7 +134,7 @@ def main() -> None:
             with transaction.atomic():
                 notifications.client_message(client=person, text="после сбоя")
         promised = time.monotonic() - t0
-        redis = start_redis(port, folder)
+        redis.start()
         back = time.monotonic()
         while len(fake.sent("sendMessage")) < before + args.down:
             followups_relay()
@@ -177,7 +155,7 @@ def main() -> None:
             worker.kill()
         log.close()
         fake.stop()
-        redis.terminate()
+        redis.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

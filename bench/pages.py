@@ -24,7 +24,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,8 @@ from django.db import connections  # noqa: E402
 from django.db.utils import load_backend  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from conftest import free_port  # noqa: E402
 
 PAGES = [
     ("dashboard", "/"),
@@ -218,12 +219,6 @@ def report(dbs: list[Database], pages: list[tuple[str, str]]) -> None:
                 line += "".join(f"{db.queries[(role, page)]:>8}" for db in mine)
                 line += "".join(f"{v:>9.1f}" for v in p50) + f"{p50[-1] / p50[0]:>7.2f}  "
             print(line)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wrk(db: Database, duration: int, workers: int) -> None:

@@ -9,7 +9,6 @@ broker comes back, the relay hands the promise over, the worker settles the paym
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -19,7 +18,7 @@ from datetime import timedelta
 import pytest
 
 from botapp.tests.test_worker import bot_env  # noqa: F401  (the fake Bot API for both processes)
-from conftest import start_celery_worker
+from conftest import RedisServer, start_celery_worker
 from crm.tests.factories import ClientFactory, stage
 from followups.models import FollowUp
 from followups.services import followups_relay
@@ -40,45 +39,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class OwnRedis:
-    """A redis-server process on a free port, started and stopped by the test."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 def _use_broker(app, url: str) -> None:
     """Point this process's Celery at another broker: drop the pooled connections and producers
     and the result backend, as after a fork."""
@@ -93,8 +53,7 @@ def _use_broker(app, url: str) -> None:
 def own_redis(settings, monkeypatch):
     from config.celery import app
 
-    redis = OwnRedis()
-    redis.start()
+    redis = RedisServer().start()
     saved = (app.conf.broker_url, app.conf.result_backend, app.conf.task_default_queue)
     saved_eager = app.conf.task_always_eager
     monkeypatch.setenv("REDIS_URL", redis.url)  # the worker inherits it
