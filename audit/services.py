@@ -89,18 +89,25 @@ def audit_denied(*, actor: Any, note: str, client: Model | None = None) -> Audit
     return audit_record(actor=actor, action=Action.ACCESS_DENIED, client=client, note=note)
 
 
-def _scrub(value: Any, values: list[str], mark: str) -> Any:
-    """The value with every occurrence of the person's values replaced by `mark`."""
+def scrub_needles(values: list[str]) -> list[str]:
+    """A forgotten person's values worth looking for in kept texts: at least 4 characters (shorter
+    ones would hit unrelated words), longest first (a full name before its first name)."""
+    return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+
+
+def scrub(value: Any, needles: list[str], mark: str) -> Any:
+    """The value (text, number, or JSON list/dict of them) with every occurrence of the needles
+    replaced by `mark` — the one scrubber of the 152-FZ purge, for audit entries and kept texts."""
     if isinstance(value, str):
-        for needle in values:
+        for needle in needles:
             value = value.replace(needle, mark)
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return mark if str(value) in values else value
+        return mark if str(value) in needles else value
     if isinstance(value, list):
-        return [_scrub(item, values, mark) for item in value]
+        return [scrub(item, needles, mark) for item in value]
     if isinstance(value, dict):
-        return {key: _scrub(item, values, mark) for key, item in value.items()}
+        return {key: scrub(item, needles, mark) for key, item in value.items()}
     return value
 
 
@@ -115,7 +122,7 @@ def audit_redact(
     by `mark`.
     Who did what when, and the object, stay: the entry is stamped `redacted_at`, the one change
     the immutability trigger allows. Returns the number of entries changed."""
-    values = sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+    values = scrub_needles(values)
     linked = Q(client_id=client_id) | Q(object_type="crm.client", object_id=str(client_id))
     mentions = Q()
     for value in values:
@@ -132,14 +139,14 @@ def audit_redact(
             entry.object_type == "crm.client" and entry.object_id == str(client_id)
         )
         changes = {
-            name: [mark, mark] if is_linked and name in fields else _scrub(pair, values, mark)
+            name: [mark, mark] if is_linked and name in fields else scrub(pair, values, mark)
             for name, pair in entry.changes.items()
         }
         repr_ = label if entry.object_type == "crm.client" and is_linked else entry.object_repr
         update = {
             "changes": changes,
-            "note": _scrub(entry.note, values, mark),
-            "object_repr": _scrub(repr_, values, mark)[:200],
+            "note": scrub(entry.note, values, mark),
+            "object_repr": scrub(repr_, values, mark)[:200],
         }
         if all(getattr(entry, name) == value for name, value in update.items()):
             continue

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record, audit_redact, scrub, scrub_needles
 from crm.models import Client, User
 
 from .defaults import SHIPPED
@@ -85,12 +86,8 @@ class PrivacyError(Exception):
 
 
 def _audit(*, action: str, note: str, actor: User | None = None) -> None:
-    """The audit log (issue 13's `audit` app) when it is installed. The entry names the client by
-    number only: it must outlive the purge without holding personal data."""
-    if not apps.is_installed("audit"):
-        return
-    from audit.services import audit_record
-
+    """An audit entry that names the client by number only: it must outlive the purge without
+    holding personal data."""
     audit_record(actor=actor, action=action, note=note)
 
 
@@ -343,10 +340,6 @@ def client_purge(*, request: DeletionRequest) -> DeletionRequest:
 def _audit_redact(client: Client, values: list[str]) -> int:
     """Audit entries are immutable, but may not keep a forgotten person's data: the purge is the one
     writer allowed to replace the personal values in them (who did what when stays)."""
-    if not apps.is_installed("audit"):
-        return 0
-    from audit.services import audit_redact
-
     client.refresh_from_db()
     personal = {
         field.name
@@ -361,7 +354,7 @@ def _audit_redact(client: Client, values: list[str]) -> int:
 def _staff_messages_scrub(values: list[str]) -> int:
     """Notes to the staff chat name the client in their text without a link to them ("Анна
     заполнил(а) анкету"): the stored copies lose the person's values."""
-    needles = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+    needles = scrub_needles(values)
     if not apps.is_installed("botapp") or not needles:
         return 0
     OutboundMessage = apps.get_model("botapp", "OutboundMessage")
@@ -371,28 +364,16 @@ def _staff_messages_scrub(values: list[str]) -> int:
     changed = 0
     for message in OutboundMessage._base_manager.filter(mentions).only("pk", "text").iterator():
         changed += OutboundMessage._base_manager.filter(pk=message.pk).update(
-            text=_scrubbed(message.text, needles)
+            text=scrub(message.text, needles, REDACTED)
         )
     return changed
-
-
-def _scrubbed(value, needles: list[str]):
-    if isinstance(value, str):
-        for needle in needles:
-            value = value.replace(needle, REDACTED)
-        return value
-    if isinstance(value, list):
-        return [_scrubbed(item, needles) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrubbed(item, needles) for key, item in value.items()}
-    return value
 
 
 def _followups_scrub(values: list[str]) -> int:
     """Tasks promised in the durable outbox (`followups`) carry texts that name the client (a staff
     note's kwargs) and are kept a week after they ran: those that ran are deleted, those still
     waiting lose the person's values (the task still runs)."""
-    needles = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+    needles = scrub_needles(values)
     if not apps.is_installed("followups") or not needles:
         return 0
     FollowUp = apps.get_model("followups", "FollowUp")
@@ -407,7 +388,8 @@ def _followups_scrub(values: list[str]) -> int:
     changed, _deleted = found.filter(relayed_at__isnull=False).delete()
     for followup in found.filter(relayed_at__isnull=True).only("pk", "args", "kwargs"):
         FollowUp.objects.filter(pk=followup.pk).update(
-            args=_scrubbed(followup.args, needles), kwargs=_scrubbed(followup.kwargs, needles)
+            args=scrub(followup.args, needles, REDACTED),
+            kwargs=scrub(followup.kwargs, needles, REDACTED),
         )
         changed += 1
     return changed
