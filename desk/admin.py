@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ClientAccount, LedgerEntry, Shift
+from .models import ClientAccount, ClientImport, LedgerEntry, Shift
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,3 +37,19 @@ class ClientAccountAdmin(ReadOnlyAdmin):
     list_display = ("client", "balance", "debt", "updated_at")
     list_select_related = ("client",)
     search_fields = ("client__first_name", "client__last_name", "client__phone")
+
+
+@admin.register(ClientImport)
+class ClientImportAdmin(admin.ModelAdmin):
+    """Client files imported from the desk page: who, when, how it went (never the file itself)."""
+
+    list_display = ("name", "created_by", "status", "created_at", "finished_at")
+    list_filter = ("status",)
+    exclude = ("content",)
+    readonly_fields = [f.name for f in ClientImport._meta.fields if f.name != "content"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

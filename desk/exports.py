@@ -15,30 +15,23 @@ from .reports import Report
 from .xlsx import XlsxWriter
 
 CHUNK = 2000
-COLUMN = "xlsx column"  # the message context of column titles: one word may read differently there
-
-
-def _lazy(title: str):
-    return pgettext_lazy(COLUMN, title)
-
-
-def _col(title: str) -> str:
-    return pgettext(COLUMN, title)
+# Column titles carry the message context "xlsx column" (one word may read differently there),
+# written out at each call: makemessages finds only literal contexts.
 
 
 CLIENT_COLUMNS = (
-    ("first_name", _lazy("First name")),
-    ("last_name", _lazy("Last name")),
-    ("phone", _lazy("Phone")),
-    ("telegram_id", _lazy("Telegram id")),
-    ("telegram_username", _lazy("Telegram")),
-    ("email", _lazy("Email")),
-    ("source", _lazy("Source")),
-    ("notes", _lazy("Notes")),
-    ("stage__name", _lazy("Stage")),
-    ("account__balance", _lazy("Balance")),
-    ("account__debt", _lazy("Debt")),
-    ("created_at", _lazy("Created")),
+    ("first_name", pgettext_lazy("xlsx column", "First name")),
+    ("last_name", pgettext_lazy("xlsx column", "Last name")),
+    ("phone", pgettext_lazy("xlsx column", "Phone")),
+    ("telegram_id", pgettext_lazy("xlsx column", "Telegram id")),
+    ("telegram_username", pgettext_lazy("xlsx column", "Telegram")),
+    ("email", pgettext_lazy("xlsx column", "Email")),
+    ("source", pgettext_lazy("xlsx column", "Source")),
+    ("notes", pgettext_lazy("xlsx column", "Notes")),
+    ("stage__name", pgettext_lazy("xlsx column", "Stage")),
+    ("account__balance", pgettext_lazy("xlsx column", "Balance")),
+    ("account__debt", pgettext_lazy("xlsx column", "Debt")),
+    ("created_at", pgettext_lazy("xlsx column", "Created")),
 )
 # The columns an import reads back (the rest are for people).
 IMPORT_HEADER = [label for _, label in CLIENT_COLUMNS[:8]]
@@ -56,16 +49,16 @@ def payments_write(book: XlsxWriter, payments: QuerySet[Payment]) -> None:
     sheet = book.sheet(
         _("Payments"),
         [
-            _col("No."),
-            _col("Client"),
-            _col("Phone"),
-            _col("Tariff"),
-            _col("Amount"),
-            _col("Refunded"),
-            _col("Status"),
-            _col("Method"),
-            _col("Created"),
-            _col("Paid"),
+            pgettext("xlsx column", "No."),
+            pgettext("xlsx column", "Client"),
+            pgettext("xlsx column", "Phone"),
+            pgettext("xlsx column", "Tariff"),
+            pgettext("xlsx column", "Amount"),
+            pgettext("xlsx column", "Refunded"),
+            pgettext("xlsx column", "Status"),
+            pgettext("xlsx column", "Method"),
+            pgettext("xlsx column", "Created"),
+            pgettext("xlsx column", "Paid"),
         ],
     )
     rows = payments.values_list(
@@ -118,15 +111,15 @@ def ledger_write(book: XlsxWriter, entries: QuerySet[LedgerEntry]) -> None:
     sheet = book.sheet(
         _("Ledger"),
         [
-            _col("When"),
-            _col("Client"),
-            _col("Phone"),
-            _col("Operation"),
-            _col("Amount"),
-            _col("Method"),
-            _col("Shift"),
-            _col("Who"),
-            _col("Comment"),
+            pgettext("xlsx column", "When"),
+            pgettext("xlsx column", "Client"),
+            pgettext("xlsx column", "Phone"),
+            pgettext("xlsx column", "Operation"),
+            pgettext("xlsx column", "Amount"),
+            pgettext("xlsx column", "Method"),
+            pgettext("xlsx column", "Shift"),
+            pgettext("xlsx column", "Who"),
+            pgettext("xlsx column", "Comment"),
         ],
     )
     rows = entries.values_list(
@@ -163,19 +156,19 @@ def shifts_write(book: XlsxWriter, shifts: QuerySet[Shift]) -> None:
     sheet = book.sheet(
         _("Shifts"),
         [
-            _col("No."),
-            _col("Operator"),
-            _col("Opened"),
-            _col("Closed"),
-            _col("Cash expected"),
-            _col("Cash counted"),
-            _col("Card expected"),
-            _col("Card counted"),
-            _col("Transfers expected"),
-            _col("Transfers counted"),
-            _col("On credit"),
-            _col("Difference"),
-            _col("Comment"),
+            pgettext("xlsx column", "No."),
+            pgettext("xlsx column", "Operator"),
+            pgettext("xlsx column", "Opened"),
+            pgettext("xlsx column", "Closed"),
+            pgettext("xlsx column", "Cash expected"),
+            pgettext("xlsx column", "Cash counted"),
+            pgettext("xlsx column", "Card expected"),
+            pgettext("xlsx column", "Card counted"),
+            pgettext("xlsx column", "Transfers expected"),
+            pgettext("xlsx column", "Transfers counted"),
+            pgettext("xlsx column", "On credit"),
+            pgettext("xlsx column", "Difference"),
+            pgettext("xlsx column", "Comment"),
         ],
     )
     rows = shifts.values_list(
@@ -206,26 +199,51 @@ def report_write(book: XlsxWriter, report: Report) -> None:
         for row in rows:
             sheet.append(row)
 
-    table(_("Income by day"), [_col("Day"), _col("Income")], report.income_by_day)
-    table(_("Income by method"), [_col("Method"), _col("Income")], report.income_by_method)
+    table(
+        _("Income by day"),
+        [pgettext("xlsx column", "Day"), pgettext("xlsx column", "Income")],
+        report.income_by_day,
+    )
+    table(
+        _("Income by method"),
+        [pgettext("xlsx column", "Method"), pgettext("xlsx column", "Income")],
+        report.income_by_method,
+    )
     table(
         _("Sales by tariff"),
-        [_col("Tariff"), _col("Sales"), _col("Amount")],
+        [
+            pgettext("xlsx column", "Tariff"),
+            pgettext("xlsx column", "Sales"),
+            pgettext("xlsx column", "Amount"),
+        ],
         report.sales_by_tariff,
     )
     table(
         _("Sales by trainer"),
-        [_col("Trainer"), _col("Sales"), _col("Amount")],
+        [
+            pgettext("xlsx column", "Trainer"),
+            pgettext("xlsx column", "Sales"),
+            pgettext("xlsx column", "Amount"),
+        ],
         report.sales_by_trainer,
     )
     table(
         _("Sales by promotion"),
-        [_col("Promotion"), _col("Sales"), _col("Amount"), _col("Promotion discount")],
+        [
+            pgettext("xlsx column", "Promotion"),
+            pgettext("xlsx column", "Sales"),
+            pgettext("xlsx column", "Amount"),
+            pgettext("xlsx column", "Promotion discount"),
+        ],
         report.sales_by_promotion,
     )
     table(
         _("Clients by day"),
-        [_col("Day"), _col("Active"), _col("New")],
+        [
+            pgettext("xlsx column", "Day"),
+            pgettext("xlsx column", "Active"),
+            pgettext("xlsx column", "New"),
+        ],
         [
             (day, active, new)
             for (day, active), (_day, new) in zip(
@@ -235,7 +253,13 @@ def report_write(book: XlsxWriter, report: Report) -> None:
     )
     table(
         _("Shift performance"),
-        [_col("Operator"), _col("Shifts"), _col("Takings"), _col("On credit"), _col("Difference")],
+        [
+            pgettext("xlsx column", "Operator"),
+            pgettext("xlsx column", "Shifts"),
+            pgettext("xlsx column", "Takings"),
+            pgettext("xlsx column", "On credit"),
+            pgettext("xlsx column", "Difference"),
+        ],
         [
             (s["operator"], s["shifts"], s["takings"], s["on_credit"], s["difference"])
             for s in report.shifts
@@ -243,7 +267,7 @@ def report_write(book: XlsxWriter, report: Report) -> None:
     )
     table(
         _("Refunds"),
-        [_col("Refunds"), _col("Amount")],
+        [pgettext("xlsx column", "Refunds"), pgettext("xlsx column", "Amount")],
         [(report.refunds_count, report.refunds_total)],
     )
 
@@ -256,17 +280,17 @@ def attendance_write(book: XlsxWriter, marks: QuerySet) -> None:
     sheet = book.sheet(
         _("Attendance"),
         [
-            _col("Session"),
-            _col("Group"),
-            _col("Discipline"),
-            _col("Trainer"),
-            _col("Client"),
-            _col("Phone"),
-            _col("Mark"),
-            _col("Membership"),
-            _col("Walk-in"),
-            _col("Marked by"),
-            _col("Marked at"),
+            pgettext("xlsx column", "Session"),
+            pgettext("xlsx column", "Group"),
+            pgettext("xlsx column", "Discipline"),
+            pgettext("xlsx column", "Trainer"),
+            pgettext("xlsx column", "Client"),
+            pgettext("xlsx column", "Phone"),
+            pgettext("xlsx column", "Mark"),
+            pgettext("xlsx column", "Membership"),
+            pgettext("xlsx column", "Walk-in"),
+            pgettext("xlsx column", "Marked by"),
+            pgettext("xlsx column", "Marked at"),
         ],
     )
     rows = marks.values_list(

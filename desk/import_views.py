@@ -1,48 +1,22 @@
-"""Client import: upload → preview (every row checked, nothing written) → import all or nothing.
+"""Client import: upload → preview (every row checked, nothing written) → import all or nothing, in
+the background (`desk.tasks.client_import_task`), with a page that follows it.
 
-The uploaded file waits for the confirmation under var/imports/ (named by a random token kept in
-the session), so the confirmation imports exactly what was previewed."""
+The checked file waits for the confirmation in the database (`ClientImport`, its id in the
+session), so the confirmation imports exactly what was previewed, on any web or worker machine."""
 
-import secrets
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from crm.access import role_required
 
 from .forms import ImportForm
-from .imports import MAX_BYTES, ImportError_, import_apply, import_plan
+from .imports import MAX_BYTES, ImportError_, import_confirm, import_plan, import_preview_store
+from .models import ClientImport
 
-IMPORT_DIR = Path(settings.BASE_DIR) / "var" / "imports"
 PREVIEW_ROWS = 200
-
-
-def _stash(request: HttpRequest, name: str, content: bytes, on_duplicate: str) -> str:
-    IMPORT_DIR.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(16)
-    (IMPORT_DIR / token).write_bytes(content)
-    request.session["client_import"] = {"token": token, "name": name, "on_duplicate": on_duplicate}
-    return token
-
-
-def _stashed(request: HttpRequest) -> tuple[dict, bytes] | None:
-    info = request.session.get("client_import")
-    if not info:
-        return None
-    path = IMPORT_DIR / info["token"]
-    if not path.is_file():
-        return None
-    return info, path.read_bytes()
-
-
-def _forget(request: HttpRequest) -> None:
-    info = request.session.pop("client_import", None)
-    if info:
-        (IMPORT_DIR / info["token"]).unlink(missing_ok=True)
+SESSION_KEY = "client_import"
 
 
 @role_required("admin", "operator")
@@ -63,9 +37,15 @@ def client_import(request: HttpRequest) -> HttpResponse:
             except ImportError_ as error:
                 form.add_error("file", str(error))
             else:
-                _forget(request)
+                request.session.pop(SESSION_KEY, None)
                 if not plan.errors:
-                    _stash(request, upload.name, content, on_duplicate)
+                    stored = import_preview_store(
+                        name=upload.name,
+                        content=content,
+                        on_duplicate=on_duplicate,
+                        actor=request.user,
+                    )
+                    request.session[SESSION_KEY] = stored.pk
                 context.update(
                     plan=plan,
                     shown=plan.rows[:PREVIEW_ROWS],
@@ -77,21 +57,16 @@ def client_import(request: HttpRequest) -> HttpResponse:
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:
-    stashed = _stashed(request)
-    if stashed is None:
+    queued = import_confirm(import_id=request.session.pop(SESSION_KEY, 0), actor=request.user)
+    if queued is None:
         messages.error(request, _("The preview has expired: upload the file again."))
         return redirect("desk:client-import")
-    info, content = stashed
-    try:
-        plan = import_plan(name=info["name"], content=content, on_duplicate=info["on_duplicate"])
-        counts = import_apply(plan=plan, actor=request.user)
-    except ImportError_ as error:
-        messages.error(request, str(error))
-        return redirect("desk:client-import")
-    finally:
-        _forget(request)
-    messages.success(
-        request,
-        _("Imported: %(create)s new clients, %(update)s updated, %(skip)s skipped.") % counts,
-    )
-    return redirect("crm:client-list")
+    return redirect("desk:client-import-status", pk=queued.pk)
+
+
+@role_required("admin", "operator")
+def client_import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where the confirmed import is: polled by htmx while it runs, the outcome once it has."""
+    found = get_object_or_404(ClientImport.objects.defer("content"), pk=pk, created_by=request.user)
+    template = "desk/_import_status.html" if request.htmx else "desk/client_import_status.html"
+    return render(request, template, {"job": found})

@@ -234,3 +234,39 @@ class ClientAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.balance} / {self.debt}"
+
+
+class ClientImport(models.Model):
+    """An uploaded client file between its preview and its import. The file is kept here, not on
+    a web machine's disk, so the confirmation (any web machine) and the import (a worker, any
+    machine) read exactly what was previewed; it is emptied once the import has run."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+        QUEUED = "queued", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Not imported")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    name = models.CharField(_("file"), max_length=255)
+    content = models.BinaryField(_("content"), editable=False)
+    on_duplicate = models.CharField(_("duplicates"), max_length=8)
+    language = models.CharField(_("language"), max_length=10, blank=True)  # of the column titles
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PREVIEWED)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("client import")
+        verbose_name_plural = _("client imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

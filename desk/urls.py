@@ -22,4 +22,9 @@ urlpatterns = [
     path("reports/attendance.xlsx", report_views.attendance_export, name="attendance-export"),
     path("clients/export.xlsx", report_views.client_export, name="client-export"),
     path("clients/import/", import_views.client_import, name="client-import"),
+    path(
+        "clients/import/<int:pk>/",
+        import_views.client_import_status,
+        name="client-import-status",
+    ),
 ]
