@@ -18,7 +18,15 @@ from django.utils import timezone
 from .context import current_origin
 from .models import Action, AuditEntry
 
-__all__ = ["Action", "audit_diff", "audit_record", "audit_redact", "audit_snapshot"]
+__all__ = [
+    "Action",
+    "audit_diff",
+    "audit_entry",
+    "audit_record",
+    "audit_record_many",
+    "audit_redact",
+    "audit_snapshot",
+]
 
 
 def _plain(value: Any) -> Any:
@@ -50,7 +58,7 @@ def audit_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[
     }
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: Any,
     action: str,
@@ -59,15 +67,15 @@ def audit_record(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> AuditEntry:
-    """Write one audit entry: who (`actor`, None = the system), what (`action`, the object), the
-    changed fields, when, and from which address (the current request's, if any). The client is
-    taken from `obj` when `obj` is a client. Never raises for the caller's data: values are stored
-    as readable text."""
+    """One audit entry, not saved yet: who (`actor`, None = the system), what (`action`, the
+    object), the changed fields, when, and from which address (the current request's, if any). The
+    client is taken from `obj` when `obj` is a client. Never raises for the caller's data: values
+    are stored as readable text."""
     origin = current_origin()
     if client is None and obj is not None and obj._meta.label == "crm.Client":
         client = obj
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    entry = AuditEntry(
+    return AuditEntry(
         actor=actor if authenticated else None,
         actor_name=(str(actor) if authenticated else "")[:150],
         action=str(action),
@@ -80,8 +88,29 @@ def audit_record(
         ip=origin.ip,
         path=origin.path,
     )
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: Model | None = None,
+    client: Model | None = None,
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Write one audit entry (see `audit_entry`)."""
+    entry = audit_entry(
+        actor=actor, action=action, obj=obj, client=client, changes=changes, note=note
+    )
     entry.save()
     return entry
+
+
+def audit_record_many(entries: list[AuditEntry], *, batch_size: int = 1000) -> None:
+    """Write many entries made by `audit_entry` in a few inserts (an import of thousands of
+    clients)."""
+    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
 
 
 def audit_denied(*, actor: Any, note: str, client: Model | None = None) -> AuditEntry:

@@ -7,8 +7,9 @@ class AutomationsConfig(AppConfig):
     verbose_name = _("Automations")
 
     def ready(self) -> None:
-        from pipeline.signals import stage_entered
+        from pipeline.signals import stage_entered, stages_entered
 
-        from .services import stage_entered_receiver
+        from .services import stage_entered_receiver, stages_entered_receiver
 
         stage_entered.connect(stage_entered_receiver, dispatch_uid="automations-stage-entered")
+        stages_entered.connect(stages_entered_receiver, dispatch_uid="automations-stages-entered")

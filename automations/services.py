@@ -480,15 +480,15 @@ def engine_run(*, now: datetime | None = None, client_ids: list[int] | None = No
     return result
 
 
-def engine_on_event(*, client_id: int, now: datetime | None = None) -> PassResult:
-    """An event happened to this client (a stage entered, an NPS answer): fire the rules on
+def engine_on_event(*, client_ids: list[int], now: datetime | None = None) -> PassResult:
+    """An event happened to these clients (a stage entered, an NPS answer): fire the rules on
     events for them now, not at the next pass — and follow the chain (a stage event of a rule is
-    itself an event). Only this client's runs are done; quiet hours still postpone a message."""
+    itself an event). Only their runs are done; quiet hours still postpone a message."""
     now = now or timezone.now()
     result = PassResult()
     rules = list(Rule.objects.filter(is_active=True, trigger__in=EVENT_TRIGGERS))
     if rules:
-        _engine_rounds(now=now, rules=rules, client_ids=[client_id], result=result)
+        _engine_rounds(now=now, rules=rules, client_ids=client_ids, result=result)
     return result
 
 
@@ -514,6 +514,15 @@ def stage_entered_receiver(*, client: Client, **_kwargs) -> None:
     the durable outbox of tasks. (Inside a pass the engine's next round follows its own moves.)"""
     if not _in_engine.get():
         enqueue_on_commit(EVENT_TASK, client_id=client.pk)
+
+
+def stages_entered_receiver(*, clients: list[Client], **_kwargs) -> None:
+    """`pipeline.signals.stages_entered`: many clients entered a stage at once (an import) — one
+    durable task per BATCH of them instead of one per client."""
+    if not _in_engine.get():
+        ids = [client.pk for client in clients]
+        for start in range(0, len(ids), BATCH):
+            enqueue_on_commit(EVENT_TASK, client_ids=ids[start : start + BATCH])
 
 
 # --- NPS ------------------------------------------------------------------------------------------
@@ -547,7 +556,7 @@ def nps_record(*, client: Client, score: int, run: Run | None = None) -> NpsResp
     )
     if run is not None:
         Run.objects.filter(pk=run.pk).update(answered_at=timezone.now(), answer=str(score))
-    engine_on_event(client_id=client.pk)
+    engine_on_event(client_ids=[client.pk])
     return response
 
 

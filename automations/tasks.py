@@ -31,6 +31,8 @@ def engine_run_task() -> dict:
     retry_backoff=True,
     max_retries=3,
 )
-def client_event_task(client_id: int) -> int:
-    """Contract for `pipeline.signals.stage_entered`: the client's event rules, now."""
-    return services.engine_on_event(client_id=client_id).fired
+def client_event_task(client_id: int | None = None, client_ids: list[int] | None = None) -> int:
+    """Contract for `pipeline.signals.stage_entered` (one client) and `stages_entered` (many):
+    their event rules, now."""
+    ids = client_ids if client_ids is not None else [client_id]
+    return services.engine_on_event(client_ids=ids).fired

@@ -13,13 +13,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import Action, audit_record
+from audit.services import Action, audit_entry, audit_record, audit_record_many
 from crm.leads import lead_lose
 from crm.models import Client, User
 
 from .defaults import create_default_lost_reasons, create_default_stages
 from .models import LostReason, PipelineStage, StageMove
-from .signals import stage_entered
+from .signals import stage_entered, stages_entered
 
 Code = PipelineStage.Code
 Event = StageMove.Event
@@ -202,6 +202,55 @@ def stage_apply_event(
     )
     client.stage, client.stage_changed_at = locked.stage, locked.stage_changed_at
     return move
+
+
+def stages_start(
+    *, clients: list[Client], actor: User | None, notes: str = "", batch_size: int = 500
+) -> list[StageMove]:
+    """Put clients created in this transaction (on no stage yet) on the first stage: for each,
+    what `stage_apply_event(LEAD_CREATED)` does — the stage, its history row, the staff member's
+    audit entry, the entered-a-stage rules (`stages_entered`) — in a few queries per `batch_size` clients instead of about ten
+    per client (the client import)."""
+    if not clients:
+        return []
+    target = PipelineStage.objects.get(code=RULES[Event.LEAD_CREATED].target)
+    notes = notes or str(Event.LEAD_CREATED.label)
+    now = timezone.now()
+    ids = [client.pk for client in clients]
+    for start in range(0, len(ids), batch_size):
+        Client.objects.filter(pk__in=ids[start : start + batch_size], stage__isnull=True).update(
+            stage=target, stage_changed_at=now, updated_at=now
+        )
+    moves = []
+    for client in clients:
+        client.stage, client.stage_changed_at = target, now
+        moves.append(
+            StageMove(
+                client=client,
+                to_stage=target,
+                to_stage_name=target.name,
+                event=Event.LEAD_CREATED,
+                actor=actor,
+                notes=notes,
+                moved_at=now,
+            )
+        )
+    StageMove.objects.bulk_create(moves, batch_size=batch_size)
+    if actor is not None:
+        audit_record_many(
+            [
+                audit_entry(
+                    actor=actor,
+                    action=Action.CLIENT_STAGE,
+                    obj=client,
+                    changes={"stage": [None, target.name]},
+                    note=notes,
+                )
+                for client in clients
+            ]
+        )
+    stages_entered.send(sender=StageMove, clients=clients)
+    return moves
 
 
 def stages_ensure_defaults() -> None:
