@@ -396,13 +396,17 @@ def _flush_soon(chat_id: int) -> None:
 
 
 def _lease_take(chat_id: int) -> bool:
-    BotChat.objects.get_or_create(chat_id=chat_id)
+    """The chat's outbox is ours for LEASE_SECONDS: one conditional UPDATE (every send of a
+    broadcast starts here), or the chat's first row, made leased."""
     now = timezone.now()
-    return bool(
-        BotChat.objects.filter(chat_id=chat_id)
-        .filter(Q(outbox_lease_until__isnull=True) | Q(outbox_lease_until__lt=now))
-        .update(outbox_lease_until=now + timedelta(seconds=LEASE_SECONDS))
+    until = now + timedelta(seconds=LEASE_SECONDS)
+    free = Q(outbox_lease_until__isnull=True) | Q(outbox_lease_until__lt=now)
+    if BotChat.objects.filter(free, chat_id=chat_id).update(outbox_lease_until=until):
+        return True
+    _chat, created = BotChat.objects.get_or_create(
+        chat_id=chat_id, defaults={"outbox_lease_until": until}
     )
+    return created  # an existing row was not free: another worker holds the chat
 
 
 def _lease_renew(chat_id: int, seconds: float) -> None:
