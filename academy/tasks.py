@@ -25,11 +25,11 @@ def missed_streaks_task() -> int:
 
 @shared_task(name="academy.tasks.membership_ending_task")
 def membership_ending_task() -> int:
-    """Daily: payment reminders before memberships end."""
+    """Hourly outside quiet hours: the reminder when one visit is left, once."""
     return reminders.membership_ending_remind()
 
 
 @shared_task(name="academy.tasks.memberships_expire_task")
 def memberships_expire_task() -> int:
-    """Nightly: expired memberships closed, with a message."""
+    """Hourly outside quiet hours: ended or used-up memberships closed, with a message."""
     return reminders.memberships_expire()

@@ -26,6 +26,7 @@ from academy.models import Membership
 from config.celery import enqueue_on_commit
 from crm.models import Client, Notification, Task
 from crm.notifications import staff_notify
+from crm.quiet import quiet_until
 from crm.services import notification_create, task_create
 from payments.models import Payment, Subscription, Tariff
 from pipeline.services import stage_apply_event
@@ -33,7 +34,6 @@ from privacy.selectors import clients_messageable
 from programs.models import TrainingProgram
 
 from .models import NpsResponse, Rule, Run
-from .quiet import quiet_until
 from .selectors import rule_candidates
 from .templating import template_errors, template_render
 

@@ -8,11 +8,11 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from automations.models import Rule, Run
-from automations.quiet import quiet_until, quiet_window
 from automations.selectors import rule_candidates
 from automations.services import engine_run, rule_save
 from automations.tests.factories import ConsentingClientFactory, RuleFactory
 from botapp.models import OutboundMessage
+from crm.quiet import quiet_until, quiet_window
 from crm.tests.factories import TrainerFactory
 from pipeline.models import PipelineStage
 from pipeline.services import stage_apply_event

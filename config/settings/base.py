@@ -344,17 +344,18 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "academy.tasks.booking_reminders_task",
             "schedule": 600,
         },
+        # The jobs that write to clients run hourly and skip quiet hours (academy.reminders).
         "academy-missed-streaks": {
             "task": "academy.tasks.missed_streaks_task",
             "schedule": crontab(minute=20),
         },
         "academy-membership-ending": {
             "task": "academy.tasks.membership_ending_task",
-            "schedule": crontab(hour=11, minute=0),
+            "schedule": crontab(minute=0),
         },
         "academy-memberships-expire": {
             "task": "academy.tasks.memberships_expire_task",
-            "schedule": crontab(hour=0, minute=15),
+            "schedule": crontab(minute=15),
         },
     }
 )

@@ -1,6 +1,7 @@
-"""Quiet hours (`QUIET_HOURS`, e.g. "21-9" in the business's local time; empty = none).
-
-A message that falls due inside them waits for their end; it is never dropped.
+"""Quiet hours (`QUIET_HOURS`, e.g. "21-9" in the business's local time; empty = none): nobody
+is written to first then. A message that falls due inside them waits for their end (the automations'
+runs, the academy's jobs) or, when it would be too late by then, goes before they begin (a class
+reminder); it is never dropped.
 """
 
 from datetime import datetime, time, timedelta
@@ -38,5 +39,22 @@ def quiet_until(now: datetime, window: tuple[int, int] | None = None) -> datetim
     day = local.date()
     if start > end and hour >= start:
         day += timedelta(days=1)
-    naive = datetime.combine(day, time(end))
-    return timezone.make_aware(naive, timezone.get_current_timezone())
+    return _at(day, end)
+
+
+def _at(day, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)), timezone.get_current_timezone())
+
+
+def quiet_next(
+    now: datetime, window: tuple[int, int] | None = None
+) -> tuple[datetime, datetime] | None:
+    """The next quiet hours that begin after `now`: (start, end), aware; None when there are none."""
+    window = quiet_window() if window is None else window
+    if window is None:
+        return None
+    day = timezone.localtime(now).date()
+    start = _at(day, window[0])
+    if start <= now:
+        start = _at(day + timedelta(days=1), window[0])
+    return start, quiet_until(start, window)
