@@ -1,6 +1,6 @@
 """Reports for the front desk and the owner: income, sales, refunds, clients and shifts over a range
 of days. Every function runs a fixed number of grouped queries, whatever the range or the tables
-hold (tests count them at two sizes; bench/desk_reports.py times them at 100,000 clients).
+hold (tests count them at two sizes; bench/desk.py times them at 100,000 clients).
 
 Income is money that came in: online and in-person payments (not those paid from a balance or on
 credit — that money came, or will come, through the desk) plus desk top-ups and debt repayments that
@@ -8,12 +8,14 @@ are not part of a sale. Sales (by tariff, by trainer) count every tariff sold, h
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import Aggregate, Count, QuerySet, Sum
+from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,10 +77,43 @@ def _local_day(value) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()
 
 
+def _by_day(
+    queryset: QuerySet, field: str, group: tuple[str, ...], **totals: Aggregate
+) -> Iterator[tuple[date, tuple, dict]]:
+    """(local day, the `group` values, `totals`) of the rows, the totals additive (Sum, Count).
+
+    PostgreSQL truncates to the local day itself. SQLite's TruncDate calls back into Python for
+    every row (three quarters of a year's report, 15.9 s at 100,000 clients): there the rows are
+    grouped by their UTC hour in SQL — the first 13 characters of the stored text — and the at most
+    24 groups a day are folded into local days here (exact for whole-hour offsets, as all of
+    Russia's; another zone falls back to TruncDate)."""
+    tz = timezone.get_current_timezone()
+    whole_hours = (
+        timezone.localtime(timezone.now(), tz).utcoffset() % timedelta(hours=1) == timedelta()
+    )
+    if connection.vendor != "sqlite" or not whole_hours:
+        for row in (
+            queryset.annotate(day=TruncDate(field, tzinfo=tz))
+            .values("day", *group)
+            .annotate(**totals)
+        ):
+            yield _local_day(row["day"]), tuple(row[name] for name in group), row
+        return
+    folded: dict[tuple, dict] = {}
+    rows = queryset.annotate(hour=Substr(field, 1, 13)).values("hour", *group).annotate(**totals)
+    for row in rows:
+        utc = datetime.strptime(row["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC)
+        key = (utc.astimezone(tz).date(), tuple(row[name] for name in group))
+        sums = folded.setdefault(key, dict.fromkeys(totals, 0))
+        for name in totals:
+            sums[name] += row[name] or 0
+    for (day, values), sums in folded.items():
+        yield day, values, sums
+
+
 def report_build(*, period: Period) -> Report:
     """The whole report for the period in eleven queries."""
     report = Report(period=period)
-    tz = timezone.get_current_timezone()
     income: dict[date, Decimal] = defaultdict(lambda: ZERO)
     by_method: dict[str, Decimal] = defaultdict(lambda: ZERO)
 
@@ -86,29 +121,22 @@ def report_build(*, period: Period) -> Report:
         status__in=PAID, paid_at__gte=period.since, paid_at__lt=period.until
     )
     provider_labels = dict(Payment.Provider.choices)
-    for row in (
-        paid.exclude(provider__in=NOT_INCOME)
-        .annotate(day=TruncDate("paid_at", tzinfo=tz))
-        .values("day", "provider")
-        .annotate(total=Sum("amount"))
+    for day, (provider,), row in _by_day(
+        paid.exclude(provider__in=NOT_INCOME), "paid_at", ("provider",), total=Sum("amount")
     ):
-        income[_local_day(row["day"])] += row["total"]
-        by_method[str(provider_labels.get(row["provider"], row["provider"]))] += row["total"]
+        income[day] += row["total"]
+        by_method[str(provider_labels.get(provider, provider))] += row["total"]
 
     method_labels = dict(Method.choices)
-    for row in (
-        LedgerEntry.objects.filter(
-            created_at__gte=period.since,
-            created_at__lt=period.until,
-            payment__isnull=True,
-            kind__in=(LedgerEntry.Kind.TOP_UP, LedgerEntry.Kind.DEBT_REPAID),
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day", "method")
-        .annotate(total=Sum("amount"))
-    ):
-        income[_local_day(row["day"])] += row["total"]
-        by_method[str(method_labels.get(row["method"], row["method"]))] += row["total"]
+    desk_income = LedgerEntry.objects.filter(
+        created_at__gte=period.since,
+        created_at__lt=period.until,
+        payment__isnull=True,
+        kind__in=(LedgerEntry.Kind.TOP_UP, LedgerEntry.Kind.DEBT_REPAID),
+    )
+    for day, (method,), row in _by_day(desk_income, "created_at", ("method",), total=Sum("amount")):
+        income[day] += row["total"]
+        by_method[str(method_labels.get(method, method))] += row["total"]
 
     report.income_by_day = [(day, income.get(day, ZERO)) for day in period.dates]
     report.income_by_method = sorted(by_method.items(), key=lambda item: -item[1])
@@ -177,15 +205,12 @@ def report_build(*, period: Period) -> Report:
         report.active_by_day.append((day, active))
         active -= ends.get(day, 0)
 
-    new = dict(
-        Client.objects.filter(
-            is_preview=False, created_at__gte=period.since, created_at__lt=period.until
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .order_by()
-        .values_list("day")
-        .annotate(n=Count("id"))
-    )
+    joined = Client.objects.filter(
+        is_preview=False, created_at__gte=period.since, created_at__lt=period.until
+    ).order_by()
+    new: dict[date, int] = defaultdict(int)
+    for day, _values, row in _by_day(joined, "created_at", (), n=Count("id")):
+        new[day] += row["n"]
     report.new_by_day = [(day, new.get(day, 0)) for day in period.dates]
 
     report.shifts = [

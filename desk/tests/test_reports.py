@@ -59,6 +59,29 @@ def test_income_counts_money_once_and_by_method():
     assert report.sales_by_trainer[0][0] == "Анна Тренер"
 
 
+def test_money_and_clients_fall_on_the_local_day_around_midnight():
+    """Moscow is UTC+3: 23:30 on the 1st is 20:30 UTC, 00:30 on the 2nd is 21:30 UTC on the 1st."""
+    tz = timezone.get_current_timezone()
+    late = timezone.make_aware(timezone.datetime(2026, 11, 1, 23, 30), tz)
+    operator = OperatorFactory()
+    with time_machine.travel(late - timedelta(hours=1), tick=False):
+        services.shift_open(operator=operator)
+    for when, amount in ((late, "100"), (late + timedelta(hours=1), "20")):
+        person = ClientFactory(created_at=when)
+        PaymentFactory(client=person, status="succeeded", paid_at=when, amount=D(amount))
+        with time_machine.travel(when, tick=False):
+            services.ledger_top_up(client=person, amount=D(amount), method="cash", actor=operator)
+    period = period_for(
+        kind="custom", start=late.date() - timedelta(days=1), end=late.date() + timedelta(days=1)
+    )
+    report = report_build(period=period)
+    income = dict(report.income_by_day)
+    assert [income[late.date() + timedelta(days=n)] for n in (-1, 0, 1)] == [0, 200, 40]
+    new = dict(report.new_by_day)
+    assert [new[late.date() + timedelta(days=n)] for n in (-1, 0, 1)] == [0, 1, 1]
+    assert dict(report.income_by_method)["Наличные"] == D("120")
+
+
 def test_sales_by_promotion():
     from payments.tests.factories import PromotionFactory
 
