@@ -1,7 +1,10 @@
-"""Front-desk resources: shifts, client ledgers and the money report (read-only here; money is
-taken at the desk, where a shift is open)."""
+"""Front-desk resources: shifts, client ledgers, promotions and the money report (read-only here;
+money is taken at the desk, where a shift is open, and promotions are set up on /promotions/)."""
 
 from django.http import Http404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -12,6 +15,8 @@ from rest_framework.views import APIView
 from desk.models import LedgerEntry, Shift
 from desk.reports import PeriodError, period_for, report_build
 from desk.selectors import shifts_visible
+from payments.models import Promotion
+from payments.services import promotion_in_force, promotions_in_force
 
 from .views import BY_CLIENT, MAX_ID, Cursor, ScopedByClient, _date
 
@@ -55,6 +60,79 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "reason",
             "created_at",
         ]
+
+
+class PromotionSerializer(serializers.ModelSerializer):
+    tariff_ids = serializers.PrimaryKeyRelatedField(
+        source="tariffs", many=True, read_only=True, help_text="Empty: every tariff."
+    )
+    in_force = serializers.SerializerMethodField(
+        help_text="Running now: active, within its dates, weekdays and hours (studio time)."
+    )
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "value",
+            "tariff_ids",
+            "weekdays",
+            "time_from",
+            "time_to",
+            "starts_on",
+            "ends_on",
+            "combines_with_promo_code",
+            "is_active",
+            "in_force",
+        ]
+
+    def get_in_force(self, promotion: Promotion) -> bool:
+        return promotion_in_force(promotion, self.context["now"])
+
+
+@extend_schema(
+    tags=["desk"],
+    parameters=[
+        OpenApiParameter(
+            "in_force", OpenApiTypes.BOOL, description="Only the promotions running now."
+        )
+    ],
+)
+class PromotionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Promotions with their schedules (weekdays 0 = Monday), for any staff member: what the bot,
+    /pay/ and the desk apply by themselves at checkout."""
+
+    serializer_class = PromotionSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return Promotion.objects.prefetch_related("tariffs").order_by()
+
+    @cached_property
+    def now(self):
+        return timezone.now()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": self.now}
+
+    def filter_queryset(self, queryset):
+        flag = self.request.query_params.get("in_force")
+        if flag is None:
+            return queryset
+        if flag not in ("true", "false", "1", "0"):
+            raise ValidationError({"in_force": [_("Use true or false.")]})
+        running = [promotion.pk for promotion in promotions_in_force(self.now)]
+        if flag in ("true", "1"):
+            return queryset.filter(pk__in=running)
+        return queryset.exclude(pk__in=running)
+
+    def get_object(self):
+        pk = str(self.kwargs.get("pk"))
+        if not pk.isdigit() or not 0 < int(pk) < MAX_ID:
+            raise Http404
+        return super().get_object()
 
 
 @extend_schema(tags=["desk"])

@@ -19,6 +19,7 @@ router.register("academy/bookings", academy.BookingViewSet, basename="academy-bo
 router.register("academy/attendance", academy.AttendanceViewSet, basename="academy-attendance")
 router.register("desk/shifts", desk.ShiftViewSet, basename="desk-shift")
 router.register("desk/ledger", desk.LedgerViewSet, basename="desk-ledger")
+router.register("promotions", desk.PromotionViewSet, basename="promotion")
 
 app_name = "api"
 

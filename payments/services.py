@@ -167,6 +167,19 @@ def promotions_in_force(at: datetime | None = None) -> list[Promotion]:
     return [promotion for promotion in promotions_current(at) if _in_schedule(promotion, local)]
 
 
+def promotion_in_force(promotion: Promotion, at: datetime | None = None) -> bool:
+    """Whether this promotion runs at `at` (default now): active, within its dates, weekdays and
+    hours (the studio's local time)."""
+    local = timezone.localtime(at or timezone.now())
+    today = local.date()
+    return (
+        promotion.is_active
+        and (promotion.starts_on is None or promotion.starts_on <= today)
+        and (promotion.ends_on is None or today <= promotion.ends_on)
+        and _in_schedule(promotion, local)
+    )
+
+
 def promotion_pick(
     promotions: list[Promotion], *, tariff: Tariff, at: datetime | None = None
 ) -> Promotion | None:

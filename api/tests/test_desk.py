@@ -57,3 +57,38 @@ def test_money_report_by_role_and_period(client, operator, admin_user, trainer, 
         "/api/v1/reports/money?period=custom&start=2026-02-01&end=2026-01-01", **bearer(admin_user)
     )
     assert bad.status_code == 400 and "period" in bad.json()["errors"]
+
+
+def test_promotions_with_their_schedule_and_whether_they_run_now(client, trainer, bearer):
+    from datetime import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    from payments.tests.factories import PromotionFactory, TariffFactory
+
+    month = TariffFactory(name="Месяц")
+    mornings = PromotionFactory(name="Утро будней", tariffs=[month])  # weekdays until 16:00
+    weekend = PromotionFactory(name="Выходные", weekdays=[5, 6], time_to=None, kind="visits")
+    PromotionFactory(name="Выключена", is_active=False)
+    monday_noon = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(monday_noon, tick=False):
+        rows = client.get("/api/v1/promotions", **bearer(trainer)).json()["results"]
+        running = client.get("/api/v1/promotions?in_force=true", **bearer(trainer)).json()
+        idle = client.get("/api/v1/promotions?in_force=false", **bearer(trainer)).json()
+        bad = client.get("/api/v1/promotions?in_force=maybe", **bearer(trainer))
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["Утро будней"]["tariff_ids"] == [month.pk]
+    assert by_name["Утро будней"]["weekdays"] == [0, 1, 2, 3, 4]
+    assert by_name["Утро будней"]["time_to"] == "16:00:00" and by_name["Утро будней"]["in_force"]
+    assert by_name["Выходные"]["tariff_ids"] == [] and not by_name["Выходные"]["in_force"]
+    assert not by_name["Выключена"]["in_force"]
+    assert [row["id"] for row in running["results"]] == [mornings.pk]
+    assert weekend.pk in [row["id"] for row in idle["results"]]
+    assert bad.status_code == 400 and "true или false" in bad.content.decode()
+    assert client.get("/api/v1/promotions").status_code in (401, 403)
+    # read-only: nothing to write through the API
+    response = client.post(
+        "/api/v1/promotions", {}, content_type="application/json", **bearer(trainer)
+    )
+    assert response.status_code == 405
