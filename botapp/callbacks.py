@@ -59,6 +59,8 @@ class ConsentAnswer(StrEnum):
     AGREE = "y"
     DECLINE = "n"
     ASK = "a"  # "I changed my mind": show the consent text again
+    WITHDRAW = "w"  # from /consent: what withdrawing means, to confirm
+    WITHDRAW_CONFIRMED = "x"
 
 
 class ConsentNext(StrEnum):

@@ -100,7 +100,7 @@ def dispatch(row: TelegramUpdate) -> None:
         if matches(ctx):
             handler(ctx)
             break
-    if not _is_command("/forget")(ctx) and not _is_command("/mydata")(ctx):
+    if not any(_is_command(word)(ctx) for word in ("/forget", "/mydata", "/consent")):
         privacy.ask_if_due(ctx)  # clients from before consents: asked once, after the answer
 
 
@@ -229,6 +229,7 @@ ROUTES: list[Route] = [
     (_is_command("/progress"), privacy.needs(HEALTH, Then.CHECKIN, checkin.start)),
     (_is_command("/mydata"), privacy.mydata),
     (_is_command("/forget"), privacy.forget),
+    (_is_command("/consent"), privacy.consents),
     (_is_command("/schedule"), schedule.show_week),
     (checkin.is_open, checkin.on_text),
     (after_sale.comment_awaited, after_sale.on_comment),

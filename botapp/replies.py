@@ -144,6 +144,29 @@ def consent_declined_markup(texts: Texts, *, kind: str, then: cb.ConsentNext) ->
     )
 
 
+def consents_markup(texts: Texts, *, kind: str, given: bool) -> dict:
+    """Under /consent: withdraw the health consent (`kind`), or give it; back to the menu."""
+    menu = cb.ConsentNext.MENU
+    if given:
+        button = (
+            texts.get("btn_health_withdraw"),
+            cb.consent(kind, cb.ConsentAnswer.WITHDRAW, menu),
+        )
+    else:
+        button = (texts.get("btn_consent_later"), cb.consent(kind, cb.ConsentAnswer.ASK, menu))
+    return tg.keyboard([[button], [(texts.get("btn_menu"), cb.Menu.MENU)]])
+
+
+def health_withdraw_markup(texts: Texts, *, kind: str) -> dict:
+    confirm = cb.consent(kind, cb.ConsentAnswer.WITHDRAW_CONFIRMED, cb.ConsentNext.MENU)
+    return tg.keyboard(
+        [
+            [(texts.get("btn_health_withdraw_confirm"), confirm)],
+            [(texts.get("btn_forget_keep"), cb.Menu.MENU)],
+        ]
+    )
+
+
 def forget_markup(texts: Texts) -> dict:
     return tg.keyboard(
         [

@@ -50,6 +50,7 @@ from .models import (
     PolicyVersion,
 )
 from .selectors import consent_decision, policy_current
+from .signals import health_withdrawn
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,32 @@ def consent_ask_due(*, client: Client, kind: str) -> bool:
     if first is None or client.created_at >= first.published_at:
         return False  # newcomers are asked where it matters (before the questionnaire)
     return not ConsentRequest.objects.filter(client=client, kind=kind).exists()
+
+
+def health_withdraw(*, client: Client, channel: str, user: User | None = None) -> bool:
+    """The client withdrew their consent to the processing of their health data (152-FZ art. 9):
+    the decline is recorded and the apps delete what they hold of it (`signals.health_withdrawn`)
+    at once. False, changing nothing, when they had not agreed (a second press)."""
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        if consent_decision(client=locked, kind=ConsentKind.HEALTH) != Consent.Decision.GRANTED:
+            return False
+        consent_record(
+            client=locked,
+            kind=ConsentKind.HEALTH,
+            decision=Consent.Decision.WITHDRAWN,
+            channel=channel,
+        )
+        health_withdrawn.send(sender=Consent, client=locked)
+        _audit(
+            actor=user,
+            action="privacy.health_withdraw",
+            note=_(
+                "Client #%(id)s withdrew the health-data consent; measurements and photos deleted."
+            )
+            % {"id": locked.pk},
+        )
+    return True
 
 
 # --- forgetting -------------------------------------------------------------------------------------

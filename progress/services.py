@@ -17,7 +17,14 @@ from crm.models import Client, User
 from crm.notifications import staff_notify
 
 from .metrics import BY_FIELD, METRIC_FIELDS
-from .models import Period, ProgressJournal, ProgressPhoto, ProgressTarget, range_message
+from .models import (
+    CheckinSession,
+    Period,
+    ProgressJournal,
+    ProgressPhoto,
+    ProgressTarget,
+    range_message,
+)
 
 if TYPE_CHECKING:
     from programs.models import TrainingProgram
@@ -180,6 +187,18 @@ def photo_delete(*, photo: ProgressPhoto) -> None:
     storage, name = photo.image.storage, photo.image.name
     photo.delete()
     transaction.on_commit(lambda: storage.delete(name))
+
+
+def health_data_delete(*, client: Client, **_signal) -> int:
+    """`privacy.signals.health_withdrawn`: the client's measurements, photos (their files after
+    commit) and any check-in in progress are deleted; their goals (target weight) stay. Returns how
+    many measurements and photos went."""
+    photos = list(ProgressPhoto.objects.filter(client=client))
+    for photo in photos:
+        photo_delete(photo=photo)
+    measurements, _by_model = ProgressJournal.objects.filter(client=client).delete()
+    CheckinSession.objects.filter(client=client).delete()
+    return measurements + len(photos)
 
 
 def report_send(

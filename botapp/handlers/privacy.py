@@ -1,6 +1,6 @@
 """Personal data in the bot (152-FZ): the consent before the questionnaire (a purchase needs none:
 processing to perform a contract is lawful without it, art. 6 p. 1(5)), the separate health-data consent before the first measurements or photos, clients from before
-consents asked once, /mydata and /forget. The records and rules are `privacy`'s; these parse the
+consents asked once, /consent (and withdrawing the health consent alone), /mydata and /forget. The records and rules are `privacy`'s; these parse the
 press, call its services and reply."""
 
 from collections.abc import Callable
@@ -80,6 +80,9 @@ def on_consent(ctx: Ctx) -> None:
     if answer == cb.ConsentAnswer.ASK:
         ask(ctx, kind, then)
         return
+    if answer in (cb.ConsentAnswer.WITHDRAW, cb.ConsentAnswer.WITHDRAW_CONFIRMED):
+        _withdraw(ctx, kind, confirmed=answer == cb.ConsentAnswer.WITHDRAW_CONFIRMED)
+        return
     decision = GRANTED if answer == cb.ConsentAnswer.AGREE else DECLINED
     if consent_decision(client=ctx.client, kind=kind) != decision:  # a second press records nothing
         privacy.consent_record(
@@ -98,6 +101,53 @@ def on_consent(ctx: Ctx) -> None:
         return
     ctx.say(ctx.texts.get(THANKS_TEXT[kind]))
     NEXT[then](ctx)
+
+
+def consents(ctx: Ctx) -> None:
+    """/consent: what the client agreed to and when, with the way to withdraw the health consent
+    alone (withdrawing the other one is /forget) or to give it."""
+
+    def state(kind: str) -> str:
+        consent = (
+            Consent.objects.filter(client=ctx.client, kind=kind).order_by("-at", "-id").first()
+        )
+        if consent is None or consent.decision != GRANTED:
+            return ctx.texts.get("consent_not_given")
+        return ctx.texts.get(
+            "consent_given", date=timezone.localtime(consent.at).strftime("%d.%m.%Y")
+        )
+
+    health = state(ConsentKind.HEALTH)
+    ctx.say(
+        ctx.texts.get("consents", personal=state(ConsentKind.PERSONAL), health=health),
+        replies.consents_markup(
+            ctx.texts,
+            kind=ConsentKind.HEALTH,
+            given=consent_decision(client=ctx.client, kind=ConsentKind.HEALTH) == GRANTED,
+        ),
+    )
+
+
+def _withdraw(ctx: Ctx, kind: str, *, confirmed: bool) -> None:
+    """A withdrawal from /consent: the personal-data consent is /forget; the health one asks to
+    confirm, then its data goes at once."""
+    if kind == ConsentKind.PERSONAL:
+        forget(ctx)
+    elif not confirmed:
+        ctx.say(
+            ctx.texts.get("health_withdraw_ask"),
+            replies.health_withdraw_markup(ctx.texts, kind=kind),
+        )
+    else:
+        query = ctx.update.callback_query
+        original = getattr(query.message, "text", "") if query and query.message else ""
+        if original:
+            ctx.edit(original)  # the buttons go: one press is enough
+        done = privacy.health_withdraw(client=ctx.client, channel=Channel.TELEGRAM)
+        ctx.say(
+            ctx.texts.get("health_withdrawn" if done else "health_not_given"),
+            replies.menu_markup(ctx.texts),
+        )
 
 
 def mydata(ctx: Ctx) -> None:
@@ -156,7 +206,7 @@ def forgotten_chat(ctx: Ctx) -> bool:
         about = ctx.data.startswith((cb.FORGET, cb.CONSENT))
     else:
         word = ctx.text.split(maxsplit=1)[0].split("@", 1)[0] if ctx.text else ""
-        about = word in ("/forget", "/mydata")
+        about = word in ("/forget", "/mydata", "/consent")
     if about:
         _say_plain(ctx, ctx.texts.get("forget_already", date=_purge_date(request)))
     return about

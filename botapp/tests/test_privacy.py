@@ -124,6 +124,51 @@ def test_health_consent_declined_keeps_measurements_out(anna):
     assert CheckinSession.objects.filter(client__telegram_id=USER, status="open").exists()
 
 
+def test_the_health_consent_is_withdrawn_alone_and_its_data_goes_with_it(
+    anna, django_capture_on_commit_callbacks
+):
+    from progress.models import ProgressJournal, ProgressTarget
+    from progress.services import photo_add
+    from progress.tests.factories import ProgressJournalFactory, ProgressTargetFactory, image_bytes
+
+    anna.say("/consent")
+    assert "на замеры и фото (данные о здоровье) — не дано" in anna.last_text()
+    anna.say("/progress")
+    anna.agree()
+    anna.say("/cancel")
+    client = Client.objects.get(telegram_id=USER)
+    ProgressJournalFactory(client=client)
+    ProgressTargetFactory(client=client)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = photo_add(client=client, pose="front", content=image_bytes())
+    path = photo.image.path
+    assert os.path.exists(path)
+
+    anna.say("/consent")
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    assert f"на замеры и фото (данные о здоровье) — дано {today}" in anna.last_text()
+    anna.press("Отозвать согласие на замеры и фото")
+    assert anna.last_text().startswith("Отозвать согласие на замеры и фото?")
+    anna.press("Нет, оставить")
+    assert ProgressJournal.objects.filter(client=client).exists()
+
+    anna.say("/consent")
+    anna.press("Отозвать согласие на замеры и фото")
+    anna.press("🗑 Да, отозвать и удалить")
+    assert anna.last_text().startswith("Согласие отозвано, замеры и фото удалены.")
+    assert not ProgressJournal.objects.filter(client=client).exists()
+    assert not ProgressPhoto.objects.filter(client=client).exists() and not os.path.exists(path)
+    assert ProgressTarget.objects.filter(client=client).exists()  # a goal is not a measurement
+    assert _consents("health")[-1] == ("withdrawn", 1, "telegram")
+    assert Client.objects.filter(pk=client.pk).exists()  # not forgotten: the rest goes on
+
+    anna.press("🗑 Да, отозвать и удалить")  # the old button again: nothing more happens
+    assert anna.last_text().startswith("Согласия на замеры и фото сейчас нет")
+    assert len(_consents("health")) == 2
+    anna.say("/progress")  # asked again before any new measurement
+    assert "ст. 10 152-ФЗ" in anna.last_text()
+
+
 def _documents(fake) -> list[tuple[str, bytes, str]]:
     return [
         (*call.files["document"], call.params.get("caption", ""))
