@@ -70,3 +70,15 @@ def test_the_model_still_refuses_changes():
         entry.save()
     with pytest.raises(Exception, match="never changed"):
         AuditEntry.objects.filter(pk=entry.pk).update(note="y")
+
+
+def test_the_audit_page_says_which_entries_were_redacted(client):
+    admin = AdminFactory()
+    person = ClientFactory(first_name="Евпраксия")
+    audit_record(actor=admin, action=Action.EXPORT, note="Выгрузка: Евпраксия")
+    audit_record(actor=admin, action=Action.EXPORT, note="Выгрузка за ноябрь")
+    _redact(person, ["Евпраксия"])
+    client.force_login(admin)
+    page = client.get("/audit/").content.decode()
+    assert page.count("Персональные данные удалены") == 1
+    assert f"Выгрузка: {MARK}" in page
