@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from desk.models import LedgerEntry, Shift
 from desk.reports import PeriodError, period_for, report_build
 from desk.selectors import shifts_visible
-from payments.models import Promotion
+from payments.models import PROMOTION_FIELDS, Promotion
 from payments.services import promotion_in_force, promotions_in_force
 
 from .views import BY_CLIENT, MAX_ID, Cursor, ScopedByClient, _date
@@ -63,8 +63,8 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
 
 class PromotionSerializer(serializers.ModelSerializer):
-    tariff_ids = serializers.PrimaryKeyRelatedField(
-        source="tariffs", many=True, read_only=True, help_text="Empty: every tariff."
+    tariffs = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Their ids; empty: every tariff."
     )
     in_force = serializers.SerializerMethodField(
         help_text="Running now: active, within its dates, weekdays and hours (studio time)."
@@ -72,21 +72,7 @@ class PromotionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Promotion
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "value",
-            "tariff_ids",
-            "weekdays",
-            "time_from",
-            "time_to",
-            "starts_on",
-            "ends_on",
-            "combines_with_promo_code",
-            "is_active",
-            "in_force",
-        ]
+        fields = ["id", *PROMOTION_FIELDS, "in_force"]
 
     def get_in_force(self, promotion: Promotion) -> bool:
         return promotion_in_force(promotion, self.context["now"])

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.numbers import PlainDecimalField
 from crm.phones import normalize_phone
 
-from .models import WEEKDAYS, Payment, Promotion, Tariff
+from .models import PROMOTION_FIELDS, WEEKDAYS, Payment, Promotion, Tariff
 from .selectors import PaymentFilters
 from .services import MANUAL_PROVIDERS
 
@@ -112,19 +112,7 @@ class PromotionForm(forms.ModelForm):
 
     class Meta:
         model = Promotion
-        fields = [
-            "name",
-            "kind",
-            "value",
-            "tariffs",
-            "weekdays",
-            "time_from",
-            "time_to",
-            "starts_on",
-            "ends_on",
-            "combines_with_promo_code",
-            "is_active",
-        ]
+        fields = PROMOTION_FIELDS
         widgets = {
             "tariffs": forms.CheckboxSelectMultiple,
             "time_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -121,6 +121,22 @@ def all_weekdays() -> list[int]:
     return list(ALL_WEEKDAYS)
 
 
+# What staff set on a promotion, in its form's order: the form, the audit entry and the API use it.
+PROMOTION_FIELDS = (
+    "name",
+    "kind",
+    "value",
+    "tariffs",
+    "weekdays",
+    "time_from",
+    "time_to",
+    "starts_on",
+    "ends_on",
+    "combines_with_promo_code",
+    "is_active",
+)
+
+
 class Promotion(models.Model):
     """A discount or a bonus that applies by itself to chosen tariffs on chosen weekdays and hours
     (the studio's local time) between two dates: "−20% on weekday mornings", "2+1" (a bonus visit).

@@ -35,6 +35,7 @@ from .extensions import purchase_fulfil
 from .gateways import GatewayError, RemotePayment
 from .models import (
     MANUAL_PROVIDERS,
+    PROMOTION_FIELDS,
     Payment,
     PaymentEvent,
     PromoCode,
@@ -203,18 +204,7 @@ def promotion_for(tariff: Tariff, at: datetime | None = None) -> Promotion | Non
     return promotion_pick(mine, tariff=tariff, at=at)
 
 
-PROMOTION_FIELDS = (
-    "name",
-    "kind",
-    "value",
-    "weekdays",
-    "time_from",
-    "time_to",
-    "starts_on",
-    "ends_on",
-    "combines_with_promo_code",
-    "is_active",
-)
+PROMOTION_SCALARS = [name for name in PROMOTION_FIELDS if name != "tariffs"]
 
 
 @transaction.atomic
@@ -224,12 +214,12 @@ def promotion_save(*, promotion: Promotion, tariffs: list[Tariff], actor: User) 
     before = {}
     if promotion.pk:
         stored = Promotion.objects.prefetch_related("tariffs").get(pk=promotion.pk)
-        before = audit_snapshot(stored, PROMOTION_FIELDS)
+        before = audit_snapshot(stored, PROMOTION_SCALARS)
         before["tariffs"] = sorted(tariff.name for tariff in stored.tariffs.all())
     promotion.full_clean()
     promotion.save()
     promotion.tariffs.set(tariffs)
-    after = audit_snapshot(promotion, PROMOTION_FIELDS)
+    after = audit_snapshot(promotion, PROMOTION_SCALARS)
     after["tariffs"] = sorted(tariff.name for tariff in tariffs)
     audit_record(
         actor=actor,

@@ -78,10 +78,10 @@ def test_promotions_with_their_schedule_and_whether_they_run_now(client, trainer
         idle = client.get("/api/v1/promotions?in_force=false", **bearer(trainer)).json()
         bad = client.get("/api/v1/promotions?in_force=maybe", **bearer(trainer))
     by_name = {row["name"]: row for row in rows}
-    assert by_name["Утро будней"]["tariff_ids"] == [month.pk]
+    assert by_name["Утро будней"]["tariffs"] == [month.pk]
     assert by_name["Утро будней"]["weekdays"] == [0, 1, 2, 3, 4]
     assert by_name["Утро будней"]["time_to"] == "16:00:00" and by_name["Утро будней"]["in_force"]
-    assert by_name["Выходные"]["tariff_ids"] == [] and not by_name["Выходные"]["in_force"]
+    assert by_name["Выходные"]["tariffs"] == [] and not by_name["Выходные"]["in_force"]
     assert not by_name["Выключена"]["in_force"]
     assert [row["id"] for row in running["results"]] == [mornings.pk]
     assert weekend.pk in [row["id"] for row in idle["results"]]
