@@ -10,11 +10,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from crm.models import Client, User
 from payments.models import Payment
+from ui.periods import local_totals
 
 from .models import Attendance, Membership, Session
 
@@ -258,28 +258,27 @@ class SalesRow:
 
 def membership_sales_by_month(f: Filters) -> list[SalesRow]:
     """Memberships sold (succeeded payments for plans' tariffs) by month, net of refunds."""
-    rows = (
-        Payment.objects.filter(
-            tariff__academy_plan__isnull=False,
-            status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
-            paid_at__gte=f.since,
-            paid_at__lt=f.until,
-            client__is_preview=False,
-        )
-        .annotate(month=TruncMonth("paid_at"))
-        .values("month")
-        .annotate(
-            count=Count("id", filter=Q(status=Payment.Status.SUCCEEDED)),
-            amount=Sum("amount"),
-            refunded=Sum("refunded_amount"),
-        )
-        .order_by("month")
+    sold = Payment.objects.filter(
+        tariff__academy_plan__isnull=False,
+        status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
+        paid_at__gte=f.since,
+        paid_at__lt=f.until,
+        client__is_preview=False,
+    ).order_by()
+    rows = local_totals(
+        sold,
+        "paid_at",
+        unit="month",
+        count=Count("id", filter=Q(status=Payment.Status.SUCCEEDED)),
+        amount=Sum("amount"),
+        refunded=Sum("refunded_amount"),
     )
-    return [
+    sales = [
         SalesRow(
-            month=r["month"].date() if isinstance(r["month"], datetime) else r["month"],
+            month=month,
             count=r["count"],
             amount=(r["amount"] or Decimal("0")) - (r["refunded"] or Decimal("0")),
         )
-        for r in rows
+        for month, _group, r in rows
     ]
+    return sorted(sales, key=lambda row: row.month)

@@ -5,11 +5,12 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access import scope_to_user
 from crm.models import Client, Lead, User
+from ui.periods import local_totals
 
 from .models import Payment, PaymentEvent, PromoCode, Promotion, Tariff
 
@@ -181,17 +182,16 @@ def revenue_get(
     if date_to:
         paid = paid.filter(paid_at__lt=_day_start(date_to) + timezone.timedelta(days=1))
     net = Sum(F("amount") - F("refunded_amount"))
-    months = (
-        paid.annotate(month=TruncMonth("paid_at"))
-        .values("month")
-        .annotate(n=Count("id"), total=net)
-        .order_by("-month")
+    months = sorted(
+        (month, row)
+        for month, _group, row in local_totals(
+            paid.order_by(), "paid_at", unit="month", n=Count("id"), total=net
+        )
     )
     tariffs = paid.values("tariff__name").annotate(n=Count("id"), total=net).order_by("-total")
     by_month = [
-        RevenueRow(label=f"{row['month']:%m.%Y}", payments=row["n"], revenue=row["total"])
-        for row in months
-        if row["month"]
+        RevenueRow(label=f"{month:%m.%Y}", payments=row["n"], revenue=row["total"])
+        for month, row in reversed(months)
     ]
     by_tariff = [
         RevenueRow(label=row["tariff__name"], payments=row["n"], revenue=row["total"])

@@ -405,6 +405,23 @@ def test_revenue_numbers(enqueued):
     assert (revenue.qualified_clients, revenue.paying_clients, revenue.paid_share) == (2, 1, 50)
 
 
+def test_revenue_by_month_follows_the_studio_clock_at_midnight():
+    """Moscow is UTC+3: 23:30 on 31 October is 20:30 UTC, 00:30 on 1 November is 21:30 UTC on the
+    31st — October and November on every database."""
+    from datetime import datetime
+
+    from payments.selectors import revenue_get
+
+    admin = AdminFactory()
+    tz = timezone.get_current_timezone()
+    late = datetime(2026, 10, 31, 23, 30, tzinfo=tz)
+    for when, amount in ((late, "100"), (late + timedelta(hours=1), "20"), (late, "5")):
+        PaymentFactory(status=Payment.Status.SUCCEEDED, paid_at=when, amount=Decimal(amount))
+    PaymentFactory(status=Payment.Status.PENDING, paid_at=None)
+    months = [(r.label, r.payments, r.revenue) for r in revenue_get(user=admin).by_month]
+    assert months == [("11.2026", 1, Decimal("20")), ("10.2026", 2, Decimal("105"))]
+
+
 def test_pay_page_limits_orders_per_visitor_behind_the_proxy(client, yookassa, enqueued, settings):
     settings.PROXY_COUNT = 1
     settings.PAY_RATE_PER_ADDRESS = 2
