@@ -4,8 +4,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import User
-from crm.tests.factories import ClientFactory, LeadFactory, TrainerFactory, UserFactory, stage
+from crm.models import Client, User
+from crm.tests.factories import (
+    AdminFactory,
+    ClientFactory,
+    LeadFactory,
+    TrainerFactory,
+    UserFactory,
+    stage,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +44,33 @@ def test_dashboard_shows_real_numbers_for_the_trainers_own_clients(client):
     assert dashboard.total_clients == 3
     assert dashboard.new_leads_this_week == 1
     assert [c.pk for c in dashboard.follow_ups] == [mine.pk]
+
+
+def test_dashboard_counts_the_stuck_and_the_new_per_stage(client):
+    from pipeline.models import PipelineStage
+
+    PipelineStage.objects.update(expected_days=None)
+    PipelineStage.objects.filter(code__in=["consultation", "deciding"]).update(expected_days=3)
+    now = timezone.now()
+    old = now - timedelta(days=40)
+    stuck = [
+        ClientFactory(stage=stage("consultation"), stage_changed_at=now - timedelta(days=5)),
+        ClientFactory(stage=stage("deciding"), stage_changed_at=now - timedelta(days=4)),
+    ]
+    ClientFactory(stage=stage("consultation"), stage_changed_at=now - timedelta(days=1))
+    ClientFactory(stage=stage("active"), stage_changed_at=now - timedelta(days=90))  # no limit
+    ClientFactory(stage=None, created_at=old)
+    for person in Client.objects.all():
+        Client.objects.filter(pk=person.pk).update(created_at=old)
+    ClientFactory(stage=stage("first_contact"))  # new this week
+    client.force_login(AdminFactory())
+
+    dashboard = client.get("/overview/").context["dashboard"]
+
+    assert dashboard.stale_total == 2
+    assert [c.pk for c in dashboard.stale] == [stuck[0].pk, stuck[1].pk]  # the longest first
+    assert (dashboard.total_clients, dashboard.unstaged_clients) == (6, 1)
+    assert dashboard.new_clients_this_week == 1
 
 
 def test_dashboard_queries_do_not_grow_with_clients(client, django_assert_num_queries):
