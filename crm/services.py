@@ -321,7 +321,8 @@ def clients_bulk_create(
     (its history row and rules, through `stages_start`), an audit entry; the actor becomes the
     trainer when they are one. A row holds IMPORTED_FIELDS fields, `phone` and `telegram_id`. Raises
     ClientRowError for the first row that is invalid or whose phone, Telegram username or id
-    another client (or an earlier row) has; nothing is created then."""
+    another client (or an earlier row) has, ValidationError when such a client was added meanwhile
+    (the unique constraints); nothing is created then."""
     trainer = actor if actor.is_trainer else None
     rows = [dict(row) for row in rows]
     phones, ids, usernames = set(), set(), set()
@@ -370,7 +371,9 @@ def clients_bulk_create(
         with transaction.atomic():
             Client.objects.bulk_create(clients, batch_size=batch_size)
     except IntegrityError as error:  # a client with one of these phones or ids was added meanwhile
-        raise ClientRowError(0, ClientDuplicateError([])) from error
+        raise ValidationError(
+            _("Meanwhile another client was added with one of these phones or Telegram ids.")
+        ) from error
     Lead.objects.bulk_create(
         [Lead(client=client, source=client.source) for client in clients], batch_size=batch_size
     )

@@ -250,6 +250,10 @@ def import_apply(*, plan: ImportPlan, actor: User) -> dict[str, int]:
                 _("Row %(row)s: %(error)s Nothing was imported.")
                 % {"row": batch[error.index].number, "error": " ".join(error.messages)}
             ) from error
+        except ValidationError as error:
+            raise ImportError_(
+                _("%(error)s Nothing was imported.") % {"error": " ".join(error.messages)}
+            ) from error
         counts = {action: plan.count(action) for action in ("create", "update", "skip")}
         audit_record(
             actor=actor,

@@ -133,3 +133,26 @@ def test_an_update_is_audited_and_refuses_another_clients_username():
     assert refused.value.index == 1
     vera.refresh_from_db()
     assert vera.telegram_username == "vera"
+
+
+def test_a_client_added_meanwhile_trips_the_constraint_and_nothing_is_created(monkeypatch):
+    """Between the duplicate check and the insert another request adds a client with a phone of
+    the batch (here in the same transaction): the unique constraint refuses the insert, and the
+    batch leaves nothing behind."""
+    from django.core.exceptions import ValidationError
+
+    import crm.services
+
+    checked = crm.services._usernames_taken
+
+    def check_then_race(usernames):
+        found = checked(usernames)
+        ClientFactory(phone="+79161000001")  # the second row's phone
+        return found
+
+    monkeypatch.setattr(crm.services, "_usernames_taken", check_then_race)
+    with pytest.raises(ValidationError) as refused:
+        clients_bulk_create(actor=AdminFactory(), rows=rows(3))
+    assert not isinstance(refused.value, ClientRowError)
+    assert refused.value.messages[0].startswith("Тем временем")
+    assert not Lead.objects.exists() and not StageMove.objects.exists()
