@@ -209,8 +209,8 @@ def stages_start(
 ) -> list[StageMove]:
     """Put clients created in this transaction (on no stage yet) on the first stage: for each,
     what `stage_apply_event(LEAD_CREATED)` does — the stage, its history row, the staff member's
-    audit entry, the entered-a-stage rules (`stages_entered`) — in a few queries per `batch_size` clients instead of about ten
-    per client (the client import)."""
+    audit entry, the entered-a-stage rules (`stages_entered`) — in a few queries per
+    `batch_size` clients instead of about ten per client (the client import)."""
     if not clients:
         return []
     target = PipelineStage.objects.get(code=RULES[Event.LEAD_CREATED].target)
