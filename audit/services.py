@@ -90,19 +90,9 @@ def audit_entry(
     )
 
 
-def audit_record(
-    *,
-    actor: Any,
-    action: str,
-    obj: Model | None = None,
-    client: Model | None = None,
-    changes: dict[str, list[Any]] | None = None,
-    note: str = "",
-) -> AuditEntry:
-    """Write one audit entry (see `audit_entry`)."""
-    entry = audit_entry(
-        actor=actor, action=action, obj=obj, client=client, changes=changes, note=note
-    )
+def audit_record(**fields: Any) -> AuditEntry:
+    """Write one audit entry: `audit_entry`'s keyword arguments, saved."""
+    entry = audit_entry(**fields)
     entry.save()
     return entry
 
