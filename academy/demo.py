@@ -18,6 +18,7 @@ from django.utils import timezone
 from crm.models import Client, User
 from payments import demo as payments_demo
 from payments.models import Payment, Subscription, Tariff
+from payments.services import clients_paid_refresh
 
 from . import ranks, services
 from .models import (
@@ -271,6 +272,7 @@ def _memberships(
         for client, plan, start, n in rows
     ]
     Payment.objects.bulk_create(payments, ignore_conflicts=True)
+    clients_paid_refresh({p.client_id for p in payments})
     saved = {
         p.idempotence_key: p
         for p in Payment.objects.filter(idempotence_key__in=[p.idempotence_key for p in payments])

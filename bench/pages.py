@@ -157,6 +157,12 @@ def open_database(vendor: str, size: int, keep: bool) -> Database:
         started = time.perf_counter()
         seed_business(count=size, log=lambda line: print(f"  {vendor} {size}: {line}", flush=True))
         print(f"seeded {size} clients on {vendor} in {time.perf_counter() - started:.0f}s")
+    from crm.summaries import summaries_refresh
+
+    # What the periodic job keeps fresh (crm.summaries); the pages read it.
+    took = summaries_refresh()
+    spent = ", ".join(f"{name.split('.')[0]} {ms} ms" for name, ms in took.items())
+    print(f"  {vendor} {size}: summaries {spent}", flush=True)
     trainer = User.objects.get(username="demo-trainer")
     admin = User.objects.get(username="demo-admin")
     db.client_pk = (

@@ -4,7 +4,16 @@ from django.utils.translation import gettext_lazy as _
 
 from pipeline.models import StageMove
 
-from .models import Client, ClientAction, ClientContact, Lead, Notification, Task, User
+from .models import (
+    Client,
+    ClientAction,
+    ClientContact,
+    Lead,
+    Notification,
+    Summary,
+    Task,
+    User,
+)
 
 
 @admin.register(User)
@@ -190,4 +199,20 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("text",)
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Summary)
+class SummaryAdmin(admin.ModelAdmin):
+    """What the pages read instead of computing (crm.summaries): read-only, refreshed by the job."""
+
+    list_display = ("name", "scope", "computed_at", "took_ms")
+    list_filter = ("name",)
+    fields = ("name", "scope", "computed_at", "took_ms")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

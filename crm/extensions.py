@@ -17,8 +17,9 @@ The app that owns the trainer's website settings ships `<app>/website.py` with
 website contact form answers with it through `website_bot_link`.
 
 The app that owns money offers the pipeline board its sums in `<app>/selectors.py`:
-`board_paid_by_stage(*, clients) -> dict[stage_id, Decimal]` (one query) and
-`board_paid_per_client() -> Subquery` (an annotation over a Client queryset); `board_money` finds it.
+`board_paid_total() -> Aggregate` (over a Client queryset, grouped by stage for the column heads) and
+`board_paid_per_client() -> Expression` (an annotation of each card); `board_money` finds it. Both read
+`Client.paid_total`, which that app keeps up to date.
 """
 
 from collections.abc import Iterator
@@ -78,7 +79,7 @@ def website_bot_link(*, start: str) -> str:
 def board_money() -> ModuleType | None:
     """The selectors module that offers the board's money (see above), None without one."""
     for module in _app_modules("selectors"):
-        if hasattr(module, "board_paid_by_stage") and hasattr(module, "board_paid_per_client"):
+        if hasattr(module, "board_paid_total") and hasattr(module, "board_paid_per_client"):
             return module
     return None
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -203,6 +205,12 @@ class Client(models.Model):
     is_preview = models.BooleanField(_("bot preview client"), default=False, db_index=True)
     # Set by privacy.services.client_forget; the row then stays only for the payments pointing at it.
     forgotten_at = models.DateTimeField(_("forgotten at"), null=True, blank=True, editable=False)
+    # What the client paid and kept (succeeded payments net of partial refunds), kept by the money
+    # app's services (payments.services.clients_paid_refresh): the board's sums read this column
+    # instead of adding up every payment of every client on it.
+    paid_total = models.DecimalField(
+        _("paid, RUB"), max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
     # Name, @username, e-mail and phone digits, folded (see `search_fold`), kept by save(): one
     # column the search box matches on every database (SQLite folds only ASCII case by itself).
     search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
@@ -224,6 +232,13 @@ class Client(models.Model):
             # A board column: one stage, newest in it first ("show more" pages through it).
             models.Index(
                 fields=["stage", "-stage_changed_at", "-id"], name="client_stage_column_idx"
+            ),
+            # The board's head: clients and money per column, for everyone or for one trainer,
+            # read from this index alone (crm.access hides forgotten clients).
+            models.Index(
+                fields=["stage", "trainer", "paid_total"],
+                condition=Q(forgotten_at__isnull=True),
+                name="client_board_tally_idx",
             ),
             # The business's live clients per stage (dashboard and analytics counts read only
             # this index; bot-preview and forgotten clients are not in it).
@@ -548,3 +563,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Summary(models.Model):
+    """A page's aggregates for one viewer's scope, computed in the background (`crm.summaries`) so
+    that the page reads one row instead of scanning the business's history."""
+
+    name = models.CharField(_("name"), max_length=60)
+    # 0: everyone's (administrators, operators, read-only users); otherwise that trainer's scope.
+    scope = models.PositiveIntegerField(_("scope"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+    took_ms = models.PositiveIntegerField(_("took, ms"), default=0)
+    data = models.BinaryField(_("data"))
+
+    class Meta:
+        verbose_name = _("summary")
+        verbose_name_plural = _("summaries")
+        ordering = ["name", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "scope"], name="summary_once_per_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.scope or '*'})"

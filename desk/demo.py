@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm.models import Client, User
 from payments.models import Payment, Subscription, Tariff
+from payments.services import clients_paid_refresh
 
 from .models import ZERO, ClientAccount, LedgerEntry, Method, Shift
 from .services import ledger_totals, shift_expected
@@ -120,6 +121,7 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
             counted_transfer=expected["transfer"],
             comment="Недостача мелочью" if off < 0 else "",
         )
+    clients_paid_refresh(client.pk for client in buyers)
     for client in regulars:
         totals = ledger_totals(client=client)
         if totals.balance or totals.debt:

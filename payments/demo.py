@@ -22,7 +22,7 @@ from .models import (
     Subscription,
     Tariff,
 )
-from .services import promotion_pick
+from .services import clients_paid_refresh, promotion_pick
 
 TARIFFS = [
     (
@@ -266,6 +266,7 @@ def seed(*, clients: list[Client], rng: random.Random) -> int:
                 _payment(client, 1, tariffs[0], Payment.Status.CANCELED, start, None, rng)
             )
     created = Payment.objects.bulk_create(payments, ignore_conflicts=True)
+    clients_paid_refresh({p.client_id for p in payments})
     keys = [p.idempotence_key for p in created]
     fresh = list(
         Payment.objects.filter(idempotence_key__in=keys, events__isnull=True).select_related(

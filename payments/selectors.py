@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access import scope_to_user
 from crm.models import Client, Lead, User
+from ui import periods
 from ui.periods import local_totals
 
 from .models import Payment, PaymentEvent, PromoCode, Promotion, Tariff
@@ -20,29 +21,16 @@ PAID = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
 
 # --- For the pipeline board (found through crm.extensions.board_money) -----------------------------
 
-_KEPT = F("amount") - F("refunded_amount")  # a partial refund leaves a payment succeeded, with less
+
+def board_paid_total() -> Sum:
+    """An aggregate over a Client queryset: what those clients paid and kept (read from
+    `Client.paid_total`, kept by `services.clients_paid_refresh`, not from every payment)."""
+    return Sum("paid_total")
 
 
-def board_paid_by_stage(*, clients: QuerySet[Client]) -> dict[int, Decimal]:
-    """Money paid and kept by these clients, per their current stage id: one query."""
-    return dict(
-        Payment.objects.filter(status=Payment.Status.SUCCEEDED, client__in=clients.values("pk"))
-        .order_by()
-        .values_list("client__stage")
-        .annotate(total=Sum(_KEPT))
-        .values_list("client__stage", "total")
-    )
-
-
-def board_paid_per_client() -> Subquery:
-    """An annotation for a Client queryset: what that client paid and kept (None if nothing)."""
-    return Subquery(
-        Payment.objects.filter(client=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
-        .order_by()
-        .values("client")
-        .annotate(total=Sum(_KEPT))
-        .values("total")[:1]
-    )
+def board_paid_per_client() -> F:
+    """An annotation for a Client queryset: what that client paid and kept."""
+    return F("paid_total")
 
 
 def tariffs_active() -> QuerySet[Tariff]:
@@ -220,6 +208,26 @@ def revenue_get(
         average_check=totals.average_check,
         qualified_clients=funnel["qualified"],
         paying_clients=funnel["paying"],
+    )
+
+
+@dataclass(frozen=True)
+class RevenueSummary:
+    totals: Totals  # of the payments created in the period
+    revenue: Revenue  # of the payments paid in it
+
+
+def default_filters() -> PaymentFilters:
+    """The payments page with nothing chosen: the last 90 days."""
+    return PaymentFilters(date_from=periods.default_period().start)
+
+
+def revenue_summary(user: User) -> RevenueSummary:
+    """The payments page's numbers with nothing chosen, as `crm.summaries` stores them."""
+    filters = default_filters()
+    return RevenueSummary(
+        totals=payment_totals(payment_list(user=user, filters=filters)),
+        revenue=revenue_get(user=user, date_from=filters.date_from),
     )
 
 

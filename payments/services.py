@@ -7,14 +7,15 @@ allow, writes a `PaymentEvent` and runs the new status's follow-ups exactly once
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -516,6 +517,22 @@ def payment_event_record(
 
 
 @transaction.atomic
+def clients_paid_refresh(client_ids: Iterable[int]) -> int:
+    """Set `Client.paid_total` of these clients from their succeeded payments, net of partial
+    refunds (a fully refunded payment is no longer succeeded): recomputed, never added to, so a
+    retried task or a replayed notification leaves the same number. One UPDATE; returns the rows."""
+    kept = (
+        Payment.objects.filter(client=OuterRef("pk"), status=Status.SUCCEEDED)
+        .order_by()
+        .values("client")
+        .annotate(total=Sum(F("amount") - F("refunded_amount")))
+        .values("total")
+    )
+    return Client.objects.filter(pk__in=list(client_ids)).update(
+        paid_total=Coalesce(Subquery(kept), Value(Decimal("0.00")))
+    )
+
+
 def payment_transition(
     *,
     payment: Payment,
@@ -556,6 +573,8 @@ def payment_transition(
         locked.metadata = {**locked.metadata, "cancel_reason": note[:200]}
         fields.append("metadata")
     locked.save(update_fields=fields)
+    if Status.SUCCEEDED in (current, to):
+        clients_paid_refresh([locked.client_id])
     payment_event_record(
         payment=locked, from_status=current, to_status=to, source=source, actor=actor, note=note
     )
@@ -1181,6 +1200,7 @@ def refund_succeed(*, refund: Refund, source: str, actor: User | None = None) ->
     locked.save(update_fields=["status", "succeeded_at"])
     locked_payment.refunded_amount += locked.amount
     locked_payment.save(update_fields=["refunded_amount", "updated_at"])
+    clients_paid_refresh([locked_payment.client_id])
     if locked_payment.refunded_amount == locked_payment.amount:
         payment_transition(payment=locked_payment, to=Status.REFUNDED, source=source, actor=actor)
     staff_notify(

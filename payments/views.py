@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from config.ip import client_ip
 from config.ratelimit import rate_exceeded
-from crm import safejson
+from crm import safejson, summaries
 from crm.access import admin_required, change_required, get_client_for
 from ui import periods
 
@@ -43,15 +43,24 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "totals": selectors.payment_totals(payments),
-        "revenue": selectors.revenue_get(
-            user=request.user, date_from=filters.date_from, date_to=filters.date_to
-        ),
-    }
+    query.pop("live", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    if filters == selectors.default_filters():
+        summary = summaries.summary_get(
+            "payments.selectors.revenue_summary", user=request.user, live="live" in request.GET
+        )
+        context |= {
+            "totals": summary.value.totals,
+            "revenue": summary.value.revenue,
+            "summary": summary,
+        }
+    else:
+        context |= {
+            "totals": selectors.payment_totals(payments),
+            "revenue": selectors.revenue_get(
+                user=request.user, date_from=filters.date_from, date_to=filters.date_to
+            ),
+        }
     if request.htmx:
         return render(request, "payments/payment_list.html#results", context)
     return render(request, "payments/payment_list.html", context)

@@ -33,10 +33,13 @@ from crm.extensions import board_money
 from crm.models import Client, Task, User
 from crm.models import Lead as LeadModel
 from crm.selectors import clients_filter, week_start
+from ui import periods
 
 from .models import LostReason, PipelineStage, StageMove
 
-COLUMN_PAGE = 50
+# Cards per column and per "Show more": what a screen shows and a little more (Bitrix24's kanban
+# loads 20 too). Rendering the cards is most of the board's time, so this is its price.
+COLUMN_PAGE = 20
 ANALYTICS_DAYS = 90  # the analytics page's default period
 ANALYTICS_MAX_DAYS = 732  # the longest period it computes (two years)
 CARD_ORDER = ("-stage_changed_at", "-id")
@@ -108,7 +111,7 @@ def _card(
         next_label=getattr(client, "next_task_title", "")
         or (str(Task.Kind(kind).label) if kind in Task.Kind.values else ""),
         next_overdue=bool(client.next_contact_at and client.next_contact_at < now),
-        paid=getattr(client, "paid_total", None),
+        paid=getattr(client, "paid_kept", None),
         lost_reason=lost,
     )
 
@@ -119,22 +122,26 @@ def board_clients(*, user: User, filters: dict) -> QuerySet[Client]:
 
 
 def column_counts(*, user: User, filters: dict, stages: list[PipelineStage]) -> list[Column]:
-    """Every stage with its client count and (where payments exist) paid sum: two queries."""
-    clients = board_clients(user=user, filters=filters)
-    counts = dict(
-        clients.filter(stage__isnull=False)
-        .order_by()
-        .values_list("stage")
-        .annotate(n=Count("id"))
-        .values_list("stage", "n")
-    )
+    """Every stage with its client count and (where payments exist) paid sum: one grouped query,
+    which an unfiltered board answers from one index (crm's client_board_tally_idx)."""
     money = money_source()
-    totals = money.board_paid_by_stage(clients=clients) if money is not None else {}
+    sums = {"n": Count("id")}
+    if money is not None:
+        sums["paid"] = money.board_paid_total()
+    rows = {
+        row["stage"]: row
+        for row in board_clients(user=user, filters=filters)
+        .filter(stage__isnull=False)
+        .order_by()
+        .values("stage")
+        .annotate(**sums)
+    }
+    empty = {"n": 0, "paid": None}
     return [
         Column(
             stage=stage,
-            count=counts.get(stage.pk, 0),
-            total=(totals.get(stage.pk) or Decimal(0)) if money is not None else None,
+            count=rows.get(stage.pk, empty)["n"],
+            total=(rows.get(stage.pk, empty)["paid"] or Decimal(0)) if money is not None else None,
         )
         for stage in stages
     ]
@@ -157,7 +164,7 @@ def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
     )
     money = money_source()
     if money is not None:
-        queryset = queryset.annotate(paid_total=money.board_paid_per_client())
+        queryset = queryset.annotate(paid_kept=money.board_paid_per_client())
     return queryset
 
 
@@ -166,8 +173,8 @@ def _column_heads(
 ) -> list[int]:
     """The ids of the first `per_column` cards of every column, in one query: a LIMIT per stage,
     each served by the column index (stage, -stage_changed_at, -id), joined with UNION ALL — the
-    work is 7 × 50 index steps whatever the number of clients (a ROW_NUMBER() window over every
-    staged client sorted them all to keep 350)."""
+    work is 7 × 20 index steps whatever the number of clients (a ROW_NUMBER() window over every
+    staged client sorted them all)."""
     parts, params = [], []
     for index, stage in enumerate(stages):
         head = clients.filter(stage=stage).order_by(*CARD_ORDER).values_list("pk")[:per_column]
@@ -469,6 +476,12 @@ def analytics_get(
         since=since,
         until=until,
     )
+
+
+def analytics_summary(user: User) -> Analytics:
+    """The default period's analytics, as `crm.summaries` stores them for each scope."""
+    period = periods.default_period()
+    return analytics_get(user=user, since=period.since, until=period.until)
 
 
 def stage_client_counts() -> dict[int, int]:

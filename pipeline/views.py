@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from crm import summaries
 from crm.access import admin_required, get_client_for
 from crm.forms import ClientFilterForm
 from crm.views import client_stage_change
@@ -284,9 +285,19 @@ def stage_reorder(request: HttpRequest) -> HttpResponse:
 @require_GET
 def analytics(request: HttpRequest) -> HttpResponse:
     period_form, period = periods.period_form(request.GET)
-    data = selectors.analytics_get(user=request.user, since=period.since, until=period.until)
+    summary = summaries.for_period(
+        "pipeline.selectors.analytics_summary",
+        user=request.user,
+        period=period,
+        live="live" in request.GET,
+        compute=lambda: selectors.analytics_get(
+            user=request.user, since=period.since, until=period.until
+        ),
+    )
+    data = summary.value
     context = {
         "data": data,
+        "summary": summary,
         "period_form": period_form,
         "period": period,
         "stage_chart": charts.bar_chart(

@@ -439,6 +439,11 @@ def analytics_get(
     )
 
 
+def analytics_summary(user: User) -> ProgressAnalytics:
+    """The default period's analytics, as `crm.summaries` stores them for each scope."""
+    return analytics_get(user=user)
+
+
 def client_charts(progress: ClientProgress, fields: Sequence[str]) -> dict:
     """The charts of one client's page and report: a line per chosen metric and before/now."""
     targets = {t.metric.field: t.target for t in progress.targets}

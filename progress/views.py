@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import summaries
 from crm.access import change_required, get_client_for
 from crm.models import Client
 from crm.notifications import telegram_unreachable_reason
@@ -270,9 +271,22 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def analytics(request: HttpRequest) -> HttpResponse:
     period_form, period = periods.period_form(request.GET)
-    analytics = selectors.analytics_get(user=request.user, start=period.start, end=period.end)
+    summary = summaries.for_period(
+        "progress.selectors.analytics_summary",
+        user=request.user,
+        period=period,
+        live="live" in request.GET,
+        compute=lambda: selectors.analytics_get(
+            user=request.user, start=period.start, end=period.end
+        ),
+    )
     return render(
         request,
         "progress/analytics.html",
-        {"analytics": analytics, "period_form": period_form, "period": period},
+        {
+            "analytics": summary.value,
+            "summary": summary,
+            "period_form": period_form,
+            "period": period,
+        },
     )

@@ -319,6 +319,20 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# Pages' aggregates (analytics' last 90 days, revenue) computed in the background for each viewer's
+# scope (crm.summaries); each domain adds its own. A page shows when its numbers were computed.
+SUMMARY_REFRESH_SECONDS = env.int("SUMMARY_REFRESH_SECONDS", default=900)
+SUMMARIES: list[str] = [
+    "pipeline.selectors.analytics_summary",
+    "progress.selectors.analytics_summary",
+    "payments.selectors.revenue_summary",
+]
+CELERY_BEAT_SCHEDULE["crm-summaries-refresh"] = {
+    "task": "crm.summaries_refresh",
+    "schedule": SUMMARY_REFRESH_SECONDS,
+    "options": {"expires": SUMMARY_REFRESH_SECONDS},  # a late one is replaced by the next
+}
+
 # Automations (rules engine): every rule that is on is evaluated every 5 minutes. The weekly check-in
 # prompt is one of its rules. Quiet hours (local time, "21-9"; empty = none) postpone messages.
 QUIET_HOURS = env.str("QUIET_HOURS", default="21-9")

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from crm.tests.factories import ClientFactory
 from payments.models import Payment, PromoCode, Promotion, Tariff
+from payments.services import clients_paid_refresh
 
 
 class TariffFactory(factory.django.DjangoModelFactory):
@@ -33,6 +34,7 @@ class PromoCodeFactory(factory.django.DjangoModelFactory):
 class PaymentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Payment
+        skip_postgeneration_save = True
 
     client = factory.SubFactory(ClientFactory)
     tariff = factory.SubFactory(TariffFactory)
@@ -40,6 +42,12 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     provider = Payment.Provider.YOOKASSA
     provider_payment_id = factory.Sequence(lambda n: f"fake-{n:08d}")
     created_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def client_paid(obj, create, extracted, **kwargs):
+        """What the services do after a status change: the client's paid total follows."""
+        if create:
+            clients_paid_refresh([obj.client_id])
 
 
 class PromotionFactory(factory.django.DjangoModelFactory):

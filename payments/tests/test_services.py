@@ -268,12 +268,16 @@ def test_partial_then_full_refund_through_yookassa(yookassa, enqueued):
     assert part.status == Refund.Status.SUCCEEDED and part.provider_refund_id in yookassa.refunds
     assert payment.status == Payment.Status.SUCCEEDED
     assert payment.refunded_amount == Decimal("990.00")
+    payment.client.refresh_from_db()
+    assert payment.client.paid_total == Decimal("4000.00")  # what the board adds up
 
     rest = services.refund_create(payment=payment, actor=admin)
     payment.refresh_from_db()
     assert rest.amount == Decimal("4000.00")
     assert payment.status == Payment.Status.REFUNDED and payment.net_amount == 0
     assert yookassa.keys[-2:] == [part.idempotence_key, rest.idempotence_key]
+    payment.client.refresh_from_db()
+    assert payment.client.paid_total == Decimal("0.00")
 
     with pytest.raises(services.PaymentError):
         services.refund_create(payment=payment, actor=admin)
@@ -295,6 +299,31 @@ def test_refund_of_a_cash_payment_is_recorded_at_once(enqueued):
     refund = services.refund_create(payment=payment, actor=None)
     payment.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED and payment.status == Payment.Status.REFUNDED
+
+
+def test_the_clients_paid_total_follows_its_payments_and_a_replay_adds_nothing(enqueued):
+    client, tariff = ClientFactory(), TariffFactory(price=Decimal("3000"))
+    first = services.payment_record_manual(
+        client=client, tariff=tariff, provider="cash", actor=UserFactory()
+    )
+    services.payment_record_manual(
+        client=client, tariff=tariff, provider="card", actor=UserFactory()
+    )
+    PaymentFactory(client=client, tariff=tariff)  # pending: not paid yet
+    client.refresh_from_db()
+    assert client.paid_total == Decimal("6000.00")
+
+    # The same success told again (a duplicated notification) changes nothing.
+    again = services.payment_transition(payment=first, to=Payment.Status.SUCCEEDED, source="api")
+    client.refresh_from_db()
+    assert again == services.Transition.UNCHANGED and client.paid_total == Decimal("6000.00")
+
+    services.refund_create(payment=first, actor=None)
+    client.refresh_from_db()
+    assert client.paid_total == Decimal("3000.00")
+    assert services.clients_paid_refresh([client.pk]) == 1
+    client.refresh_from_db()
+    assert client.paid_total == Decimal("3000.00")
 
 
 # --- Polling --------------------------------------------------------------------------------------

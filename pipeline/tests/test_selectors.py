@@ -173,16 +173,16 @@ def test_board_columns_hold_counts_cards_and_stale_marks():
     assert column.total == (Decimal(0) if selectors.money_source() is not None else None)
 
 
-def test_board_pages_columns_by_fifty():
+def test_board_pages_columns_by_twenty():
     trainer = TrainerFactory()
-    ClientFactory.create_batch(53, trainer=trainer)
+    ClientFactory.create_batch(23, trainer=trainer)
 
     board = selectors.board_get(user=trainer, filters={})
     first = board.columns[0]
-    assert (first.count, len(first.cards), first.next_offset) == (53, 50, 50)
+    assert (first.count, len(first.cards), first.next_offset) == (23, 20, 20)
 
     cards, next_offset = selectors.column_page(
-        user=trainer, stage=first.stage, filters={}, offset=50
+        user=trainer, stage=first.stage, filters={}, offset=20
     )
     assert len(cards) == 3 and next_offset is None
     assert not {c.client.pk for c in cards} & {c.client.pk for c in first.cards}
