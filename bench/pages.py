@@ -158,8 +158,10 @@ def open_database(vendor: str, size: int, keep: bool) -> Database:
         seed_business(count=size, log=lambda line: print(f"  {vendor} {size}: {line}", flush=True))
         print(f"seeded {size} clients on {vendor} in {time.perf_counter() - started:.0f}s")
     from crm.summaries import summaries_refresh
+    from ops.services import database_analyze
 
-    # What the periodic job keeps fresh (crm.summaries); the pages read it.
+    # What the periodic jobs keep fresh: the planner's statistics and the pages' summaries.
+    database_analyze()
     took = summaries_refresh()
     spent = ", ".join(f"{name.split('.')[0]} {ms} ms" for name, ms in took.items())
     print(f"  {vendor} {size}: summaries {spent}", flush=True)

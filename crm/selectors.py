@@ -216,7 +216,7 @@ class OwnedOrUnassigned:
         self.queryset, self.ordering = queryset, ordering
 
     def count(self) -> int:
-        return self.mine.count() + self.unassigned.count()
+        return counts_summed([self.mine, self.unassigned])
 
     def __len__(self) -> int:
         return self.count()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,17 @@ def heartbeat_stamp(*, name: str = BEAT) -> Heartbeat:
     """Record that the scheduler (beat → broker → worker → database) ran just now."""
     beat, _created = Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
     return beat
+
+
+def database_analyze() -> str:
+    """Refresh the query planner's statistics. PostgreSQL's autovacuum does it by itself, but
+    SQLite never does: without statistics it picked a trainer's programs by scanning every client
+    (0.9 s at 100,000 clients; 0.06 s after ANALYZE). A whole ANALYZE: with `analysis_limit`'s
+    sampled statistics SQLite went back to the slow plan; the whole one takes about 5 s at 100,000
+    clients, once a night."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return connection.vendor
 
 
 def _finish(run: BackupRun, *, status: str, detail: str, name: str = "", size: int | None = None):

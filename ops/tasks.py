@@ -18,3 +18,8 @@ def backup_nightly_task() -> str:
 @shared_task(name="ops.restore_drill_weekly")
 def restore_drill_weekly_task() -> str:
     return services.restore_drill_run().detail
+
+
+@shared_task(name="ops.database_analyze")
+def database_analyze_task() -> str:
+    return services.database_analyze()

@@ -516,7 +516,6 @@ def payment_event_record(
     )
 
 
-@transaction.atomic
 def clients_paid_refresh(client_ids: Iterable[int]) -> int:
     """Set `Client.paid_total` of these clients from their succeeded payments, net of partial
     refunds (a fully refunded payment is no longer succeeded): recomputed, never added to, so a
@@ -533,6 +532,7 @@ def clients_paid_refresh(client_ids: Iterable[int]) -> int:
     )
 
 
+@transaction.atomic
 def payment_transition(
     *,
     payment: Payment,

@@ -492,6 +492,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "ops.backup_nightly",
             "schedule": crontab(hour=2, minute=0),
         },
+        # The query planner's statistics (SQLite keeps none by itself), after the backup.
+        "ops-database-analyze": {
+            "task": "ops.database_analyze",
+            "schedule": crontab(hour=2, minute=30),
+        },
         # Sunday morning, after Sunday's backup.
         "ops-restore-drill-weekly": {
             "task": "ops.restore_drill_weekly",

@@ -20,6 +20,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='client',
-            index=models.Index(condition=models.Q(('forgotten_at__isnull', True)), fields=['stage', 'trainer', 'paid_total'], name='client_board_tally_idx'),
+            index=models.Index(fields=['stage', 'trainer', 'is_preview', 'forgotten_at', 'paid_total'], name='client_board_tally_idx'),
         ),
     ]
