@@ -136,7 +136,13 @@ class OutboundMessage(models.Model):
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outgoing messages")
         ordering = ["id"]
-        indexes = [models.Index(fields=["chat_id", "status", "id"], name="outbox_chat_status_idx")]
+        indexes = [
+            models.Index(fields=["chat_id", "status", "id"], name="outbox_chat_status_idx"),
+            # The oldest message of a status: /healthz's oldest unsent one read the whole outbox
+            # (0.12 s per probe at 100,000 clients). Not a partial index of the unsent: SQLite
+            # cannot match its condition with the query's bound parameters, and scanned anyway.
+            models.Index(fields=["status", "created_at"], name="outbox_status_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"→{self.chat_id} {self.kind} {self.status}"
