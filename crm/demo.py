@@ -23,7 +23,6 @@ from django.utils import timezone
 from pipeline.models import PipelineStage, StageMove
 
 from .models import Client, ClientAction, ClientContact, Lead, Task, User
-from .summaries import summaries_refresh
 from .vocabulary import Equipment, Gender, Goal, Level, Location
 
 DEMO_PHONE_PREFIX = "+79990"  # demo clients use +79990NNNNNN: easy to spot, never a real lead
@@ -445,7 +444,7 @@ def seed_business(*, count: int, log: Callable[[str], None] = lambda line: None)
     started = time.monotonic()
     for batch in seed_client_batches(count=count, trainers=trainers):
         result.clients_created += len(batch)
-        reset_queries()  # with DEBUG on, Django keeps the last 9,000 queries: 1.7 GB of INSERTs
+        reset_queries()  # with DEBUG on Django keeps the last 9,000 queries, here bulk INSERTs
     log(
         f"Staff: {users_created} created. Clients: {result.clients_created} created "
         f"({time.monotonic() - started:.1f}s)."
@@ -466,10 +465,4 @@ def seed_business(*, count: int, log: Callable[[str], None] = lambda line: None)
         last_pk = chunk[-1].pk
     for name, _ in seeders:
         log(f"{name}: {result.rows.get(name, 0)} rows created ({spent[name]:.1f}s).")
-    # The planner's statistics and the pages' summaries, as the periodic jobs would leave them.
-    from ops.services import database_analyze
-
-    database_analyze()
-    took = summaries_refresh()
-    log(f"Summaries: {', '.join(f'{name} {ms} ms' for name, ms in took.items())}.")
     return result

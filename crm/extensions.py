@@ -17,11 +17,11 @@ The app that owns the trainer's website settings ships `<app>/website.py` with
 website contact form answers with it through `website_bot_link`.
 
 The app that owns money offers the pipeline board its sums in `<app>/selectors.py`:
-`board_paid_total() -> Aggregate` (over a Client queryset, grouped by stage for the column heads) and
-`board_paid_per_client() -> Expression` (an annotation of each card); `board_money` finds it. Both read
-`Client.paid_total`, which that app keeps up to date.
+`board_paid_total() -> Aggregate` (over a Client queryset, grouped by stage for the column heads);
+`board_money` finds it. It and the cards read `Client.paid_total`, which that app keeps up to date.
 """
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,10 +76,12 @@ def website_bot_link(*, start: str) -> str:
     return ""
 
 
+@functools.cache
 def board_money() -> ModuleType | None:
-    """The selectors module that offers the board's money (see above), None without one."""
+    """The selectors module that offers the board's money (see above), None without one (the
+    installed apps do not change while the process runs)."""
     for module in _app_modules("selectors"):
-        if hasattr(module, "board_paid_total") and hasattr(module, "board_paid_per_client"):
+        if hasattr(module, "board_paid_total"):
             return module
     return None
 

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from pipeline.models import PipelineStage, StageMove
+from ui.paging import IdsFirst
 
 from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
@@ -203,7 +204,7 @@ def _reverse(field):
     return F(field.expression.name).desc(nulls_last=True)
 
 
-class OwnedOrUnassigned:
+class OwnedOrUnassigned(IdsFirst):
     """A trainer's list (their clients and the unassigned ones) in creation order, as Paginator's
     object list: a page is the first offset+size rows of each side — each served by the index
     (trainer, -created_at) — merged by the database (UNION ALL, then ORDER BY … LIMIT), then those
@@ -211,26 +212,23 @@ class OwnedOrUnassigned:
     return 50."""
 
     def __init__(self, queryset: QuerySet[Client], user: User, ordering: list[str]):
+        super().__init__(queryset.order_by(*ordering))
         self.mine = queryset.filter(trainer=user)
         self.unassigned = queryset.filter(trainer__isnull=True)
-        self.queryset, self.ordering = queryset, ordering
+        self.ordering = ordering
 
     def count(self) -> int:
         return counts_summed([self.mine, self.unassigned])
 
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: slice) -> list[Client]:
+    def page_ids(self, index: slice) -> list[int]:
         start, stop = index.start or 0, index.stop
-        ids = merged_ids(
+        return merged_ids(
             [self.mine.order_by(*self.ordering), self.unassigned.order_by(*self.ordering)],
             key="created_at",
             descending=self.ordering[0].startswith("-"),
             offset=start,
             limit=stop - start,
         )
-        return list(self.queryset.filter(pk__in=ids).order_by(*self.ordering)) if ids else []
 
 
 def merged_ids(

@@ -26,8 +26,6 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from ui import periods
-
 from .models import Summary, User
 
 logger = logging.getLogger(__name__)
@@ -77,11 +75,12 @@ def summary_get(name: str, *, user: User, live: bool = False) -> Summarised:
     return Summarised(value, None)
 
 
-def for_period(
-    name: str, *, user: User, period: periods.Period, live: bool, compute: Callable[[], Any]
+def summary_or_compute(
+    name: str, *, user: User, stored: bool, live: bool, compute: Callable[[], Any]
 ) -> Summarised:
-    """The summary `name` when `period` is the default one (the last 90 days), else `compute()`."""
-    if period != periods.default_period():
+    """What a page shows: the summary `name` when the page asks for what it holds (`stored`: the
+    default period, nothing filtered), else `compute()` for this request."""
+    if not stored:
         return Summarised(compute(), None)
     return summary_get(name, user=user, live=live)
 

@@ -28,11 +28,6 @@ def board_paid_total() -> Sum:
     return Sum("paid_total")
 
 
-def board_paid_per_client() -> F:
-    """An annotation for a Client queryset: what that client paid and kept."""
-    return F("paid_total")
-
-
 def tariffs_active() -> QuerySet[Tariff]:
     """Tariffs on sale, in display order (the bot's buttons, the pay page)."""
     return Tariff.objects.filter(is_active=True).order_by("order", "id")
@@ -222,13 +217,20 @@ def default_filters() -> PaymentFilters:
     return PaymentFilters(date_from=periods.default_period().start)
 
 
+def revenue_summary_for(
+    payments: QuerySet[Payment], *, user: User, filters: PaymentFilters
+) -> RevenueSummary:
+    """The payments page's numbers: the totals of its (filtered) list, the revenue of its period."""
+    return RevenueSummary(
+        totals=payment_totals(payments),
+        revenue=revenue_get(user=user, date_from=filters.date_from, date_to=filters.date_to),
+    )
+
+
 def revenue_summary(user: User) -> RevenueSummary:
     """The payments page's numbers with nothing chosen, as `crm.summaries` stores them."""
     filters = default_filters()
-    return RevenueSummary(
-        totals=payment_totals(payment_list(user=user, filters=filters)),
-        revenue=revenue_get(user=user, date_from=filters.date_from),
-    )
+    return revenue_summary_for(payment_list(user=user, filters=filters), user=user, filters=filters)
 
 
 def client_payments(*, client: Client, limit: int = 20) -> list[Payment]:

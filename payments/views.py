@@ -46,22 +46,18 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     query.pop("live", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    if filters == selectors.default_filters():
-        summary = summaries.summary_get(
-            "payments.selectors.revenue_summary", user=request.user, live="live" in request.GET
-        )
-        context |= {
-            "totals": summary.value.totals,
-            "revenue": summary.value.revenue,
-            "summary": summary,
-        }
-    else:
-        context |= {
-            "totals": selectors.payment_totals(payments),
-            "revenue": selectors.revenue_get(
-                user=request.user, date_from=filters.date_from, date_to=filters.date_to
-            ),
-        }
+    summary = summaries.summary_or_compute(
+        "payments.selectors.revenue_summary",
+        user=request.user,
+        stored=filters == selectors.default_filters(),
+        live="live" in request.GET,
+        compute=lambda: selectors.revenue_summary_for(payments, user=request.user, filters=filters),
+    )
+    context |= {
+        "totals": summary.value.totals,
+        "revenue": summary.value.revenue,
+        "summary": summary,
+    }
     if request.htmx:
         return render(request, "payments/payment_list.html#results", context)
     return render(request, "payments/payment_list.html", context)

@@ -111,7 +111,7 @@ def _card(
         next_label=getattr(client, "next_task_title", "")
         or (str(Task.Kind(kind).label) if kind in Task.Kind.values else ""),
         next_overdue=bool(client.next_contact_at and client.next_contact_at < now),
-        paid=getattr(client, "paid_kept", None),
+        paid=client.paid_total if money_source() is not None else None,
         lost_reason=lost,
     )
 
@@ -149,23 +149,19 @@ def column_counts(*, user: User, filters: dict, stages: list[PipelineStage]) -> 
 
 def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
     """What a compact card shows beyond the client row, as subqueries over the (capped) cards:
-    the next open task's type, what the client paid and kept, why an inactive client was lost."""
+    the next open task's type and why an inactive client was lost."""
     next_task = Task.objects.filter(client=OuterRef("pk"), done_at__isnull=True).order_by("due_at")
     lost = (
         StageMove.objects.filter(client=OuterRef("pk"))
         .exclude(lost_reason__isnull=True, notes="")
         .order_by("-moved_at", "-id")
     )
-    queryset = queryset.annotate(
+    return queryset.annotate(
         next_task_kind=Subquery(next_task.values("kind")[:1]),
         next_task_title=Subquery(next_task.values("title")[:1]),
         lost_reason_name=Subquery(lost.values("lost_reason__name")[:1]),
         lost_notes=Subquery(lost.values("notes")[:1]),
     )
-    money = money_source()
-    if money is not None:
-        queryset = queryset.annotate(paid_kept=money.board_paid_per_client())
-    return queryset
 
 
 def _column_heads(

@@ -285,10 +285,10 @@ def stage_reorder(request: HttpRequest) -> HttpResponse:
 @require_GET
 def analytics(request: HttpRequest) -> HttpResponse:
     period_form, period = periods.period_form(request.GET)
-    summary = summaries.for_period(
+    summary = summaries.summary_or_compute(
         "pipeline.selectors.analytics_summary",
         user=request.user,
-        period=period,
+        stored=period == periods.default_period(),
         live="live" in request.GET,
         compute=lambda: selectors.analytics_get(
             user=request.user, since=period.since, until=period.until

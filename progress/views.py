@@ -271,10 +271,10 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def analytics(request: HttpRequest) -> HttpResponse:
     period_form, period = periods.period_form(request.GET)
-    summary = summaries.for_period(
+    summary = summaries.summary_or_compute(
         "progress.selectors.analytics_summary",
         user=request.user,
-        period=period,
+        stored=period == periods.default_period(),
         live="live" in request.GET,
         compute=lambda: selectors.analytics_get(
             user=request.user, start=period.start, end=period.end

@@ -19,6 +19,9 @@ class IdsFirst:
     def __len__(self) -> int:
         return self.count()
 
+    def page_ids(self, index: slice) -> list[int]:
+        return list(self.queryset.values_list("pk", flat=True)[index])
+
     def __getitem__(self, index: slice) -> list[Model]:
-        ids = list(self.queryset.values_list("pk", flat=True)[index])
+        ids = self.page_ids(index)
         return list(self.queryset.filter(pk__in=ids)) if ids else []

@@ -1,10 +1,13 @@
+import io
 from itertools import pairwise
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.urls import reverse
 
 from crm.demo import DEMO_PHONE_PREFIX
-from crm.models import Client, ClientContact, Lead, User
+from crm.models import Client, ClientContact, Lead, Summary, User
 from pipeline.models import StageMove
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +32,18 @@ def test_seed_demo_is_idempotent_and_grows_only_by_what_is_missing():
     call_command("seed_demo", clients=80, stdout=open("/dev/null", "w"))
     assert Client.objects.filter(phone__startswith=DEMO_PHONE_PREFIX).count() == 80
     assert User.objects.count() == first[0]
+
+
+def test_seed_demo_leaves_the_pages_summaries_for_every_scope(client):
+    out = io.StringIO()
+    call_command("seed_demo", clients=5, stdout=out)
+
+    assert "crm-summaries-refresh: ok" in out.getvalue()
+    assert "ops-database-analyze: ok" in out.getvalue()
+    trainers = User.objects.filter(role=User.Role.TRAINER, is_active=True).count()
+    assert Summary.objects.count() == len(settings.SUMMARIES) * (1 + trainers)
+    client.force_login(User.objects.get(username="demo-trainer"))
+    assert "Данные на " in client.get(reverse("pipeline:analytics")).content.decode()
 
 
 def test_seeded_demo_logins_work(client):
