@@ -70,8 +70,8 @@ def summary_get(name: str, *, user: User, live: bool = False) -> Summarised:
                 # Stored by an older release whose classes have changed since.
                 logger.warning("summary %s of scope %s could not be read", name, row.scope)
     value = import_string(name)(user)
-    if live:
-        _store(name, scope_of(user), value, took_ms=0)
+    if live:  # the page says its numbers are as of now, like any stored ones
+        return Summarised(value, _store(name, scope_of(user), value, took_ms=0))
     return Summarised(value, None)
 
 
@@ -85,8 +85,8 @@ def summary_or_compute(
     return summary_get(name, user=user, live=live)
 
 
-def _store(name: str, scope: int, value: Any, *, took_ms: int) -> None:
-    """One upsert: two refreshes at once (a slow job and the next one) cannot collide."""
+def _store(name: str, scope: int, value: Any, *, took_ms: int) -> datetime:
+    """One upsert (two refreshes at once cannot collide); returns when the value was computed."""
     row = Summary(
         name=name,
         scope=scope,
@@ -100,6 +100,7 @@ def _store(name: str, scope: int, value: Any, *, took_ms: int) -> None:
         unique_fields=["name", "scope"],
         update_fields=["computed_at", "took_ms", "data"],
     )
+    return row.computed_at
 
 
 def summaries_refresh(names: Iterable[str] | None = None) -> dict[str, int]:
