@@ -277,6 +277,10 @@ class Client(models.Model):
             models.CheckConstraint(condition=~Q(phone=""), name="client_phone_not_empty"),
         ]
 
+    @property
+    def source_label(self) -> str:
+        return source_label(self.source)
+
     def __str__(self) -> str:
         return self.full_name
 
@@ -315,6 +319,16 @@ class Client(models.Model):
         if update_fields is not None and set(update_fields) & set(SEARCH_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+
+_SOURCE_LABELS = dict(Client.Source.choices)
+
+
+def source_label(value: str) -> str:
+    """A source as people read it; a deep-link source not in the list shows as it is."""
+    if not value:
+        return "—"
+    return str(_SOURCE_LABELS.get(value, value))
 
 
 class Lead(models.Model):

@@ -3,7 +3,7 @@
 import functools
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import ModuleType
 
@@ -27,13 +27,17 @@ from django.db.models import (
 from django.db.models.functions import Lead as NextValue
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext, ngettext
 
 from crm.access import scope_to_user, visible_clients
 from crm.extensions import board_money
-from crm.models import Client, Task, User
+from crm.models import Client, Task, User, source_label
 from crm.models import Lead as LeadModel
 from crm.selectors import clients_filter, week_start
 from ui import periods
+from ui.formatting import format_money
 
 from .models import LostReason, PipelineStage, StageMove
 
@@ -48,11 +52,61 @@ CARD_ORDER = ("-stage_changed_at", "-id")
 # --- Board ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CardText:
+    """The words every card repeats, translated once per language rather than once per card (a
+    {% translate %} costs about as much as the rest of a card's line)."""
+
+    actions: str
+    move: str
+    stale: str
+    take: str
+    no_trainer: str
+    next_contact: str
+
+
+@functools.lru_cache(maxsize=16)
+def _card_text(language: str) -> CardText:
+    return CardText(
+        actions=gettext("Actions"),
+        move=gettext("Move…"),
+        stale=gettext("stale"),
+        take=gettext("Take this lead"),
+        no_trainer=gettext("No trainer"),
+        next_contact=gettext("Next contact"),
+    )
+
+
+# A card's words depend on the language and one value each; these caches make them a dict lookup.
+@functools.lru_cache(maxsize=1024)
+def _days_label(language: str, days: int) -> str:
+    return ngettext("%(days)s d", "%(days)s d", days) % {"days": days}
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_label(language: str, day: date) -> str:
+    return date_format(day, "j E")
+
+
+@functools.lru_cache(maxsize=256)
+def _source_label(language: str, source: str) -> str:
+    return source_label(source)
+
+
+@functools.lru_cache(maxsize=64)
+def _task_kind_label(language: str, kind: str) -> str:
+    return str(Task.Kind(kind).label) if kind in Task.Kind.values else ""
+
+
 @dataclass
 class Card:
+    """A client's card on the board, with every text it shows already formatted: the board renders
+    140 of them, and each template tag or filter per card adds up (most of the page's time)."""
+
     client: Client
     days_in_stage: int | None
     stale: bool
+    text: CardText
     next_stage: PipelineStage | None = None
     detail_url: str = ""
     move_url: str = ""
@@ -60,6 +114,18 @@ class Card:
     next_overdue: bool = False
     paid: Decimal | None = None
     lost_reason: str = ""  # on Неактивен cards: why the client was lost
+    # Display-ready:
+    pk: str = ""
+    name: str = ""
+    source: str = ""
+    days_label: str = ""
+    trainer_label: str = ""
+    paid_label: str = ""
+    next_text: str = ""  # "Call · 5 December"
+    lost_short: str = ""
+    next_stage_id: str = ""
+    next_is_inactive: bool = False
+    take_url: str = ""  # an unassigned client a trainer may take
 
 
 @dataclass
@@ -95,24 +161,45 @@ def _url_pattern(name: str) -> str:
 def _card(
     client: Client, stage: PipelineStage, now: datetime, next_stages: dict[int, PipelineStage]
 ) -> Card:
+    language = get_language()
+    text = _card_text(language)
     days = (now - client.stage_changed_at).days if client.stage_changed_at else None
     stale = bool(stage.expected_days and days is not None and days > stage.expected_days)
-    kind = getattr(client, "next_task_kind", None)
     lost = ""
     if stage.code == PipelineStage.Code.INACTIVE:
         lost = getattr(client, "lost_reason_name", None) or getattr(client, "lost_notes", "") or ""
+    next_label = getattr(client, "next_task_title", "") or _task_kind_label(
+        language, getattr(client, "next_task_kind", None) or ""
+    )
+    paid = client.paid_total if money_source() is not None else None
+    next_stage = next_stages.get(stage.pk)
+    next_text = ""
+    if client.next_contact_at:
+        when = _day_label(language, timezone.localtime(client.next_contact_at).date())
+        next_text = f"{next_label or text.next_contact} · {when}"
     return Card(
         client=client,
         days_in_stage=days,
         stale=stale,
-        next_stage=next_stages.get(stage.pk),
+        text=text,
+        next_stage=next_stage,
         detail_url=_url_pattern("crm:client-detail").format(client.pk),
         move_url=_url_pattern("pipeline:client-move").format(client.pk),
-        next_label=getattr(client, "next_task_title", "")
-        or (str(Task.Kind(kind).label) if kind in Task.Kind.values else ""),
+        next_label=next_label,
         next_overdue=bool(client.next_contact_at and client.next_contact_at < now),
-        paid=client.paid_total if money_source() is not None else None,
+        paid=paid,
         lost_reason=lost,
+        pk=str(client.pk),
+        name=str(client),
+        source=_source_label(language, client.source),
+        days_label=_days_label(language, days) if days is not None else "",
+        trainer_label=str(client.trainer) if client.trainer_id else text.no_trainer,
+        paid_label=format_money(paid) if paid else "",
+        next_text=next_text,
+        lost_short=Truncator(lost).chars(60) if lost else "",
+        next_stage_id=str(next_stage.pk) if next_stage else "",
+        next_is_inactive=bool(next_stage and next_stage.code == PipelineStage.Code.INACTIVE),
+        take_url="" if client.trainer_id else _url_pattern("crm:client-take").format(client.pk),
     )
 
 
@@ -147,8 +234,25 @@ def column_counts(*, user: User, filters: dict, stages: list[PipelineStage]) -> 
     ]
 
 
+# The columns a card reads (a client row has 50; loading them all was half the board's queries' time).
+CARD_FIELDS = (
+    "first_name",
+    "last_name",
+    "telegram_username",
+    "phone",
+    "source",
+    "stage_id",
+    "stage_changed_at",
+    "next_contact_at",
+    "paid_total",
+    "trainer__first_name",
+    "trainer__last_name",
+    "trainer__username",
+)
+
+
 def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
-    """What a compact card shows beyond the client row, as subqueries over the (capped) cards:
+    """The cards' clients with only what a card shows, plus, as subqueries over the (capped) cards,
     the next open task's type and why an inactive client was lost."""
     next_task = Task.objects.filter(client=OuterRef("pk"), done_at__isnull=True).order_by("due_at")
     lost = (
@@ -156,11 +260,15 @@ def _with_card_facts(queryset: QuerySet[Client]) -> QuerySet[Client]:
         .exclude(lost_reason__isnull=True, notes="")
         .order_by("-moved_at", "-id")
     )
-    return queryset.annotate(
-        next_task_kind=Subquery(next_task.values("kind")[:1]),
-        next_task_title=Subquery(next_task.values("title")[:1]),
-        lost_reason_name=Subquery(lost.values("lost_reason__name")[:1]),
-        lost_notes=Subquery(lost.values("notes")[:1]),
+    return (
+        queryset.select_related("trainer")
+        .only(*CARD_FIELDS)
+        .annotate(
+            next_task_kind=Subquery(next_task.values("kind")[:1]),
+            next_task_title=Subquery(next_task.values("title")[:1]),
+            lost_reason_name=Subquery(lost.values("lost_reason__name")[:1]),
+            lost_notes=Subquery(lost.values("notes")[:1]),
+        )
     )
 
 
@@ -195,9 +303,7 @@ def board_get(*, user: User, filters: dict, per_column: int = COLUMN_PAGE) -> Bo
     columns = column_counts(user=user, filters=filters, stages=stages)
     clients = board_clients(user=user, filters=filters)
     heads = _column_heads(clients, stages, per_column)
-    cards = _with_card_facts(
-        Client.objects.filter(pk__in=heads).select_related("trainer").order_by(*CARD_ORDER)
-    )
+    cards = _with_card_facts(Client.objects.filter(pk__in=heads).order_by(*CARD_ORDER))
     by_stage = {column.stage.pk: column for column in columns}
     next_stages = _next_stages(stages)
     for client in cards if heads else []:
@@ -216,9 +322,9 @@ def column_page(
     """The next cards of one column and the offset after them (None at the end): one query."""
     now = timezone.now()
     rows = list(
-        _with_card_facts(board_clients(user=user, filters=filters).filter(stage=stage))
-        .select_related("trainer")
-        .order_by(*CARD_ORDER)[offset : offset + limit + 1]
+        _with_card_facts(board_clients(user=user, filters=filters).filter(stage=stage)).order_by(
+            *CARD_ORDER
+        )[offset : offset + limit + 1]
     )
     more = len(rows) > limit
     next_stages = _next_stages(list(PipelineStage.objects.all()))
@@ -228,7 +334,7 @@ def column_page(
 
 def card_get(*, client: Client, stages: list[PipelineStage]) -> Card:
     """The board card of a client on a stage (after a move): one query for its facts."""
-    fresh = _with_card_facts(Client.objects.filter(pk=client.pk)).select_related("trainer").get()
+    fresh = _with_card_facts(Client.objects.filter(pk=client.pk)).get()
     return _card(fresh, client.stage, timezone.now(), _next_stages(stages))
 
 

@@ -1,12 +1,12 @@
 """Analytics numbers checked against histories worked out by hand."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from crm.tests.factories import ClientFactory, LeadFactory, TrainerFactory, stage
+from crm.tests.factories import AdminFactory, ClientFactory, LeadFactory, TrainerFactory, stage
 from pipeline import selectors
 from pipeline.models import LostReason, StageMove
 from pipeline.tests.factories import StageMoveFactory
@@ -171,6 +171,52 @@ def test_board_columns_hold_counts_cards_and_stale_marks():
     assert column.cards[0].next_stage == stage("deciding")
     # No payments yet: a zero sum once the payments app has its model (see test_board_sums.py).
     assert column.total == (Decimal(0) if selectors.money_source() is not None else None)
+
+
+def test_board_cards_carry_their_words_in_the_viewers_language():
+    """The card's words are translated once per language (cached), never once for all."""
+    consultation = stage("consultation")  # expected 3 days
+    ClientFactory(
+        first_name="Вера",
+        last_name="Лось",
+        trainer=None,
+        source="website",
+        stage=consultation,
+        stage_changed_at=NOW - timedelta(days=5),
+        next_contact_at=timezone.make_aware(datetime(2026, 12, 5, 12)),
+    )
+    admin = AdminFactory()
+
+    def card():
+        board = selectors.board_get(user=admin, filters={})
+        return next(c for c in board.columns if c.stage == consultation).cards[0]
+
+    with translation.override("ru"):
+        ru = card()
+    with translation.override("en"):
+        en = card()
+    with translation.override("ru"):
+        again = card()
+    assert (ru.name, ru.source, ru.days_label, ru.trainer_label, ru.next_text) == (
+        "Вера Лось",
+        "Форма на сайте",
+        "5 дн.",
+        "Без тренера",
+        "Следующий контакт · 5 декабря",
+    )
+    assert (ru.text.stale, ru.text.move, ru.take_url) == (
+        "задержка",
+        "Переместить…",
+        f"/clients/{ru.pk}/take/",
+    )
+    assert (en.source, en.days_label, en.trainer_label, en.next_text, en.text.stale) == (
+        "Website form",
+        "5 d",
+        "No trainer",
+        "Next contact · 5 December",
+        "stale",
+    )
+    assert again.next_text == ru.next_text
 
 
 def test_board_pages_columns_by_twenty():
