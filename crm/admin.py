@@ -8,6 +8,7 @@ from .models import (
     Client,
     ClientAction,
     ClientContact,
+    ClientTally,
     Lead,
     Notification,
     Summary,
@@ -215,4 +216,23 @@ class SummaryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClientTally)
+class ClientTallyAdmin(admin.ModelAdmin):
+    """Clients per stage and trainer as the database counts them (crm.tally): read-only."""
+
+    list_display = ("stage_key", "trainer_key", "is_preview", "clients", "paid")
+    list_filter = ("is_preview",)
+    fields = list_display
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -613,3 +613,31 @@ class Summary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.scope or '*'})"
+
+
+class ClientTally(models.Model):
+    """How many live clients (not forgotten) each (stage, trainer, bot preview) holds and what they
+    paid, kept by database triggers on the client table (migration 0016) so that the board's column
+    heads and the dashboard read a few dozen rows instead of counting every client: any write that
+    moves a client — a service, the admin, the API, a bulk update, a deletion — is counted, in the
+    same transaction. `crm.tally` reads it and rebuilds it (nightly, as a check)."""
+
+    stage_key = models.BigIntegerField(_("stage"))  # the stage's id, 0 for none
+    trainer_key = models.BigIntegerField(_("trainer"))  # the trainer's id, 0 for unassigned
+    is_preview = models.BooleanField(_("bot preview clients"))
+    clients = models.IntegerField(_("clients"), default=0)
+    paid = models.DecimalField(_("paid, RUB"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("client tally")
+        verbose_name_plural = _("client tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage_key", "trainer_key", "is_preview"], name="client_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.stage_key}/{self.trainer_key}{'*' if self.is_preview else ''}: {self.clients}"
+        )

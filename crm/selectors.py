@@ -17,6 +17,7 @@ from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
 from .models import Client, ClientContact, Lead, Notification, Task, User, search_fold
 from .phones import phone_search_digits
+from .tally import stage_tallies
 
 UNASSIGNED = "none"  # the trainer filter's value for clients without a trainer
 
@@ -67,7 +68,7 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
     """Numbers for the dashboard, in a constant number of queries."""
     since = week_start()
     clients = visible_clients(user, for_analytics=True)
-    per_stage = dict(clients.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+    per_stage = {key: t.clients for key, t in stage_tallies(user, for_analytics=True).items()}
     all_stages = list(PipelineStage.objects.all())
     stages = [StageCount(stage=stage, clients=per_stage.get(stage.pk, 0)) for stage in all_stages]
     # Stale: per stage, an index range of (stage, stage_changed_at) — one OR over the stages read
