@@ -332,6 +332,12 @@ CELERY_BEAT_SCHEDULE["crm-summaries-refresh"] = {
     "schedule": SUMMARY_REFRESH_SECONDS,
     "options": {"expires": SUMMARY_REFRESH_SECONDS},  # a late one is replaced by the next
 }
+# The clients-per-stage tally is kept by database triggers (crm.tally); once a night it is recounted,
+# and a difference is mended and logged.
+CELERY_BEAT_SCHEDULE["crm-tally-rebuild"] = {
+    "task": "crm.tally_rebuild",
+    "schedule": crontab(hour=2, minute=40),
+}
 
 # Automations (rules engine): every rule that is on is evaluated every 5 minutes. The weekly check-in
 # prompt is one of its rules. Quiet hours (local time, "21-9"; empty = none) postpone messages.

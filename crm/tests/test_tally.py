@@ -4,6 +4,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -120,11 +121,13 @@ def test_a_lost_trigger_is_reinstalled_after_migrate_and_the_counts_mended():
     assert tally_install(connection) == []  # nothing missing: nothing done
 
 
-def test_the_nightly_recount_mends_a_drifted_row_and_says_so(caplog):
+def test_the_nightly_recount_mends_a_drifted_row_and_says_so(caplog, capsys):
     ClientFactory(trainer=None, stage=stage("first_contact"))
     ClientTally.objects.update(clients=7)
-    assert tally_rebuild() == 1
+    call_command("run_scheduled", "--job", "crm-tally-rebuild")
+    assert "crm-tally-rebuild: ok" in capsys.readouterr().out
     assert "client tally: 1 rows recounted" in caplog.text
+    assert counts(AdminFactory()) == {stage("first_contact").pk: (1, 0)}
     assert exact()
 
 
