@@ -508,15 +508,15 @@ class AnalyticsOverview(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         """Clients per stage and this week's new leads and clients."""
-        board = dashboard_get(user=request.user, follow_up_limit=0)
+        board = dashboard_get(user=request.user, follow_up_limit=0, exact=True)
         return Response(
             {
                 "total_clients": board.total_clients,
                 "unstaged_clients": board.unstaged_clients,
                 "new_leads_this_week": board.new_leads_this_week,
                 "new_clients_this_week": board.new_clients_this_week,
-                "follow_ups_due": board.follow_ups_total,
-                "stale": board.stale_total,
+                "follow_ups_due": int(board.follow_ups_total),
+                "stale": int(board.stale_total),
                 "week_start": board.week_start,
                 "stages": [
                     {"id": row.stage.pk, "name": row.stage.name, "clients": row.clients}

@@ -11,13 +11,14 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from pipeline.models import PipelineStage, StageMove
+from ui.formatting import format_number
 from ui.paging import IdsFirst
 
 from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
 from .models import Client, ClientContact, Lead, Notification, Task, User, search_fold
 from .phones import phone_search_digits
-from .tally import stage_tallies
+from .tally import stage_tallies, unassigned_leads
 
 UNASSIGNED = "none"  # the trainer filter's value for clients without a trainer
 
@@ -28,6 +29,55 @@ class StageCount:
     clients: int
 
 
+# A count beyond this shows as "100+" (see `counts_capped`): enough to tell a lot from a little, and
+# bounded work — PostgreSQL finds each task's client by scanning clients, so the cap is its price.
+COUNT_CAP = 100
+
+
+class Capped(int):
+    """A count that may have stopped at COUNT_CAP: a number for comparisons and plural forms, and
+    `label` to show ("100+" when it stopped)."""
+
+    more: bool
+
+    def __new__(cls, n: int, more: bool = False) -> "Capped":
+        count = super().__new__(cls, n)
+        count.more = more
+        return count
+
+    @property
+    def label(self) -> str:
+        return f"{format_number(int(self))}+" if self.more else format_number(int(self))
+
+
+def counts_capped(querysets: dict, cap: int | None = None) -> dict[object, Capped]:
+    """Each queryset's count, up to `cap`, in one query: at most `cap` + 1 index entries each
+    whatever the size of the business, where an exact count reads them all."""
+    cap = cap or COUNT_CAP
+    parts, params, names = [], [], []
+    for index, (name, queryset) in enumerate(querysets.items()):
+        try:
+            sql, branch_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:  # a filter that nothing can match
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{index})")
+        params.extend(branch_params)
+        names.append(name)
+    counted = dict.fromkeys(querysets, 0)
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)}", params)
+            counted.update(zip(names, cursor.fetchone(), strict=True))
+    return {name: Capped(min(n, cap), more=n > cap) for name, n in counted.items()}
+
+
+def _stale_capped(branches: list[QuerySet]) -> Capped:
+    counted = counts_capped(dict(enumerate(branches))).values()
+    total = sum(counted)
+    more = any(n.more for n in counted) or total > COUNT_CAP
+    return Capped(min(total, COUNT_CAP), more=more)
+
+
 @dataclass
 class Dashboard:
     stages: list[StageCount]
@@ -36,9 +86,9 @@ class Dashboard:
     new_leads_this_week: int
     new_clients_this_week: int
     follow_ups: list[Client]
-    follow_ups_total: int
+    follow_ups_total: Capped
     stale: list[Client]
-    stale_total: int
+    stale_total: Capped
     week_start: datetime
 
 
@@ -64,8 +114,10 @@ def follow_ups_due(user: User, *, now: datetime | None = None) -> QuerySet[Clien
     )
 
 
-def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
-    """Numbers for the dashboard, in a constant number of queries."""
+def dashboard_get(*, user: User, follow_up_limit: int = 10, exact: bool = False) -> Dashboard:
+    """Numbers for the dashboard, in a constant number of queries. Clients per stage come from the
+    tally; follow-ups due and stuck clients are counted up to COUNT_CAP ("100+") unless `exact`
+    (the API's overview, where an integration wants the number whatever it costs)."""
     since = week_start()
     clients = visible_clients(user, for_analytics=True)
     per_stage = {key: t.clients for key, t in stage_tallies(user, for_analytics=True).items()}
@@ -109,9 +161,11 @@ def dashboard_get(*, user: User, follow_up_limit: int = 10) -> Dashboard:
         .count(),
         new_clients_this_week=clients.filter(created_at__gte=since).count(),
         follow_ups=list(due[:follow_up_limit]),
-        follow_ups_total=due.count(),
+        follow_ups_total=Capped(due.count()) if exact else counts_capped({"due": due})["due"],
         stale=stale_clients,
-        stale_total=counts_summed(stale_by_stage),
+        stale_total=Capped(counts_summed(stale_by_stage))
+        if exact
+        else _stale_capped(stale_by_stage),
         week_start=since,
     )
 
@@ -362,10 +416,10 @@ class Today:
     overdue: list
     today: list
     upcoming: list
-    overdue_total: int
-    today_total: int
-    upcoming_total: int
-    done_today: int
+    overdue_total: Capped
+    today_total: Capped
+    upcoming_total: Capped
+    done_today: Capped
     leads: list[Client]  # unassigned leads a trainer may take
     leads_total: int
     now: datetime
@@ -376,31 +430,30 @@ def tasks_visible(user: User) -> QuerySet[Task]:
 
 
 def today_get(*, user: User, limit: int = 25, upcoming_days: int = 7) -> Today:
-    """The Today page in a constant number of queries: counts in one aggregate, each list capped."""
+    """The Today page in a constant number of queries, each bounded: the lists capped at `limit`,
+    the counts at COUNT_CAP (a trainer's open tasks grow with the business: 8,000 at 100,000 demo
+    clients, and counting them all was most of the page), the unassigned leads from the tally."""
     now = timezone.now()
     end = end_of_today(now)
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     horizon = end + timedelta(days=upcoming_days)
-    mine = tasks_visible(user).filter(assignee=user, done_at__isnull=True)
-    counts = (
-        tasks_visible(user)
-        .filter(assignee=user)
-        .aggregate(
-            overdue=Count("id", filter=Q(done_at__isnull=True, due_at__lt=now)),
-            today=Count("id", filter=Q(done_at__isnull=True, due_at__gte=now, due_at__lte=end)),
-            upcoming=Count(
-                "id", filter=Q(done_at__isnull=True, due_at__gt=end, due_at__lte=horizon)
-            ),
-            done=Count("id", filter=Q(done_at__gte=start)),
-        )
+    mine = tasks_visible(user).filter(assignee=user)
+    open_ = mine.filter(done_at__isnull=True)
+    counts = counts_capped(
+        {
+            "overdue": open_.filter(due_at__lt=now),
+            "today": open_.filter(due_at__gte=now, due_at__lte=end),
+            "upcoming": open_.filter(due_at__gt=end, due_at__lte=horizon),
+            "done": mine.filter(done_at__gte=start),
+        }
     )
-    related = mine.select_related("client", "client__stage").order_by("due_at", "id")
+    related = open_.select_related("client", "client__stage").order_by("due_at", "id")
     leads: list[Client] = []
     leads_total = 0
     if user.is_trainer:
         unassigned = visible_clients(user).filter(trainer__isnull=True, is_preview=False)
         leads = list(unassigned.select_related("stage").order_by("-created_at", "-id")[:5])
-        leads_total = unassigned.count() if len(leads) == 5 else len(leads)
+        leads_total = unassigned_leads() if len(leads) == 5 else len(leads)
     return Today(
         overdue=list(related.filter(due_at__lt=now)[:limit]),
         today=list(related.filter(due_at__gte=now, due_at__lte=end)[:limit]),

@@ -209,3 +209,11 @@ def stage_tallies(user: User, *, for_analytics: bool = False) -> dict[int | None
         tally.clients += clients
         tally.paid += paid
     return result
+
+
+def unassigned_leads() -> int:
+    """Live clients without a trainer, bot preview left out (the leads any trainer may take)."""
+    return (
+        ClientTally.objects.filter(trainer_key=0, is_preview=False).aggregate(n=Sum("clients"))["n"]
+        or 0
+    )

@@ -186,6 +186,28 @@ def test_today_runs_a_constant_number_of_queries(client, trainer, size):
     assert len(queries) <= 9, [q["sql"][:80] for q in queries]
 
 
+def test_today_counts_stop_at_the_cap_and_say_so(client, trainer, own, monkeypatch):
+    """A trainer's open tasks grow with the business; the page counts up to COUNT_CAP (100) and
+    shows "100+" beyond, instead of counting every task on every view."""
+    monkeypatch.setattr("crm.selectors.COUNT_CAP", 30)
+    now = timezone.now()
+    for hours in range(1, 33):
+        services.task_create(client=own, due_at=now - timedelta(hours=hours))
+    services.task_create(client=own, due_at=now + timedelta(days=2))
+
+    day = today_get(user=trainer)
+    assert (day.overdue_total, day.overdue_total.more, day.overdue_total.label) == (30, True, "30+")
+    assert (day.upcoming_total, day.upcoming_total.more, day.upcoming_total.label) == (
+        1,
+        False,
+        "1",
+    )
+    client.force_login(trainer)
+    page = client.get("/").content.decode()
+    assert "30+ просрочено" in page and "Просрочено <small>(30+)</small>" in page
+    assert "Показано 25 из 30+." in page
+
+
 # --- notifications ------------------------------------------------------------------------------------
 
 

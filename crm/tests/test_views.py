@@ -73,6 +73,31 @@ def test_dashboard_counts_the_stuck_and_the_new_per_stage(client):
     assert dashboard.new_clients_this_week == 1
 
 
+def test_dashboard_counts_the_stuck_and_the_due_up_to_the_cap(client, monkeypatch):
+    """Stuck clients and follow-ups due grow with the business: the page counts up to COUNT_CAP
+    and says "N+"; the API's overview keeps the exact numbers."""
+    from pipeline.models import PipelineStage
+
+    monkeypatch.setattr("crm.selectors.COUNT_CAP", 2)
+    PipelineStage.objects.filter(code="consultation").update(expected_days=3)
+    now = timezone.now()
+    ClientFactory.create_batch(
+        3,
+        stage=stage("consultation"),
+        stage_changed_at=now - timedelta(days=5),
+        next_contact_at=now - timedelta(hours=1),
+    )
+    client.force_login(AdminFactory())
+
+    page = client.get("/overview/")
+    dashboard = page.context["dashboard"]
+    assert (dashboard.stale_total, dashboard.stale_total.label) == (2, "2+")
+    assert (dashboard.follow_ups_total, dashboard.follow_ups_total.label) == (2, "2+")
+    assert '<small class="muted">(2+)</small>' in page.content.decode()
+    overview = client.get("/api/v1/analytics/overview").json()
+    assert (overview["stale"], overview["follow_ups_due"]) == (3, 3)
+
+
 def test_dashboard_queries_do_not_grow_with_clients(client, django_assert_num_queries):
     trainer = TrainerFactory()
     client.force_login(trainer)
