@@ -17,7 +17,7 @@ from config.ratelimit import rate_exceeded
 from crm import safejson, summaries
 from crm.access import admin_required, change_required, get_client_for
 from ui import periods
-from ui.paging import IdsFirst
+from ui.paging import CappedPaginator, IdsFirst
 
 from . import gateways, selectors, services
 from .forms import ManualPaymentForm, PayForm, PaymentFilterForm, PromotionForm, RefundForm
@@ -41,7 +41,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     form = PaymentFilterForm(data)
     filters = form.filters()
     payments = selectors.payment_list(user=request.user, filters=filters)
-    page = Paginator(IdsFirst(payments), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(IdsFirst(payments), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("live", None)

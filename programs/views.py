@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access import change_required, role_required
 from crm.models import User
 from crm.notifications import telegram_unreachable_reason
+from ui.paging import CappedPaginator
 
 from . import selectors, services
 from .forms import ExerciseForm, ProgramAssignForm, ProgramFilterForm, TemplateFilterForm
@@ -23,7 +24,7 @@ PAGE_SIZE = 50
 def program_list(request: HttpRequest) -> HttpResponse:
     form = ProgramFilterForm(request.GET or None)
     programs = selectors.program_list(user=request.user, **form.filters())
-    page = Paginator(programs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(programs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

@@ -1,6 +1,12 @@
 """Paginator helpers for long lists."""
 
+from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
+from django.utils.functional import cached_property
+
+from .formatting import format_number
+
+ROW_CAP = 1000  # rows a CappedPaginator counts: 40 pages of 25, 20 of 50
 
 
 class IdsFirst:
@@ -25,3 +31,35 @@ class IdsFirst:
     def __getitem__(self, index: slice) -> list[Model]:
         ids = self.page_ids(index)
         return list(self.queryset.filter(pk__in=ids)) if ids else []
+
+
+class CappedPaginator(Paginator):
+    """A Paginator that counts at most `cap` rows: an exact count reads every row the filters let
+    through (a trainer's payments of 90 days at 100,000 clients: 80 ms on SQLite; their programs:
+    40 ms on PostgreSQL), this one at most `cap` + 1. Pages beyond the cap are not offered; the
+    total shows as "1 000+" (`count_label`) and the page asks to narrow the filters (`more`)."""
+
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap or ROW_CAP
+
+    @cached_property
+    def _counted(self) -> int:
+        source = getattr(self.object_list, "queryset", self.object_list)  # IdsFirst or a queryset
+        return source.order_by()[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def more(self) -> bool:
+        return self._counted > self.cap
+
+    @property
+    def cap_label(self) -> str:
+        return format_number(self.cap)
+
+    @property
+    def count_label(self) -> str:
+        return f"{format_number(self.count)}+" if self.more else format_number(self.count)

@@ -106,6 +106,16 @@ def test_list_query_count_is_constant(client, django_assert_max_num_queries, enq
         client.get(url)
 
 
+def test_list_stops_counting_at_the_cap(client, trainer, monkeypatch, enqueued):
+    monkeypatch.setattr("ui.paging.ROW_CAP", 2)
+    for _ in range(3):
+        PaymentFactory(client=ClientFactory(trainer=trainer))
+    client.force_login(trainer)
+    page = client.get(reverse("payments:payment-list"))
+    assert page.context["page"].paginator.count_label == "2+"
+    assert "Подходит больше 2: показаны только первые страницы" in page.content.decode()
+
+
 def test_detail_owner_sees_it_other_trainer_gets_404(client, trainer, other_trainer, own_payment):
     url = reverse("payments:payment-detail", args=[own_payment.pk])
     client.force_login(trainer)

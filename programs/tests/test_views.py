@@ -131,6 +131,21 @@ def test_list_query_count_is_constant(client, trainer, django_assert_num_queries
     assert response.status_code == 200
 
 
+def test_list_counts_up_to_the_cap_and_says_how_to_reach_the_rest(client, trainer, monkeypatch):
+    """A trainer's programs grow with the business: the list counts at most ROW_CAP of them
+    (1,000), pages through those and asks to narrow the filters for the rest."""
+    monkeypatch.setattr("ui.paging.ROW_CAP", 60)
+    client.force_login(trainer)
+    url = reverse("programs:program-list")
+    _programs(61, trainer)
+    body = client.get(url).content.decode()
+    assert "60+ программ" in body and "Страница 1 из 2" in body
+    assert "Подходит больше 60: показаны только первые страницы" in body
+    TrainingProgram.objects.filter(pk__in=TrainingProgram.objects.values("pk")[:1]).delete()
+    body = client.get(url).content.decode()
+    assert "60 программ" in body and "60+" not in body and "Подходит больше" not in body
+
+
 # --- detail, inline edit, PDF -----------------------------------------------------------------
 
 
