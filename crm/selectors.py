@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pipeline.models import PipelineStage, StageMove
 from ui.formatting import format_number
-from ui.paging import IdsFirst
+from ui.paging import Counted, IdsFirst
 
 from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
@@ -335,14 +335,19 @@ def counts_summed(branches: list[QuerySet]) -> int:
 
 def clients_listed(
     *, user: User, queryset: QuerySet[Client], filters: dict, sort: str
-) -> QuerySet[Client] | OwnedOrUnassigned:
+) -> QuerySet[Client] | OwnedOrUnassigned | Counted:
     """The client list's rows for Paginator: the user's visible clients, filtered and sorted; a
-    trainer's list in creation order reads its two sides separately (see OwnedOrUnassigned)."""
+    trainer's list in creation order reads its two sides separately (see OwnedOrUnassigned).
+    Unfiltered, the total comes from the tally instead of counting every client."""
     key = sort if sort.lstrip("-") in CLIENT_SORTS else "-created"
     if user.is_trainer and key.lstrip("-") == "created" and not filters.get("trainer"):
         ordering = ["created_at", "id"] if key == "created" else ["-created_at", "-id"]
-        return OwnedOrUnassigned(clients_filter(queryset, **filters), user, ordering)
-    return clients_sorted(clients_filter(scope_to_user(queryset, user), **filters), sort)
+        rows = OwnedOrUnassigned(clients_filter(queryset, **filters), user, ordering)
+    else:
+        rows = clients_sorted(clients_filter(scope_to_user(queryset, user), **filters), sort)
+    if any(filters.values()):
+        return rows
+    return Counted(rows, sum(tally.clients for tally in stage_tallies(user).values()))
 
 
 # --- Client page ----------------------------------------------------------------------------------
