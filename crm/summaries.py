@@ -9,6 +9,8 @@ active trainer's scope (own and unassigned clients), and stores the pickled valu
 `summary_get`: the stored value while it is fresh — computed today (the default period moves at
 midnight) and at most two refresh periods ago (the worker may be down) — else the value computed
 live, as before. The page shows when its numbers were computed; a chosen period is always live.
+"Recompute now" posts to `crm:summary-recompute` (`summary_recompute`), which stores the viewer's
+scope and sends them back, so a reload reads the row instead of computing again.
 
 Django's database cache would pickle the same way, but it needs `createcachetable` outside the
 migrations, and the admin could not show what is stored and how long each one took.
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 class Summarised:
     value: Any
     computed_at: datetime | None  # None: computed for this request
+    name: str = ""  # what "Recompute now" asks for
 
     @property
     def refresh_minutes(self) -> int:
@@ -58,31 +61,37 @@ def _fresh(computed_at: datetime, now: datetime) -> bool:
     ) and timezone.localdate(computed_at) == timezone.localdate(now)
 
 
-def summary_get(name: str, *, user: User, live: bool = False) -> Summarised:
-    """`name`'s value for what `user` may see: the stored one while fresh, else computed now (and
-    stored when `live` was asked for, so the next viewer of the scope has it too)."""
-    if not live:
-        row = Summary.objects.filter(name=name, scope=scope_of(user)).first()
-        if row is not None and _fresh(row.computed_at, timezone.now()):
-            try:
-                return Summarised(pickle.loads(row.data), row.computed_at)
-            except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, EOFError):
-                # Stored by an older release whose classes have changed since.
-                logger.warning("summary %s of scope %s could not be read", name, row.scope)
-    value = import_string(name)(user)
-    if live:  # the page says its numbers are as of now, like any stored ones
-        return Summarised(value, _store(name, scope_of(user), value, took_ms=0))
-    return Summarised(value, None)
+def summary_get(name: str, *, user: User) -> Summarised:
+    """`name`'s value for what `user` may see: the stored one while fresh, else computed now."""
+    row = Summary.objects.filter(name=name, scope=scope_of(user)).first()
+    if row is not None and _fresh(row.computed_at, timezone.now()):
+        try:
+            return Summarised(pickle.loads(row.data), row.computed_at, name)
+        except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, EOFError):
+            # Stored by an older release whose classes have changed since.
+            logger.warning("summary %s of scope %s could not be read", name, row.scope)
+    return Summarised(import_string(name)(user), None, name)
 
 
 def summary_or_compute(
-    name: str, *, user: User, stored: bool, live: bool, compute: Callable[[], Any]
+    name: str, *, user: User, stored: bool, compute: Callable[[], Any]
 ) -> Summarised:
     """What a page shows: the summary `name` when the page asks for what it holds (`stored`: the
     default period, nothing filtered), else `compute()` for this request."""
     if not stored:
         return Summarised(compute(), None)
-    return summary_get(name, user=user, live=live)
+    return summary_get(name, user=user)
+
+
+def summary_recompute(name: str, *, user: User) -> datetime:
+    """Compute `name` for `user`'s scope and store it ("Recompute now"); when it was computed.
+    Raises KeyError for a name that is not in settings.SUMMARIES."""
+    if name not in settings.SUMMARIES:
+        raise KeyError(name)
+    started = time.perf_counter()
+    value = import_string(name)(user)
+    took_ms = round((time.perf_counter() - started) * 1000)
+    return _store(name, scope_of(user), value, took_ms=took_ms)
 
 
 def _store(name: str, scope: int, value: Any, *, took_ms: int) -> datetime:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("today/", views.today, name="today"),
     path("overview/", views.overview, name="overview"),
+    path("summaries/recompute/", views.summary_recompute, name="summary-recompute"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
     path("tasks/<int:pk>/reschedule/", views.task_reschedule, name="task-reschedule"),
     path("clients/<int:pk>/tasks/", views.client_task_create, name="client-task-create"),

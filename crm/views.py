@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -17,7 +17,7 @@ from pipeline import services as pipeline_services
 from pipeline.forms import MoveForm
 from pipeline.models import LostReason, PipelineStage
 
-from . import selectors, services
+from . import selectors, services, summaries
 from .access import change_required, ensure_can_change, get_client_for, visible_clients
 from .extensions import CLIENT_TABS, DEFAULT_TAB, client_sections
 from .forms import (
@@ -588,3 +588,18 @@ def client_take(request: HttpRequest, pk: int) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("crm:client-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def summary_recompute(request: HttpRequest) -> HttpResponse:
+    """Compute and store a page's summarised numbers for the viewer's scope ("Recompute now" under
+    them), then back to the page, which reads them as of now."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = reverse("crm:dashboard")
+    try:
+        summaries.summary_recompute(request.POST.get("name", ""), user=request.user)
+    except KeyError:
+        return HttpResponseBadRequest(_("There is no such summary."))
+    return redirect(target)

@@ -44,13 +44,11 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     page = CappedPaginator(IdsFirst(payments), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    query.pop("live", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     summary = summaries.summary_or_compute(
         "payments.selectors.revenue_summary",
         user=request.user,
         stored=filters == selectors.default_filters(),
-        live="live" in request.GET,
         compute=lambda: selectors.revenue_summary_for(payments, user=request.user, filters=filters),
     )
     context |= {

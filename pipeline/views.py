@@ -289,7 +289,6 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "pipeline.selectors.analytics_summary",
         user=request.user,
         stored=period == periods.default_period(),
-        live="live" in request.GET,
         compute=lambda: selectors.analytics_get(
             user=request.user, since=period.since, until=period.until
         ),

@@ -275,7 +275,6 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "progress.selectors.analytics_summary",
         user=request.user,
         stored=period == periods.default_period(),
-        live="live" in request.GET,
         compute=lambda: selectors.analytics_get(
             user=request.user, start=period.start, end=period.end
         ),

@@ -36,3 +36,30 @@ def test_phone_width_shows_menu_behind_toggle(page, login):
     page.click("label.nav-toggle-label")
     assert page.locator("nav.nav").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_recompute_now_is_a_button_that_brings_the_page_back_fresh(page, login):
+    """The analytics page's stored numbers, recomputed by a click: the page comes back with the
+    new "as of" time and a plain address (a reload does not recompute)."""
+    import time_machine
+
+    from crm.summaries import summaries_refresh
+    from pipeline.services import stages_ensure_defaults
+
+    stages_ensure_defaults()
+    trainer = TrainerFactory()
+    earlier = timezone.localtime().replace(hour=9, minute=5, second=0, microsecond=0)
+    ClientFactory(trainer=trainer, source="vk_ads", created_at=earlier)
+    with time_machine.travel(earlier, tick=False):
+        summaries_refresh()
+    ClientFactory(trainer=trainer, source="instagram", created_at=earlier)
+
+    login(trainer)
+    with time_machine.travel(earlier.replace(minute=15), tick=True):
+        page.goto("/pipeline/analytics/")
+        assert "Данные на 09:05" in page.locator(".summary-freshness").inner_text()
+        page.get_by_role("button", name="Пересчитать сейчас").click()
+        page.wait_for_selector(".summary-freshness >> text=Данные на 09:15")
+    assert page.url.endswith("/pipeline/analytics/")
+    assert "Instagram" in page.content()
+    assert page.csp_violations == [] and page.js_errors == []

@@ -74,10 +74,32 @@ def test_analytics_page_reads_the_summary_until_the_next_refresh(client):
     ).content.decode()
     assert "Instagram" in sources_of(chosen) and "Данные на " not in chosen
 
-    # "Recompute now" computes it, says so, and stores it for the next viewer.
-    recomputed = client.get(reverse("pipeline:analytics"), {"live": 1}).content.decode()
+    # "Recompute now" (a POST) computes and stores it, and sends the viewer back to the page,
+    # which reads it; a reload reads the row again instead of computing.
+    assert 'name="name" value="pipeline.selectors.analytics_summary"' in stored
+    response = client.post(
+        reverse("crm:summary-recompute"),
+        {"name": PIPELINE, "next": reverse("pipeline:analytics")},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("pipeline:analytics")
+    recomputed = client.get(response["Location"]).content.decode()
     assert "Instagram" in sources_of(recomputed) and "Данные на " in recomputed
-    assert "Instagram" in sources_of(client.get(reverse("pipeline:analytics")).content.decode())
+
+
+def test_recompute_refuses_what_it_cannot_do(client):
+    trainer = TrainerFactory()
+    client.force_login(trainer)
+    url = reverse("crm:summary-recompute")
+    assert client.get(url, {"name": PIPELINE}).status_code == 405
+    refused = client.post(url, {"name": "os.system", "next": "/"})
+    assert refused.status_code == 400 and "Такой сводки нет" in refused.content.decode()
+    assert not Summary.objects.exists()
+    away = client.post(url, {"name": PIPELINE, "next": "https://evil.example/"})
+    assert away["Location"] == reverse("crm:dashboard")
+    assert Summary.objects.filter(name=PIPELINE, scope=trainer.pk).count() == 1
+    client.logout()
+    assert client.post(url, {"name": PIPELINE}).status_code == 302
+    assert Summary.objects.count() == 1
 
 
 def test_each_scope_sees_only_its_clients_in_the_summary():
