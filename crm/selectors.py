@@ -11,8 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from pipeline.models import PipelineStage, StageMove
-from ui.formatting import format_number
-from ui.paging import Counted, IdsFirst
+from ui.paging import Capped, Counted, IdsFirst
 
 from .access import scope_to_user, visible_clients
 from .extensions import TimelineItem, client_timeline
@@ -34,33 +33,18 @@ class StageCount:
 COUNT_CAP = 100
 
 
-class Capped(int):
-    """A count that may have stopped at COUNT_CAP: a number for comparisons and plural forms, and
-    `label` to show ("100+" when it stopped)."""
-
-    more: bool
-
-    def __new__(cls, n: int, more: bool = False) -> "Capped":
-        count = super().__new__(cls, n)
-        count.more = more
-        return count
-
-    @property
-    def label(self) -> str:
-        return f"{format_number(int(self))}+" if self.more else format_number(int(self))
-
-
-def counts_capped(querysets: dict, cap: int | None = None) -> dict[object, Capped]:
-    """Each queryset's count, up to `cap`, in one query: at most `cap` + 1 index entries each
-    whatever the size of the business, where an exact count reads them all."""
-    cap = cap or COUNT_CAP
+def _counts(querysets: dict, limit: int | None) -> dict:
+    """Each queryset's count (up to `limit` rows each when given), all in one query: each branch
+    is counted on its own — a range of its index — where one query with an OR of their conditions
+    reads the whole table."""
     parts, params, names = [], [], []
     for index, (name, queryset) in enumerate(querysets.items()):
+        rows = queryset.order_by().values("pk")
         try:
-            sql, branch_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+            sql, branch_params = (rows[:limit] if limit else rows).query.sql_with_params()
         except EmptyResultSet:  # a filter that nothing can match
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{index})")
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS branch_{index})")
         params.extend(branch_params)
         names.append(name)
     counted = dict.fromkeys(querysets, 0)
@@ -68,14 +52,19 @@ def counts_capped(querysets: dict, cap: int | None = None) -> dict[object, Cappe
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(parts)}", params)
             counted.update(zip(names, cursor.fetchone(), strict=True))
-    return {name: Capped(min(n, cap), more=n > cap) for name, n in counted.items()}
+    return counted
+
+
+def counts_capped(querysets: dict, cap: int | None = None) -> dict[object, Capped]:
+    """Each queryset's count up to `cap` (COUNT_CAP): at most `cap` + 1 index entries each
+    whatever the size of the business, where an exact count reads them all."""
+    cap = cap or COUNT_CAP
+    return {name: Capped.of(n, cap) for name, n in _counts(querysets, cap + 1).items()}
 
 
 def _stale_capped(branches: list[QuerySet]) -> Capped:
     counted = counts_capped(dict(enumerate(branches))).values()
-    total = sum(counted)
-    more = any(n.more for n in counted) or total > COUNT_CAP
-    return Capped(min(total, COUNT_CAP), more=more)
+    return Capped.of(sum(counted), COUNT_CAP, more=any(n.more for n in counted))
 
 
 @dataclass
@@ -316,21 +305,8 @@ def merged_ids(
 
 
 def counts_summed(branches: list[QuerySet]) -> int:
-    """The sum of several querysets' counts in one query, each counted on its own (a range of its
-    index) — where one query with an OR of their conditions reads the whole table."""
-    parts, params = [], []
-    for index, branch in enumerate(branches):
-        try:
-            sql, branch_params = branch.order_by().values("pk").query.sql_with_params()
-        except EmptyResultSet:  # a filter that nothing can match
-            continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS branch_{index})")
-        params.extend(branch_params)
-    if not parts:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {' + '.join(parts)}", params)
-        return cursor.fetchone()[0]
+    """The sum of several querysets' exact counts, in one query (see `_counts`)."""
+    return sum(_counts(dict(enumerate(branches)), None).values())
 
 
 def clients_listed(
