@@ -140,7 +140,7 @@ def client_move(request: HttpRequest, pk: int) -> HttpResponse:
     client.stage = form.cleaned_data["stage"]
     context = {
         "client": client,
-        "card": selectors.card_get(client=client, stages=stages),
+        "cards": [selectors.card_get(client=client, stages=stages)],
         "columns": selectors.column_counts(user=request.user, filters=filters, stages=stages),
         "stages": stages,
     }

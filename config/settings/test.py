@@ -2,11 +2,13 @@
 
 import os
 
+import jinja2
+
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("CELERY_EMBEDDED_BROKER_ALLOWED", "1")  # the SQLite run of the suite
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, TEMPLATES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A real worker started by a test (conftest.start_celery_worker) turns it off: the tasks it queues
@@ -23,3 +25,6 @@ BACKUP_DIR = VAR_DIR / "test-backups"
 
 # Tests make many API calls with tokens whose ids repeat between tests; the throttle test lowers it.
 API_RATE = "100000/min"
+
+# A Jinja2 row template that names a missing variable fails its test (production renders it empty).
+TEMPLATES[1]["OPTIONS"]["undefined"] = jinja2.StrictUndefined

@@ -1,6 +1,7 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -53,6 +54,37 @@ def test_list_shows_own_and_unassigned_clients_but_not_another_trainers(
 
     assert "Ирина Петрова" in page and str(unassigned) in page
     assert "Чужой Клиент" not in page
+
+
+def test_list_rows_show_each_client_and_mark_contacts_due_by_the_local_date(client, trainer):
+    # 18:00 in Moscow on 1 December; 00:30 on the 2nd there is still the 1st in UTC.
+    now = timezone.make_aware(datetime(2026, 12, 1, 18))
+    due = ClientFactory(
+        trainer=trainer, first_name="Срочная", next_contact_at=now + timedelta(hours=5)
+    )
+    later = ClientFactory(
+        trainer=trainer,
+        first_name="<i>Завтра</i>",
+        phone="+79991234567",
+        telegram_username="zavtra",
+        source="website",
+        next_contact_at=now + timedelta(hours=6, minutes=30),
+    )
+    client.force_login(trainer)
+
+    with time_machine.travel(now, tick=False):
+        page = client.get(reverse("crm:client-list")).content.decode()
+
+    rows = {
+        pk: page[page.index(f'href="/clients/{pk}/"') :].split("</tr>")[0]
+        for pk in (due.pk, later.pk)
+    }
+    assert 'class="overdue">01.12.2026<' in rows[due.pk]
+    assert 'class="">02.12.2026<' in rows[later.pk]
+    assert "&lt;i&gt;Завтра&lt;/i&gt;" in rows[later.pk] and "<i>" not in rows[later.pk]
+    assert '+79991234567<br><span class="muted">@zavtra</span>' in rows[later.pk]
+    assert 'data-label="Источник">Форма на сайте<' in rows[later.pk]
+    assert f'data-label="Тренер">{trainer}<' in rows[later.pk]
 
 
 def test_list_search_filters_and_sort(client, trainer):

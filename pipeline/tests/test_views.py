@@ -1,7 +1,9 @@
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,6 +86,41 @@ def test_show_more_loads_the_next_cards_of_a_column(client, trainer):
     more = client.get(reverse("pipeline:column", args=[first.pk]), {"offset": 20}, **HTMX)
     assert more.content.decode().count('class="kanban-card') == 2
     assert "Show more" not in more.content.decode() and "Показать ещё" not in more.content.decode()
+
+
+def test_a_trainer_takes_an_unassigned_lead_from_its_card_with_the_form_it_shows(trainer):
+    # The cards are Jinja2 (pipeline/jinja2/): the form must carry a real CSRF token and come back
+    # to the board; a client that enforces CSRF checks proves it.
+    lead = ClientFactory(trainer=None, first_name="<b>Ничей</b>", last_name="Лид")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(trainer)
+
+    board = browser.get(reverse("pipeline:board")).content.decode()
+
+    card = board[board.index(f'id="card-{lead.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert "&lt;b&gt;Ничей&lt;/b&gt; Лид" in card and "<b>Ничей" not in card
+    form = re.search(r'<form method="post" action="([^"]+)" class="inline">(.*?)</form>', card)
+    assert form and form[1] == reverse("crm:client-take", args=[lead.pk])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form[2])[1]
+    assert 'name="next" value="/pipeline/"' in form[2] and "Взять лида" in form[2]
+
+    response = browser.post(form[1], {"csrfmiddlewaretoken": token, "next": "/pipeline/"})
+
+    lead.refresh_from_db()
+    assert (response.status_code, response["Location"]) == (302, "/pipeline/")
+    assert lead.trainer == trainer
+
+
+def test_an_admin_sees_the_trainer_on_cards_and_no_take_form(client, own):
+    client.force_login(AdminFactory())
+
+    board = client.get(reverse("pipeline:board")).content.decode()
+
+    card = board[board.index(f'id="card-{own.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert f"<li>{own.trainer}</li>" in card and "csrfmiddlewaretoken" not in card
+    assert 'draggable="true"' in card and "Переместить…" in card
 
 
 @pytest.mark.parametrize(("size", "as_admin"), [(5, False), (120, False), (5, True), (120, True)])
