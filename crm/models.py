@@ -287,8 +287,9 @@ class Client(models.Model):
     @property
     def full_name(self) -> str:
         # Lists load clients with .only(name fields): reading a deferred forgotten_at would cost a
-        # query per row. Staff queries never return forgotten clients (the default manager).
-        if "forgotten_at" not in self.get_deferred_fields() and self.forgotten_at is not None:
+        # query per row (a loaded field is in __dict__; get_deferred_fields() walks all 50 fields).
+        # Staff queries never return forgotten clients (the default manager).
+        if self.__dict__.get("forgotten_at") is not None:
             return _("Deleted client #%(id)s") % {"id": self.pk}
         name = f"{self.first_name} {self.last_name}".strip()
         if name:
