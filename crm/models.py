@@ -38,7 +38,7 @@ class User(AbstractUser):
         verbose_name_plural = _("staff users")
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return staff_name(self.first_name, self.last_name, self.username)
 
     def save(self, *args, **kwargs):
         # Superusers are admins; admins (and only they) use Django admin.
@@ -291,12 +291,9 @@ class Client(models.Model):
         # Staff queries never return forgotten clients (the default manager).
         if self.__dict__.get("forgotten_at") is not None:
             return _("Deleted client #%(id)s") % {"id": self.pk}
-        name = f"{self.first_name} {self.last_name}".strip()
-        if name:
-            return name
-        if self.telegram_username:
-            return f"@{self.telegram_username}"
-        return self.phone or f"#{self.pk}"
+        return client_name(
+            self.pk, self.first_name, self.last_name, self.telegram_username, self.phone
+        )
 
     def clean(self):
         # Empty phone means "no phone" (NULL), before the constraints are validated: a cleared
@@ -320,6 +317,23 @@ class Client(models.Model):
         if update_fields is not None and set(update_fields) & set(SEARCH_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+
+def staff_name(first_name: str, last_name: str, username: str) -> str:
+    """A staff member as pages name them: the full name, else the login (rows read as values)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+def client_name(
+    pk: int, first_name: str, last_name: str, telegram_username: str, phone: str
+) -> str:
+    """A (not forgotten) client as pages name them: the name, else @username, phone or number."""
+    name = f"{first_name} {last_name}".strip()
+    if name:
+        return name
+    if telegram_username:
+        return f"@{telegram_username}"
+    return phone or f"#{pk}"
 
 
 _SOURCE_LABELS = dict(Client.Source.choices)
