@@ -7,7 +7,7 @@ as dicts in one context). Pages stay Django templates; a repeated row lives in `
 a page includes it with `{% jinja "app/_rows.html" rows=… %}` (`ui` template tags).
 
 In these templates: `{{ _("Text") }}` translates (makemessages finds it as in Django templates),
-`|money`, `|number`, `|floatformat("2g")` and `|date("d.m.Y")` and `|localdate` (in the current time zone) format
+`|floatformat("2g")` and `|date("d.m.Y")` and `|localdate` (in the current time zone) format
 as the Django filters do, `url("app:name", pk)` reverses, and `csrf_input` is the form's token.
 """
 
@@ -17,8 +17,6 @@ from django.urls import reverse
 from django.utils.timezone import localdate, template_localtime
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
-
-from ui.formatting import format_money, format_number
 
 
 def _date(value, format_string: str | None = None) -> str:
@@ -33,11 +31,5 @@ def environment(**options) -> Environment:
     env = Environment(extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals["url"] = _url
-    env.filters.update(
-        money=format_money,
-        number=format_number,
-        floatformat=floatformat,
-        date=_date,
-        localdate=localdate,
-    )
+    env.filters.update(floatformat=floatformat, date=_date, localdate=localdate)
     return env
